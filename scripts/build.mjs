@@ -1,0 +1,42 @@
+// Builds what ships: Node ESM (engine, manifest tool), browser bundles (page client, cache
+// worker, service worker, service-worker handler) and type declarations, then prints the
+// size of every browser bundle (raw, gzip, brotli) against its budget.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+
+const root = new URL('..', import.meta.url).pathname;
+process.chdir(root);
+rmSync('dist', { recursive: true, force: true });
+
+const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning', legalComments: 'none' };
+
+await build({ ...common, platform: 'node', packages: 'external', entryPoints: { engine: 'src/engine/index.ts', cli: 'src/cli/main.ts' }, outdir: 'dist/node' });
+
+/** Budgets in brotli bytes. The page client aims at comlink's own size class (issue 5). */
+const browserEntries = [
+  { name: 'client', entry: 'src/client/index.ts', budget: 6 * 1024, format: 'esm' },
+  { name: 'cache-worker', entry: 'worker/cache-worker.ts', budget: 60 * 1024, format: 'esm' },
+  { name: 'service-worker', entry: 'worker/service-worker.ts', budget: 12 * 1024, format: 'iife' },
+  { name: 'sw-handler', entry: 'src/playback/index.ts', budget: 12 * 1024, format: 'esm' },
+].filter((e) => existsSync(e.entry));
+
+for (const e of browserEntries) {
+  await build({ ...common, format: e.format, platform: 'browser', minify: true, entryPoints: { [e.name]: e.entry }, outdir: 'dist/browser', metafile: false });
+}
+
+execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+
+const rows = browserEntries.map((e) => {
+  const code = readFileSync(`dist/browser/${e.name}.js`);
+  const brotli = brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+  return { bundle: `${e.name}.js`, raw: code.length, gzip: gzipSync(code, { level: 9 }).length, brotli, budget: e.budget, ok: brotli <= e.budget };
+});
+if (rows.length) {
+  const fmt = (n) => `${(n / 1024).toFixed(1)} kB`;
+  console.log('\nbundle sizes (browser, minified):');
+  for (const r of rows) console.log(`  ${r.bundle.padEnd(20)} ${fmt(r.raw).padStart(9)} raw ${fmt(r.gzip).padStart(9)} gzip ${fmt(r.brotli).padStart(9)} brotli  (budget ${fmt(r.budget)}${r.ok ? '' : ' — OVER'})`);
+  writeFileSync('dist/sizes.json', JSON.stringify(rows, null, 2));
+  if (rows.some((r) => !r.ok)) process.exitCode = 1;
+}

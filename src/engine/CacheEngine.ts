@@ -1,0 +1,749 @@
+import { RepriseError, isRepriseError } from '../errors/RepriseError.js';
+import type { VerifiedChunk } from '../downloader/ChunkSink.js';
+import { Catalog, type CatalogTrack, assertNotRefused, chunkLength } from '../manifest/Catalog.js';
+import { idSchema } from '../manifest/schema.js';
+import { allowedOriginSet } from '../manifest/trackOrigins.js';
+import { type KeyRing, importTrustedKeys } from '../manifest/trustedKeys.js';
+import { verifyManifest } from '../manifest/verifyManifest.js';
+import { readVerified } from '../playback/readVerified.js';
+import { RateMeter } from '../scheduler/RateMeter.js';
+import { Scheduler, type SchedulerJob } from '../scheduler/Scheduler.js';
+import { openStore } from '../store/openStore.js';
+import type { MetaRecord, PlaylistRecord, TrackRecord } from '../store/schema.js';
+import { Store } from '../store/Store.js';
+import { Emitter } from './Emitter.js';
+import { fetchManifest } from './fetchManifest.js';
+import { type ResolvedOptions, type ThrottleOptions, parseOrThrow, throttleSchema } from './options.js';
+import type { AuditReport, CacheEvents, CacheStatus, EngineState, PlaylistStatus, SyncReport, TrackState, TrackStatus } from './types.js';
+
+/** DESIGN.md: `progress` at most about ten a second. */
+const PROGRESS_INTERVAL_MS = 100;
+
+/** The operations of DESIGN.md "Public API", the same in a worker, in Node and in tests. */
+export interface CacheEngine {
+  /** Fetches and verifies the manifest, detects a reset, audits, and queues downloads (which go on after it resolves). */
+  sync(): Promise<SyncReport>;
+  /** The device's choice for a playlist. `pinned` keeps it from eviction under `maxBytes`. */
+  setOffline(playlistId: string, offline: boolean, options?: { pinned?: boolean }): Promise<void>;
+  status(): Promise<CacheStatus>;
+  /** The track's bytes, every chunk verified as it is read. Rejects `not-cached` (and queues it first) if it is not complete. */
+  getTrack(trackId: string): Promise<Blob>;
+  /** Moves a queued track to the front, past the reset window. False when it is not queued. */
+  prioritize(trackId: string): Promise<boolean>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  setThrottle(throttle: ThrottleOptions): Promise<void>;
+  /** Re-hashes every stored chunk now. */
+  verify(): Promise<AuditReport>;
+  /** Releases a playlist and forgets the device's choice for it (the service's record applies from the next sync). */
+  remove(playlistId: string): Promise<void>;
+  /** Removes all content and choices; keeps the security state. */
+  clear(): Promise<void>;
+  close(): Promise<void>;
+  on<K extends keyof CacheEvents>(type: K, listener: (event: CacheEvents[K]) => void): () => void;
+  /** Resolves when the queue has nothing it can do on its own: empty, paused or failed. */
+  idle(): Promise<void>;
+}
+
+interface Connectivity {
+  navigator?: { onLine?: boolean; connection?: { saveData?: boolean } & EventTarget; storage?: StorageManager };
+}
+
+export class Engine implements CacheEngine {
+  private readonly events = new Emitter<CacheEvents>();
+  private readonly scheduler: Scheduler;
+  private readonly allowed: Set<string>;
+  private catalog: Catalog | undefined;
+  /** False when the stored manifest's key is revoked or no longer trusted: nothing is served. */
+  private catalogTrusted = false;
+  private readonly have: Set<string>;
+  private readonly choices: Map<string, PlaylistRecord>;
+  private readonly trackRecords: Map<string, TrackRecord>;
+  /** Playlists remove()d since the last sync: the service's record applies again only then. */
+  private readonly removed = new Set<string>();
+  private syncing: Promise<SyncReport> | undefined;
+  private busy: EngineState | undefined;
+  private lastState = '';
+  private closed = false;
+  private throttleApp: { maxConcurrent: number; bytesPerSecond: number };
+  private plannedDigests = new Map<string, number>();
+  private overallDone = 0;
+  private progressAt = 0;
+  private progressTimer: AbortController | undefined;
+  private pendingProgress: string | undefined;
+  private persisted: boolean | null = null;
+  private persistAsked = false;
+  private readonly detach: (() => void)[] = [];
+  private readonly meter = new RateMeter();
+
+  private constructor(
+    private readonly opts: ResolvedOptions,
+    private readonly store: Store,
+    private readonly keyring: KeyRing,
+    private meta: MetaRecord,
+    have: string[],
+    playlists: PlaylistRecord[],
+    tracks: TrackRecord[],
+  ) {
+    this.allowed = allowedOriginSet(opts.manifestUrl, opts.allowedOrigins);
+    this.have = new Set(have);
+    this.choices = new Map(playlists.map((p) => [p.id, p]));
+    this.trackRecords = new Map(tracks.map((t) => [t.id, t]));
+    this.throttleApp = { ...opts.throttle };
+    this.scheduler = new Scheduler(
+      {
+        fetch: opts.fetch,
+        clock: opts.clock,
+        random: opts.random,
+        credentials: opts.credentials,
+        stallMs: opts.stallTimeoutMs,
+        backoff: opts.backoff,
+        chunkSize: 256 * 1024,
+        commit: (trackId, chunks) => this.commit(trackId, chunks),
+        onComplete: (trackId) => void this.onComplete(trackId),
+        onFailed: (trackId, error) => void this.onFailed(trackId, error),
+        onChange: () => this.emitState(),
+        onBody: (bytes) => this.meter.add(opts.clock.now(), bytes),
+      },
+      opts.throttle,
+    );
+  }
+
+  static async open(opts: ResolvedOptions): Promise<Engine> {
+    const keyring = await importTrustedKeys(opts.trustedKeys);
+    const { db } = await openStore(opts.indexedDB, opts.dbName);
+    const store = new Store(db);
+    const [meta, have, playlists, tracks] = await Promise.all([store.readMeta(), store.chunkKeys(), store.playlists(), store.tracks()]);
+    const engine = new Engine(opts, store, keyring, meta, have, playlists, tracks);
+    await engine.loadStoredManifest();
+    engine.watchConnectivity();
+    return engine;
+  }
+
+  on<K extends keyof CacheEvents>(type: K, listener: (event: CacheEvents[K]) => void): () => void {
+    return this.events.on(type, listener);
+  }
+
+  // ── sync ──────────────────────────────────────────────────────────────────────────────
+
+  sync(): Promise<SyncReport> {
+    this.assertOpen();
+    // Concurrent calls share one run: two syncs racing would classify the same reset twice.
+    this.syncing ??= this.runSync().finally(() => {
+      this.syncing = undefined;
+      this.busy = undefined;
+      this.emitState();
+    });
+    return this.syncing;
+  }
+
+  private async runSync(): Promise<SyncReport> {
+    const started = this.opts.clock.now();
+    this.setBusy({ state: 'syncing' });
+    const fromEpoch = this.meta.manifest?.epoch ?? 0;
+
+    let jws: string | undefined;
+    try {
+      jws = await fetchManifest(this.opts);
+    } catch (error) {
+      if (!isRepriseError(error, 'network')) throw error;
+      if (!this.catalog || !this.catalogTrusted) throw error;
+    }
+
+    if (jws === undefined) {
+      // Unreachable, but a trusted manifest is stored: carry on with it (security rule 4).
+      this.removed.clear();
+      this.replan();
+      return this.report('none', ['none'], fromEpoch, 'unreachable', started);
+    }
+
+    const verified = await verifyManifest(jws, {
+      trustedKeys: this.keyring,
+      revokedKeyIds: this.revokedKeyIds(),
+      minEpoch: Math.max(this.meta.highestEpoch, this.opts.appSecurityEpoch),
+      now: this.opts.clock.now(),
+      limits: this.opts.limits,
+    });
+    const catalog = await Catalog.build(verified, this.opts.manifestUrl, this.allowed);
+
+    // Accepted: from here on the new manifest is in force.
+    this.meta = {
+      ...this.meta,
+      manifest: { jws: verified.jws, kid: verified.kid, epoch: catalog.epoch, url: this.opts.manifestUrl, acceptedAt: this.opts.clock.now() },
+      highestEpoch: Math.max(this.meta.highestEpoch, catalog.epoch),
+      revokedKeyIds: [...new Set([...this.meta.revokedKeyIds, ...(catalog.manifest.revokedKeyIds ?? [])])],
+    };
+    await this.store.writeMeta(this.meta);
+    this.catalog = catalog;
+    this.catalogTrusted = true;
+    this.removed.clear();
+    await this.forgetFailures();
+    await this.collectGarbage();
+    this.replan();
+    return this.report('none', ['none'], fromEpoch, 'accepted', started);
+  }
+
+  private report(kind: SyncReport['kind'], reasons: SyncReport['kind'][], fromEpoch: number, manifest: SyncReport['manifest'], started: number): SyncReport {
+    const kept = { tracks: 0, bytes: 0 };
+    const toFetch = { tracks: 0, bytes: 0 };
+    const seenKept = new Set<string>();
+    const seenMissing = new Set<string>();
+    for (const t of this.neededTracks()) {
+      let complete = true;
+      t.track.chunks.forEach((digest, i) => {
+        const len = chunkLength(t.track, i);
+        if (this.have.has(digest)) {
+          if (!seenKept.has(digest)) (seenKept.add(digest), (kept.bytes += len));
+        } else {
+          complete = false;
+          if (!seenMissing.has(digest)) (seenMissing.add(digest), (toFetch.bytes += len));
+        }
+      });
+      if (complete) kept.tracks++;
+      else toFetch.tracks++;
+    }
+    return {
+      kind,
+      reasons,
+      fromEpoch,
+      toEpoch: this.catalog?.epoch ?? fromEpoch,
+      manifest,
+      kept,
+      toFetch,
+      corruptChunks: 0,
+      missingChunks: 0,
+      heldBack: { tracks: 0 },
+      refused: this.catalog?.refused() ?? [],
+      durationMs: this.opts.clock.now() - started,
+    };
+  }
+
+  /** Re-verifies the stored manifest's signature (the store is not trusted more than the network). */
+  private async loadStoredManifest(): Promise<void> {
+    const stored = this.meta.manifest;
+    if (!stored) return;
+    const revoked = this.revokedKeyIds();
+    try {
+      const verified = await verifyManifest(stored.jws, {
+        trustedKeys: this.keyring,
+        revokedKeyIds: revoked,
+        minEpoch: 0, // it was accepted at its time; rollback and expiry apply to new manifests
+        now: 0,
+        limits: this.opts.limits,
+      });
+      this.catalog = await Catalog.build(verified, stored.url, this.allowed);
+      this.catalogTrusted = true;
+    } catch {
+      this.catalog = undefined;
+      this.catalogTrusted = false;
+    }
+  }
+
+  private revokedKeyIds(): Set<string> {
+    return new Set([...this.opts.revokedKeyIds, ...this.meta.revokedKeyIds]);
+  }
+
+  // ── planning ──────────────────────────────────────────────────────────────────────────
+
+  private effectiveOffline(playlistId: string): { offline: boolean; source: 'device' | 'service' } {
+    if (this.removed.has(playlistId)) return { offline: false, source: 'device' };
+    const choice = this.choices.get(playlistId)?.offline;
+    if (choice !== undefined) return { offline: choice, source: 'device' };
+    return { offline: this.catalog?.playlists.get(playlistId)?.offline ?? false, source: 'service' };
+  }
+
+  /** Offline playlists in priority order: most recently played first, then manifest order. */
+  private offlinePlaylists() {
+    if (!this.catalog) return [];
+    const list = [...this.catalog.playlists.values()].map((p, order) => ({ p, order, played: this.choices.get(p.id)?.lastPlayedAt ?? -Infinity }));
+    return list
+      .filter(({ p }) => this.effectiveOffline(p.id).offline)
+      .sort((a, b) => b.played - a.played || a.order - b.order)
+      .map(({ p }) => p);
+  }
+
+  /** Tracks of offline playlists in download priority order, each once, refused ones left out. */
+  private neededTracks(): CatalogTrack[] {
+    const out: CatalogTrack[] = [];
+    const seen = new Set<string>();
+    for (const p of this.offlinePlaylists()) {
+      for (const id of p.trackIds) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const t = this.catalog!.tracks.get(id);
+        if (t && !t.refused) out.push(t);
+      }
+    }
+    return out;
+  }
+
+  private neededDigests(): Set<string> {
+    const set = new Set<string>();
+    for (const t of this.neededTracks()) for (const d of t.track.chunks) set.add(d);
+    return set;
+  }
+
+  private missingIndices(t: CatalogTrack): number[] {
+    const out: number[] = [];
+    t.track.chunks.forEach((d, i) => {
+      if (!this.have.has(d)) out.push(i);
+    });
+    return out;
+  }
+
+  private job(t: CatalogTrack): SchedulerJob {
+    return {
+      trackId: t.track.id,
+      origin: t.origin!,
+      request: () => {
+        const missing = this.missingIndices(t);
+        if (missing.length === 0) return undefined;
+        const { id, mimeType, size, chunkSize, chunks } = t.track;
+        return { trackId: id, url: t.url!, mimeType, size, chunkSize, digests: chunks, missing };
+      },
+      remainingBytes: () => this.missingIndices(t).reduce((n, i) => n + chunkLength(t.track, i), 0),
+    };
+  }
+
+  /** Rebuilds the download queue from what is needed and missing now. */
+  private replan(options: { windowMs?: number } = {}): void {
+    if (this.closed) return;
+    if (!this.catalog || !this.catalogTrusted) {
+      this.scheduler.setPlan([]);
+      return;
+    }
+    const jobs: SchedulerJob[] = [];
+    const contents = new Set<string>();
+    this.plannedDigests = new Map();
+    this.overallDone = 0;
+    for (const t of this.neededTracks()) {
+      if (this.failureOf(t)) continue;
+      if (contents.has(t.contentId)) continue; // equal content: one download serves every track id
+      contents.add(t.contentId);
+      const missing = this.missingIndices(t);
+      if (missing.length === 0) continue;
+      jobs.push(this.job(t));
+      t.track.chunks.forEach((d, i) => {
+        if (this.plannedDigests.has(d)) return;
+        const len = chunkLength(t.track, i);
+        this.plannedDigests.set(d, len);
+        if (this.have.has(d)) this.overallDone += len;
+      });
+    }
+    this.scheduler.setPlan(jobs, { ...options, chunkSize: this.catalog.maxChunkSize() });
+  }
+
+  private failureOf(t: CatalogTrack) {
+    const failure = this.trackRecords.get(t.track.id)?.failure;
+    return failure && failure.contentId === t.contentId ? failure : undefined;
+  }
+
+  private async forgetFailures(): Promise<void> {
+    for (const record of this.trackRecords.values()) {
+      if (record.failure) {
+        const { failure: _, ...rest } = record;
+        this.trackRecords.set(record.id, rest);
+        await this.store.putTrack(rest);
+      }
+    }
+  }
+
+  /** Deletes stored chunks no offline playlist needs (invariant 5: only when nothing references them). */
+  private async collectGarbage(): Promise<void> {
+    if (!this.catalog || !this.catalogTrusted) return;
+    const needed = this.neededDigests();
+    const unneeded = [...this.have].filter((d) => !needed.has(d));
+    if (unneeded.length === 0) return;
+    await this.store.deleteChunks(unneeded);
+    for (const d of unneeded) this.have.delete(d);
+  }
+
+  // ── downloads ─────────────────────────────────────────────────────────────────────────
+
+  private async commit(_trackId: string, chunks: VerifiedChunk[]): Promise<void> {
+    await this.store.putChunks(chunks);
+    for (const c of chunks) {
+      if (this.have.has(c.digest)) continue;
+      this.have.add(c.digest);
+      const len = this.plannedDigests.get(c.digest);
+      if (len !== undefined) this.overallDone += len;
+    }
+    this.scheduleProgress(_trackId);
+  }
+
+  private tracksWithContent(contentId: string): CatalogTrack[] {
+    return this.neededTracks().filter((t) => t.contentId === contentId);
+  }
+
+  private async onComplete(trackId: string): Promise<void> {
+    const t = this.catalog?.tracks.get(trackId);
+    if (!t) return;
+    this.flushProgress(trackId);
+    for (const same of this.tracksWithContent(t.contentId)) {
+      const record = { ...(this.trackRecords.get(same.track.id) ?? { id: same.track.id }), completedContentId: t.contentId };
+      delete record.failure;
+      this.trackRecords.set(same.track.id, record);
+      await this.store.putTrack(record).catch(() => {});
+      this.events.emit('track-complete', { trackId: same.track.id });
+    }
+  }
+
+  private async onFailed(trackId: string, error: RepriseError): Promise<void> {
+    const t = this.catalog?.tracks.get(trackId);
+    if (!t) return;
+    for (const same of this.tracksWithContent(t.contentId)) {
+      const record: TrackRecord = {
+        ...(this.trackRecords.get(same.track.id) ?? { id: same.track.id }),
+        failure: { code: error.code, message: error.message, at: this.opts.clock.now(), contentId: t.contentId },
+      };
+      this.trackRecords.set(same.track.id, record);
+      await this.store.putTrack(record).catch(() => {});
+      this.events.emit('track-failed', { trackId: same.track.id, code: error.code, message: error.message });
+    }
+  }
+
+  private trackBytesDone(t: CatalogTrack): number {
+    let done = 0;
+    t.track.chunks.forEach((d, i) => {
+      if (this.have.has(d)) done += chunkLength(t.track, i);
+    });
+    return done;
+  }
+
+  /** Emits `progress` at most every 100 ms, the latest state last (a trailing throttle). */
+  private scheduleProgress(trackId: string | undefined): void {
+    if (trackId !== undefined) this.pendingProgress = trackId;
+    if (this.pendingProgress === undefined || this.progressTimer) return;
+    const wait = this.progressAt + PROGRESS_INTERVAL_MS - this.opts.clock.now();
+    if (wait <= 0) return this.flushProgress(this.pendingProgress);
+    const timer = new AbortController();
+    this.progressTimer = timer;
+    this.opts.clock.sleep(wait, timer.signal).then(
+      () => {
+        this.progressTimer = undefined;
+        if (this.pendingProgress !== undefined) this.flushProgress(this.pendingProgress);
+      },
+      () => {},
+    );
+  }
+
+  private flushProgress(trackId: string): void {
+    const t = this.catalog?.tracks.get(trackId);
+    if (!t) return;
+    this.progressTimer?.abort();
+    this.progressTimer = undefined;
+    this.pendingProgress = undefined;
+    const now = this.opts.clock.now();
+    this.progressAt = now;
+    let bytesTotal = 0;
+    for (const len of this.plannedDigests.values()) bytesTotal += len;
+    const rate = this.meter.rate(now);
+    this.events.emit('progress', {
+      trackId,
+      bytesDone: this.trackBytesDone(t),
+      bytesTotal: t.track.size,
+      overall: {
+        bytesDone: this.overallDone,
+        bytesTotal,
+        bytesPerSecond: rate,
+        etaSeconds: rate > 0 ? Math.max(0, bytesTotal - this.overallDone) / rate : null,
+      },
+    });
+  }
+
+  // ── state ─────────────────────────────────────────────────────────────────────────────
+
+  private setBusy(state: EngineState | undefined): void {
+    this.busy = state;
+    this.emitState();
+  }
+
+  private currentState(): EngineState {
+    if (this.closed) return { state: 'closed' };
+    if (this.busy) return this.busy;
+    return this.scheduler.state();
+  }
+
+  private emitState(): void {
+    const state = this.currentState();
+    const key = JSON.stringify(state);
+    if (key === this.lastState) return;
+    this.lastState = key;
+    this.events.emit('state', state);
+  }
+
+  private watchConnectivity(): void {
+    const g = globalThis as unknown as Connectivity & Partial<EventTarget>;
+    const nav = g.navigator;
+    if (nav && typeof nav.onLine === 'boolean') {
+      if (!nav.onLine) this.scheduler.pause('offline');
+      if (typeof g.addEventListener === 'function') {
+        const online = () => this.scheduler.resume('offline');
+        const offline = () => this.scheduler.pause('offline');
+        g.addEventListener('online', online);
+        g.addEventListener('offline', offline);
+        this.detach.push(() => {
+          g.removeEventListener!('online', online);
+          g.removeEventListener!('offline', offline);
+        });
+      }
+    }
+    const connection = nav?.connection;
+    if (connection && typeof connection.saveData === 'boolean') {
+      const apply = () => (connection.saveData ? this.scheduler.pause('save-data') : this.scheduler.resume('save-data'));
+      apply();
+      if (typeof connection.addEventListener === 'function') {
+        connection.addEventListener('change', apply);
+        this.detach.push(() => connection.removeEventListener('change', apply));
+      }
+    }
+  }
+
+  // ── the rest of the public API ────────────────────────────────────────────────────────
+
+  async setOffline(playlistId: string, offline: boolean, options: { pinned?: boolean } = {}): Promise<void> {
+    this.assertOpen();
+    parseOrThrow(idSchema, playlistId, 'playlistId');
+    if (typeof offline !== 'boolean') throw new RepriseError('invalid-argument', 'offline: must be true or false', { path: 'offline' });
+    if (this.catalog && !this.catalog.playlists.has(playlistId)) {
+      throw new RepriseError('invalid-argument', `playlistId: the manifest in force lists no playlist "${playlistId}"`, { path: 'playlistId', playlistId });
+    }
+    const record: PlaylistRecord = { ...(this.choices.get(playlistId) ?? { id: playlistId }), offline };
+    if (options.pinned !== undefined) record.pinned = options.pinned;
+    this.choices.set(playlistId, record);
+    this.removed.delete(playlistId);
+    await this.store.putPlaylist(record);
+    if (!offline) await this.release();
+    else void this.askPersist();
+    this.replan();
+  }
+
+  async remove(playlistId: string): Promise<void> {
+    this.assertOpen();
+    parseOrThrow(idSchema, playlistId, 'playlistId');
+    const record = this.choices.get(playlistId);
+    if (record) {
+      const { offline: _o, pinned: _p, ...rest } = record;
+      this.choices.set(playlistId, rest);
+      await this.store.putPlaylist(rest);
+    }
+    this.removed.add(playlistId);
+    await this.release();
+    this.replan();
+  }
+
+  /** After content was released: free it, and give a quota pause another chance. */
+  private async release(): Promise<void> {
+    await this.collectGarbage();
+    this.scheduler.resume('quota-exceeded');
+  }
+
+  async clear(): Promise<void> {
+    this.assertOpen();
+    this.scheduler.setPlan([]);
+    await this.store.clearContent();
+    this.have.clear();
+    this.choices.clear();
+    this.trackRecords.clear();
+    this.removed.clear();
+    this.scheduler.resume('quota-exceeded');
+    this.replan();
+  }
+
+  async getTrack(trackId: string): Promise<Blob> {
+    this.assertOpen();
+    parseOrThrow(idSchema, trackId, 'trackId');
+    const t = this.servableTrack(trackId);
+    const parts: Uint8Array[] = [];
+    for await (const part of readVerified(this.store, t.track, 0, t.track.size - 1, (_i, digest) => this.holdBack(digest))) parts.push(part);
+    await this.notePlay(trackId);
+    return new Blob(parts as BlobPart[], { type: t.track.mimeType });
+  }
+
+  /** The catalog entry of a track that can be served now, or the error saying why not. */
+  private servableTrack(trackId: string): CatalogTrack {
+    if (!this.catalog) throw new RepriseError('not-cached', `no manifest has been accepted yet; call sync() first (track "${trackId}")`, { trackId });
+    if (!this.catalogTrusted) {
+      throw new RepriseError('not-cached', `track "${trackId}" is held back: the key of the stored manifest is no longer trusted; sync() with a network connection`, { trackId, heldBack: true });
+    }
+    const t = this.catalog.trackOrThrow(trackId);
+    assertNotRefused(t);
+    const missing = this.missingIndices(t);
+    if (missing.length > 0) {
+      this.scheduler.prioritize(this.jobIdFor(t));
+      throw new RepriseError('not-cached', `track "${trackId}" has ${missing.length} of ${t.track.chunks.length} chunks still to download`, { trackId });
+    }
+    return t;
+  }
+
+  private jobIdFor(t: CatalogTrack): string {
+    // Equal content is planned once, under the first track id that needs it.
+    return this.neededTracks().find((n) => n.contentId === t.contentId)?.track.id ?? t.track.id;
+  }
+
+  /** A stored chunk failed its digest on a read: remove it and queue the track again. */
+  private async holdBack(digest: string): Promise<void> {
+    this.have.delete(digest);
+    await this.store.deleteChunks([digest]);
+    this.replan();
+  }
+
+  private async notePlay(trackId: string): Promise<void> {
+    const now = this.opts.clock.now();
+    const record = { ...(this.trackRecords.get(trackId) ?? { id: trackId }), lastPlayedAt: now };
+    this.trackRecords.set(trackId, record);
+    await this.store.putTrack(record);
+    for (const p of this.catalog?.playlists.values() ?? []) {
+      if (!p.trackIds.includes(trackId)) continue;
+      const choice = { ...(this.choices.get(p.id) ?? { id: p.id }), lastPlayedAt: now };
+      this.choices.set(p.id, choice);
+      await this.store.putPlaylist(choice);
+    }
+  }
+
+  async prioritize(trackId: string): Promise<boolean> {
+    this.assertOpen();
+    parseOrThrow(idSchema, trackId, 'trackId');
+    const t = this.catalog?.tracks.get(trackId);
+    if (!t) return false;
+    return this.scheduler.prioritize(this.jobIdFor(t));
+  }
+
+  async pause(): Promise<void> {
+    this.assertOpen();
+    this.scheduler.pause('user');
+  }
+
+  async resume(): Promise<void> {
+    this.assertOpen();
+    this.scheduler.resume('user');
+  }
+
+  async setThrottle(throttle: ThrottleOptions): Promise<void> {
+    this.assertOpen();
+    const t = parseOrThrow(throttleSchema, throttle, 'throttle');
+    this.throttleApp = {
+      maxConcurrent: t.maxConcurrent ?? this.throttleApp.maxConcurrent,
+      bytesPerSecond: t.bytesPerSecond ?? this.throttleApp.bytesPerSecond,
+    };
+    this.scheduler.setThrottle(this.throttleApp);
+  }
+
+  async verify(): Promise<AuditReport> {
+    this.assertOpen();
+    throw new RepriseError('invalid-argument', 'verify() is not available yet');
+  }
+
+  async status(): Promise<CacheStatus> {
+    this.assertOpen();
+    const catalog = this.catalog;
+    const queue = this.scheduler.queued();
+    const queued = new Set(queue);
+    const tracks: TrackStatus[] = [];
+    const needed = new Set(this.neededTracks().map((t) => t.track.id));
+    let bytesStored = 0;
+    const counted = new Set<string>();
+    for (const t of catalog?.tracks.values() ?? []) {
+      const bytesDone = this.trackBytesDone(t);
+      t.track.chunks.forEach((d, i) => {
+        if (this.have.has(d) && !counted.has(d)) (counted.add(d), (bytesStored += chunkLength(t.track, i)));
+      });
+      const failure = this.failureOf(t);
+      let state: TrackState;
+      if (t.refused) state = 'refused';
+      else if (!this.catalogTrusted && bytesDone > 0) state = 'held-back';
+      else if (bytesDone === t.track.size) state = 'complete';
+      else if (failure) state = 'failed';
+      else if (this.scheduler.isActive(this.jobIdFor(t))) state = 'downloading';
+      else if (queued.has(this.jobIdFor(t)) && needed.has(t.track.id)) state = 'queued';
+      else if (!needed.has(t.track.id)) state = 'online-only';
+      else state = bytesDone > 0 ? 'partial' : 'missing';
+      tracks.push({
+        id: t.track.id,
+        title: t.track.title,
+        artist: t.track.artist,
+        state,
+        bytesDone,
+        bytesTotal: t.track.size,
+        ...(failure ? { failure: { code: failure.code, message: failure.message } } : {}),
+        ...(t.refused ? { failure: { code: t.refused.code, message: t.refused.message } } : {}),
+      });
+    }
+    const byId = new Map(tracks.map((t) => [t.id, t]));
+    const playlists: PlaylistStatus[] = [...(catalog?.playlists.values() ?? [])].map((p) => {
+      const { offline, source } = this.effectiveOffline(p.id);
+      const choice = this.choices.get(p.id);
+      const ts = p.trackIds.map((id) => byId.get(id)!);
+      return {
+        id: p.id,
+        name: p.name,
+        offline,
+        source,
+        pinned: choice?.pinned ?? false,
+        evicted: false,
+        lastPlayedAt: choice?.lastPlayedAt ?? null,
+        trackIds: [...p.trackIds],
+        tracksComplete: ts.filter((t) => t.state === 'complete').length,
+        bytesDone: ts.reduce((n, t) => n + t.bytesDone, 0),
+        bytesTotal: ts.reduce((n, t) => n + t.bytesTotal, 0),
+      };
+    });
+    const estimate = await this.estimate();
+    const throttle = this.scheduler.throttleSettings;
+    return {
+      state: this.currentState(),
+      manifest: catalog
+        ? { epoch: catalog.epoch, kid: catalog.kid, issuedAt: catalog.manifest.issuedAt, expiresAt: catalog.manifest.expiresAt ?? null, trusted: this.catalogTrusted }
+        : null,
+      securityEpoch: this.meta.highestEpoch,
+      throttle: { maxConcurrent: throttle.maxConcurrent, bytesPerSecond: Number.isFinite(throttle.bytesPerSecond) ? throttle.bytesPerSecond : null },
+      storage: { bytesStored, usage: estimate?.usage ?? null, quota: estimate?.quota ?? null, persisted: this.persisted },
+      queue,
+      playlists,
+      tracks,
+    };
+  }
+
+  private async estimate(): Promise<StorageEstimate | undefined> {
+    const storage = (globalThis as Connectivity).navigator?.storage;
+    if (!storage?.estimate) return undefined;
+    try {
+      return await storage.estimate();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** One `navigator.storage.persist()` request per engine, when the user first keeps music offline. */
+  private async askPersist(): Promise<void> {
+    if (this.persistAsked) return;
+    this.persistAsked = true;
+    const storage = (globalThis as Connectivity).navigator?.storage;
+    if (!storage?.persist) return;
+    try {
+      this.persisted = (await storage.persisted?.()) || (await storage.persist());
+    } catch {
+      this.persisted = false;
+    }
+  }
+
+  idle(): Promise<void> {
+    return this.scheduler.idle();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.scheduler.close();
+    this.progressTimer?.abort();
+    for (const d of this.detach) d();
+    this.emitState();
+    this.events.clear();
+    await this.syncing?.catch(() => {});
+    this.store.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new RepriseError('aborted', 'this cache is closed; open a new one');
+  }
+}

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { RepriseError } from '../errors/RepriseError.js';
+import { DEFAULT_LIMITS } from '../manifest/limits.js';
+import { publicJwkSchema } from '../manifest/trustedKeys.js';
+import { DEFAULT_BACKOFF } from '../scheduler/backoff.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { describeZodError } from '../util/describeZodError.js';
+
+/** DESIGN.md: `maxConcurrent` defaults to 3. */
+export const DEFAULT_MAX_CONCURRENT = 3;
+/** A request that delivers no body bytes for this long is aborted and retried. */
+export const DEFAULT_STALL_MS = 30_000;
+
+const originSchema = z.string().refine(
+  (s) => {
+    try {
+      const url = new URL(s);
+      return url.protocol === 'https:' || url.protocol === 'http:';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an http(s) origin such as "https://cdn.example"' },
+);
+
+export const throttleSchema = z.object({
+  /** Requests in flight at once (1–32). Default 3. */
+  maxConcurrent: z.number().int().min(1).max(32).optional(),
+  /** Body bytes per second over all requests. Default: no cap. */
+  bytesPerSecond: z.number().positive().optional(),
+});
+
+const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `must be a function (${what})` });
+
+/** Options of {@link createCacheEngine}; the page's `openOfflineCache` takes the same plus its own. */
+export const engineOptionsSchema = z.object({
+  /** Where the signed manifest is served. Relative URLs resolve against the page (or worker) location. */
+  manifestUrl: z.string().min(1),
+  /** ES256 public keys (JWK with `kid`) the app trusts to sign manifests. Never from the network. */
+  trustedKeys: z.array(publicJwkSchema).min(1, 'must hold at least one ES256 public key'),
+  /** The security epoch compiled into this app build; manifests below it are rollbacks. */
+  appSecurityEpoch: z.number().int().min(0).optional(),
+  /** Key ids this build no longer trusts. */
+  revokedKeyIds: z.array(z.string().min(1)).optional(),
+  /** Extra origins track URLs may point to (the manifest's own origin is always allowed). */
+  allowedOrigins: z.array(originSchema).optional(),
+  throttle: throttleSchema.optional(),
+  /** Retry policy for transient failures. */
+  backoff: z
+    .object({
+      baseMs: z.number().positive().optional(),
+      capMs: z.number().positive().optional(),
+      attempts: z.number().int().min(1).max(100).optional(),
+    })
+    .optional(),
+  /** Abort and retry a request that delivers no bytes for this long. Default 30 s. */
+  stallTimeoutMs: z.number().positive().optional(),
+  /**
+   * A storage budget for offline content, in bytes. When the offline playlists need more, the
+   * least recently played ones that are not pinned are released first.
+   */
+  maxBytes: z.number().positive().optional(),
+  /** Bounds on what a manifest may ask for. */
+  limits: z
+    .object({
+      maxManifestBytes: z.number().int().positive().optional(),
+      maxTracks: z.number().int().positive().optional(),
+      maxTrackBytes: z.number().int().positive().optional(),
+    })
+    .optional(),
+  /** IndexedDB database name. Default "reprise". Two apps on one origin need two names. */
+  dbName: z.string().min(1).optional(),
+  /** `credentials` for manifest and media requests. Default "same-origin". */
+  credentials: z.enum(['omit', 'same-origin', 'include']).optional(),
+  /** IndexedDB factory. Default: `globalThis.indexedDB` (pass fake-indexeddb in Node). */
+  indexedDB: z.custom<IDBFactory>((v) => typeof v === 'object' && v !== null && typeof (v as IDBFactory).open === 'function', { message: 'must be an IDBFactory' }).optional(),
+  /** fetch implementation. Default: `globalThis.fetch`. */
+  fetch: fn<typeof fetch>('like fetch').optional(),
+  /** Time source and sleeps, for exact tests. */
+  clock: z
+    .custom<Clock>((v) => typeof v === 'object' && v !== null && typeof (v as Clock).now === 'function' && typeof (v as Clock).sleep === 'function', {
+      message: 'must have now() and sleep(ms, signal)',
+    })
+    .optional(),
+  /** Uniform random numbers in [0, 1), for the reset window and jitter. Default Math.random. */
+  random: fn<() => number>('returning [0, 1)').optional(),
+});
+
+export type EngineOptions = z.input<typeof engineOptionsSchema>;
+export type ThrottleOptions = z.input<typeof throttleSchema>;
+
+export interface ResolvedOptions {
+  manifestUrl: string;
+  trustedKeys: z.infer<typeof publicJwkSchema>[];
+  appSecurityEpoch: number;
+  revokedKeyIds: string[];
+  allowedOrigins: string[];
+  throttle: { maxConcurrent: number; bytesPerSecond: number };
+  backoff: { baseMs: number; capMs: number; attempts: number };
+  stallTimeoutMs: number;
+  maxBytes: number;
+  limits: typeof DEFAULT_LIMITS;
+  dbName: string;
+  credentials: RequestCredentials;
+  indexedDB: IDBFactory;
+  fetch: typeof fetch;
+  clock: Clock;
+  random: () => number;
+}
+
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, root: string): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const { message, path } = describeZodError(parsed.error, root);
+    throw new RepriseError('invalid-argument', message, { path });
+  }
+  return parsed.data;
+}
+
+export function resolveOptions(input: unknown): ResolvedOptions {
+  const o = parseOrThrow(engineOptionsSchema, input, 'options');
+  let manifestUrl: string;
+  try {
+    manifestUrl = new URL(o.manifestUrl, (globalThis as { location?: { href: string } }).location?.href).href;
+  } catch {
+    throw new RepriseError('invalid-argument', `options.manifestUrl: "${o.manifestUrl}" is not an absolute URL (in Node, give the full URL)`, { path: 'options.manifestUrl' });
+  }
+  const indexedDB = o.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+  if (!indexedDB) throw new RepriseError('invalid-argument', 'options.indexedDB: this environment has no indexedDB; pass one (fake-indexeddb in Node)', { path: 'options.indexedDB' });
+  const fetchImpl = o.fetch ?? globalThis.fetch?.bind(globalThis);
+  if (!fetchImpl) throw new RepriseError('invalid-argument', 'options.fetch: this environment has no fetch; pass one', { path: 'options.fetch' });
+  return {
+    manifestUrl,
+    trustedKeys: o.trustedKeys,
+    appSecurityEpoch: o.appSecurityEpoch ?? 0,
+    revokedKeyIds: o.revokedKeyIds ?? [],
+    allowedOrigins: (o.allowedOrigins ?? []).map((s) => new URL(s).origin),
+    throttle: { maxConcurrent: o.throttle?.maxConcurrent ?? DEFAULT_MAX_CONCURRENT, bytesPerSecond: o.throttle?.bytesPerSecond ?? Infinity },
+    backoff: { ...DEFAULT_BACKOFF, ...stripUndefined(o.backoff ?? {}) },
+    stallTimeoutMs: o.stallTimeoutMs ?? DEFAULT_STALL_MS,
+    maxBytes: o.maxBytes ?? Infinity,
+    limits: { ...DEFAULT_LIMITS, ...stripUndefined(o.limits ?? {}) },
+    dbName: o.dbName ?? 'reprise',
+    credentials: o.credentials ?? 'same-origin',
+    indexedDB,
+    fetch: fetchImpl,
+    clock: o.clock ?? systemClock,
+    random: o.random ?? Math.random,
+  };
+}
+
+function stripUndefined<T extends object>(o: T): { [K in keyof T]-?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
+}

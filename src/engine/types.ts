@@ -1,0 +1,108 @@
+import type { ErrorCode } from '../errors/codes.js';
+import type { PauseReason, WaitReason } from '../scheduler/Scheduler.js';
+
+/** DESIGN.md "Reset detection", in the order the first applicable one becomes `kind`. */
+export const RESET_KINDS = ['storage-lost', 'key-revoked', 'security-epoch', 'app-epoch', 'partial-loss', 'schema-upgrade', 'none'] as const;
+export type ResetKind = (typeof RESET_KINDS)[number];
+
+export interface SyncReport {
+  kind: ResetKind;
+  /** Every kind that applies, in the order above (`none` only when nothing else does). */
+  reasons: ResetKind[];
+  /** Epoch of the manifest in force before this sync (0 on a fresh store). */
+  fromEpoch: number;
+  /** Epoch of the manifest in force after it. */
+  toEpoch: number;
+  manifest: 'accepted' | 'unreachable';
+  /** Offline content that verified (or, for `none`, is present) and stays. */
+  kept: { tracks: number; bytes: number };
+  /** Offline content queued for download. */
+  toFetch: { tracks: number; bytes: number };
+  /** Stored chunks whose bytes no longer matched their digest (removed, queued again). */
+  corruptChunks: number;
+  /** Chunks of once-complete offline tracks that were not in the store. */
+  missingChunks: number;
+  /** Tracks on the device that cannot be played until a trusted manifest verifies them. */
+  heldBack: { tracks: number };
+  /** Tracks refused on their own (security rule 3). */
+  refused: { trackId: string; code: ErrorCode }[];
+  durationMs: number;
+}
+
+export type EngineState =
+  | { state: 'idle' }
+  | { state: 'syncing' }
+  | { state: 'auditing'; progress: { chunksDone: number; chunksTotal: number } }
+  | { state: 'downloading' }
+  | { state: 'waiting'; reason: WaitReason; until: number }
+  | { state: 'paused'; reason: PauseReason }
+  | { state: 'closed' };
+
+export interface ProgressEvent {
+  trackId: string;
+  bytesDone: number;
+  bytesTotal: number;
+  overall: { bytesDone: number; bytesTotal: number; bytesPerSecond: number; etaSeconds: number | null };
+}
+
+export interface CacheEvents {
+  progress: ProgressEvent;
+  'track-complete': { trackId: string };
+  'track-failed': { trackId: string; code: ErrorCode; message: string };
+  state: EngineState;
+  reset: SyncReport;
+  /** A new service worker is waiting (page client only). */
+  'app-update': { scriptUrl?: string };
+}
+
+export type CacheEventType = keyof CacheEvents;
+
+export type TrackState = 'complete' | 'downloading' | 'queued' | 'partial' | 'missing' | 'failed' | 'refused' | 'held-back' | 'online-only';
+
+export interface TrackStatus {
+  id: string;
+  title?: string;
+  artist?: string;
+  state: TrackState;
+  bytesDone: number;
+  bytesTotal: number;
+  failure?: { code: ErrorCode; message: string };
+}
+
+export interface PlaylistStatus {
+  id: string;
+  name: string;
+  offline: boolean;
+  /** Whose choice `offline` is: the device's (setOffline) or the service's manifest record. */
+  source: 'device' | 'service';
+  pinned: boolean;
+  evicted: boolean;
+  lastPlayedAt: number | null;
+  trackIds: string[];
+  tracksComplete: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export interface CacheStatus {
+  state: EngineState;
+  /** The manifest in force, or null before the first sync. */
+  manifest: { epoch: number; kid: string; issuedAt: string; expiresAt: string | null; trusted: boolean } | null;
+  /** The highest security epoch ever accepted (kept by clear()). */
+  securityEpoch: number;
+  throttle: { maxConcurrent: number; bytesPerSecond: number | null };
+  storage: { bytesStored: number; usage: number | null; quota: number | null; persisted: boolean | null };
+  /** Track ids in download order (running first). */
+  queue: string[];
+  playlists: PlaylistStatus[];
+  tracks: TrackStatus[];
+}
+
+export interface AuditReport {
+  chunksChecked: number;
+  bytesChecked: number;
+  corruptChunks: number;
+  kept: { tracks: number; bytes: number };
+  toFetch: { tracks: number; bytes: number };
+  durationMs: number;
+}

@@ -1,0 +1,23 @@
+import type { ErrorCode } from './codes.js';
+
+/**
+ * What to do about each error, appended to every message. Kept in one table so that wording
+ * stays consistent (the workbox way: messages live in one place).
+ */
+export const HINTS: Record<ErrorCode, string> = {
+  'invalid-argument': 'check the value passed to reprise against its documented type.',
+  'manifest-invalid': 'the manifest does not follow reprise-manifest/1; rebuild it with `reprise manifest build`.',
+  'manifest-signature':
+    'the manifest must be a compact JWS signed with ES256 by a key in `trustedKeys` that is not revoked; nothing stored was changed.',
+  'manifest-rollback':
+    'the server sent a manifest older than one already accepted (or than appSecurityEpoch); nothing stored was changed.',
+  'manifest-expired': 'the server must publish a freshly signed manifest; nothing stored was changed.',
+  'origin-not-allowed': 'serve the track from the manifest origin or add its origin to `allowedOrigins`.',
+  network: 'the request failed or the device is offline; reprise retries by itself, or call sync() again later.',
+  unauthorized: 'the origin refused the credentials; sign the user in again, then call sync().',
+  'not-found': 'the origin no longer has this file; publish a manifest that matches the files on the origin.',
+  'integrity-mismatch': 'the bytes did not match the signed SHA-256 digests and were not stored.',
+  'quota-exceeded': 'the device is out of storage for this origin; free space (remove a playlist) and reprise resumes.',
+  'not-cached': 'the track is not (fully) on the device yet; mark its playlist offline and let sync() fetch it.',
+  aborted: 'the operation was cancelled (pause, close or a newer call).',
+};

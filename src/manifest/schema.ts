@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { DEFAULT_LIMITS, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type ManifestLimits } from './limits.js';
+
+export const MANIFEST_FORMAT = 'reprise-manifest/1';
+
+/** DESIGN.md: ids are 1–128 characters of `A-Z a-z 0-9 . _ : -`. */
+export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** An unpadded base64url SHA-256: 32 bytes → 43 characters. */
+export const DIGEST_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+export const idSchema = z.string().regex(ID_PATTERN, 'must be 1–128 characters of A-Z a-z 0-9 . _ : -');
+const digestSchema = z.string().regex(DIGEST_PATTERN, 'must be an unpadded base64url SHA-256 (43 characters)');
+const timestamp = z.iso.datetime({ offset: true });
+
+const isPowerOfTwo = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+
+export const resyncHintsSchema = z.object({
+  windowSeconds: z.number().min(0).max(7 * 24 * 3600).optional(),
+  maxBytesPerSecond: z.number().positive().optional(),
+  maxConcurrent: z.number().int().min(1).optional(),
+});
+
+export const playlistSchema = z.object({
+  id: idSchema,
+  name: z.string(),
+  trackIds: z.array(idSchema),
+  offline: z.boolean().optional(),
+});
+
+function trackSchema(limits: ManifestLimits) {
+  return z
+    .object({
+      id: idSchema,
+      url: z.string().min(1),
+      mimeType: z.string().min(1),
+      size: z.number().int().min(1).max(limits.maxTrackBytes, `must be at most maxTrackBytes (${limits.maxTrackBytes})`),
+      chunkSize: z
+        .number()
+        .int()
+        .refine((n) => isPowerOfTwo(n) && n >= MIN_CHUNK_SIZE && n <= MAX_CHUNK_SIZE, {
+          message: `must be a power of two from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE}`,
+        }),
+      chunks: z.array(digestSchema),
+      title: z.string().optional(),
+      artist: z.string().optional(),
+      durationSeconds: z.number().nonnegative().optional(),
+    })
+    .superRefine((track, ctx) => {
+      const expected = Math.ceil(track.size / track.chunkSize);
+      if (track.chunks.length !== expected) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['chunks'],
+          message: `has ${track.chunks.length} digests but size ${track.size} / chunkSize ${track.chunkSize} needs ${expected}`,
+        });
+      }
+    });
+}
+
+/** The schema of a `reprise-manifest/1` payload, with the given limits. Unknown fields are dropped. */
+export function manifestSchema(limits: ManifestLimits = DEFAULT_LIMITS) {
+  return z
+    .object({
+      format: z.literal(MANIFEST_FORMAT),
+      securityEpoch: z.number().int().min(0),
+      issuedAt: timestamp,
+      expiresAt: timestamp.optional(),
+      revokedKeyIds: z.array(z.string().min(1)).optional(),
+      resync: resyncHintsSchema.optional(),
+      playlists: z.array(playlistSchema),
+      tracks: z.array(trackSchema(limits)).max(limits.maxTracks, `must list at most maxTracks (${limits.maxTracks})`),
+    })
+    .superRefine((manifest, ctx) => {
+      const trackIds = new Set<string>();
+      manifest.tracks.forEach((track, i) => {
+        if (trackIds.has(track.id)) {
+          ctx.addIssue({ code: 'custom', path: ['tracks', i, 'id'], message: `repeats track id "${track.id}"` });
+        }
+        trackIds.add(track.id);
+      });
+      const playlistIds = new Set<string>();
+      manifest.playlists.forEach((playlist, p) => {
+        if (playlistIds.has(playlist.id)) {
+          ctx.addIssue({ code: 'custom', path: ['playlists', p, 'id'], message: `repeats playlist id "${playlist.id}"` });
+        }
+        playlistIds.add(playlist.id);
+        playlist.trackIds.forEach((trackId, t) => {
+          if (!trackIds.has(trackId)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['playlists', p, 'trackIds', t],
+              message: `names track "${trackId}", which the manifest does not list`,
+            });
+          }
+        });
+      });
+    });
+}
+
+export type Manifest = z.infer<ReturnType<typeof manifestSchema>>;
+export type ManifestTrack = Manifest['tracks'][number];
+export type ManifestPlaylist = z.infer<typeof playlistSchema>;
+export type ResyncHints = z.infer<typeof resyncHintsSchema>;

@@ -1,0 +1,103 @@
+import { RepriseError } from '../errors/RepriseError.js';
+import type { RepriseDatabase } from './openStore.js';
+import { type MetaRecord, type PlaylistRecord, SCHEMA_VERSION, type TrackRecord } from './schema.js';
+
+export interface ChunkWrite {
+  digest: string;
+  bytes: ArrayBuffer;
+}
+
+/** How many keys one delete transaction removes; keeps each transaction short. */
+const DELETE_BATCH = 512;
+
+export function emptyMeta(): MetaRecord {
+  return { schemaVersion: SCHEMA_VERSION, highestEpoch: 0, revokedKeyIds: [] };
+}
+
+/**
+ * The engine's view of IndexedDB: a few operations, each one transaction, with only IndexedDB
+ * calls awaited inside it (transactions auto-commit when the event loop turns — idb README,
+ * "Transaction lifetime").
+ */
+export class Store {
+  constructor(readonly db: RepriseDatabase) {}
+
+  async readMeta(): Promise<MetaRecord> {
+    return (await this.db.get('meta', 'state')) ?? emptyMeta();
+  }
+
+  async writeMeta(meta: MetaRecord): Promise<void> {
+    await this.db.put('meta', { ...meta, schemaVersion: SCHEMA_VERSION }, 'state');
+  }
+
+  /** Writes verified chunks in one transaction: all of them or none (a quota error aborts it). */
+  async putChunks(chunks: readonly ChunkWrite[]): Promise<void> {
+    if (chunks.length === 0) return;
+    try {
+      const tx = this.db.transaction('chunks', 'readwrite');
+      for (const chunk of chunks) void tx.store.put({ bytes: chunk.bytes }, chunk.digest).catch(() => {});
+      await tx.done;
+    } catch (cause) {
+      throw toStoreError(cause);
+    }
+  }
+
+  async getChunk(digest: string): Promise<ArrayBuffer | undefined> {
+    return (await this.db.get('chunks', digest))?.bytes;
+  }
+
+  /** Reads several chunks in one transaction; missing ones come back undefined. */
+  async getChunks(digests: readonly string[]): Promise<(ArrayBuffer | undefined)[]> {
+    const tx = this.db.transaction('chunks', 'readonly');
+    const values = await Promise.all(digests.map((d) => tx.store.get(d)));
+    await tx.done;
+    return values.map((v) => v?.bytes);
+  }
+
+  async chunkKeys(): Promise<string[]> {
+    return this.db.getAllKeys('chunks');
+  }
+
+  async deleteChunks(digests: readonly string[]): Promise<void> {
+    for (let i = 0; i < digests.length; i += DELETE_BATCH) {
+      const tx = this.db.transaction('chunks', 'readwrite');
+      for (const d of digests.slice(i, i + DELETE_BATCH)) void tx.store.delete(d).catch(() => {});
+      await tx.done;
+    }
+  }
+
+  async playlists(): Promise<PlaylistRecord[]> {
+    return this.db.getAll('playlists');
+  }
+
+  async putPlaylist(record: PlaylistRecord): Promise<void> {
+    await this.db.put('playlists', record);
+  }
+
+  async tracks(): Promise<TrackRecord[]> {
+    return this.db.getAll('tracks');
+  }
+
+  async putTrack(record: TrackRecord): Promise<void> {
+    await this.db.put('tracks', record);
+  }
+
+  /** clear(): content, choices and play history go; the meta record (security state) stays. */
+  async clearContent(): Promise<void> {
+    const tx = this.db.transaction(['chunks', 'playlists', 'tracks'], 'readwrite');
+    await Promise.all([tx.objectStore('chunks').clear(), tx.objectStore('playlists').clear(), tx.objectStore('tracks').clear(), tx.done]);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** QuotaExceededError (a DOMException; fake-indexeddb and Chromium agree on the name) → quota-exceeded. */
+export function toStoreError(cause: unknown): unknown {
+  const name = (cause as { name?: string } | null)?.name;
+  if (name === 'QuotaExceededError') {
+    return new RepriseError('quota-exceeded', 'IndexedDB refused the write: the storage quota is full', {}, { cause });
+  }
+  return cause;
+}

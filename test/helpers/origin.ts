@@ -1,0 +1,119 @@
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import rangeParser from 'range-parser';
+
+export interface OriginRequest {
+  path: string;
+  range: string | undefined;
+  /** Body bytes the origin sent. */
+  bytes: number;
+}
+
+/**
+ * Decides what to do with a request before the default file handler: return true when it
+ * answered (fault injection), false to let the default answer.
+ */
+export type Fault = (req: IncomingMessage, res: ServerResponse, file: Buffer | undefined, origin: TestOrigin) => boolean | Promise<boolean>;
+
+/**
+ * A loopback HTTP origin on 127.0.0.1 and a port the OS picks: serves in-memory files with
+ * Range support, logs every request, counts requests in flight, and lets a test inject faults.
+ */
+export class TestOrigin {
+  readonly files = new Map<string, { body: Buffer; type: string }>();
+  readonly log: OriginRequest[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  faults: Fault[] = [];
+  /** When set, bodies are written in pieces of this size with this pause between them. */
+  pace: { bytes: number; everyMs: number } | undefined;
+  private server!: Server;
+  url = '';
+
+  static async start(): Promise<TestOrigin> {
+    const origin = new TestOrigin();
+    origin.server = createServer((req, res) => void origin.handle(req, res));
+    origin.server.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve) => origin.server.listen(0, '127.0.0.1', resolve));
+    origin.url = `http://127.0.0.1:${(origin.server.address() as AddressInfo).port}`;
+    return origin;
+  }
+
+  put(path: string, body: Buffer | Uint8Array | string, type = 'audio/mpeg'): void {
+    this.files.set(path, { body: Buffer.from(body as Uint8Array), type });
+  }
+
+  requestsFor(path: string): OriginRequest[] {
+    return this.log.filter((r) => r.path === path);
+  }
+
+  bytesSent(prefix = ''): number {
+    return this.log.filter((r) => r.path.startsWith(prefix)).reduce((n, r) => n + r.bytes, 0);
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
+    const entry: OriginRequest = { path, range: req.headers.range, bytes: 0 };
+    this.log.push(entry);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    res.on('close', () => this.inFlight--);
+    const write = res.write.bind(res);
+    res.write = ((chunk: Buffer, ...rest: never[]) => {
+      entry.bytes += chunk.length;
+      return write(chunk, ...rest);
+    }) as typeof res.write;
+    const end = res.end.bind(res);
+    res.end = ((chunk?: unknown, ...rest: never[]) => {
+      if (chunk && typeof chunk !== 'function') entry.bytes += Buffer.byteLength(chunk as Buffer);
+      return end(chunk as Buffer, ...rest);
+    }) as typeof res.end;
+    const file = this.files.get(path);
+    for (const fault of this.faults) if (await fault(req, res, file?.body, this)) return;
+    if (!file) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    await this.serve(req, res, file.body, file.type);
+  }
+
+  /** The default answer: 200, or 206 for one satisfiable range, 416 otherwise (RFC 9110 §14). */
+  async serve(req: IncomingMessage, res: ServerResponse, body: Buffer, type: string): Promise<void> {
+    let start = 0;
+    let end = body.length - 1;
+    const header = req.headers.range;
+    if (header) {
+      const ranges = rangeParser(body.length, header, { combine: true });
+      if (ranges === -1) {
+        res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
+        return;
+      }
+      if (ranges !== -2 && ranges.length === 1) {
+        start = ranges[0]!.start;
+        end = ranges[0]!.end;
+        res.writeHead(206, { 'content-type': type, 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${body.length}`, 'accept-ranges': 'bytes' });
+        await this.sendBody(res, body.subarray(start, end + 1));
+        return;
+      }
+    }
+    res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'accept-ranges': 'bytes' });
+    await this.sendBody(res, body);
+  }
+
+  async sendBody(res: ServerResponse, bytes: Buffer): Promise<void> {
+    if (!this.pace) {
+      res.end(bytes);
+      return;
+    }
+    for (let i = 0; i < bytes.length && !res.destroyed; i += this.pace.bytes) {
+      res.write(bytes.subarray(i, i + this.pace.bytes));
+      await new Promise((r) => setTimeout(r, this.pace!.everyMs));
+    }
+    res.end();
+  }
+}
