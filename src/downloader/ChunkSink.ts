@@ -15,6 +15,11 @@ export const BATCH_CHUNKS = 16;
 export const BATCH_BYTES = 4 * 1024 * 1024;
 /** Chunks hashed but not yet committed, at most: beyond this the reader waits (backpressure). */
 const MAX_PENDING_BYTES = 2 * BATCH_BYTES;
+/**
+ * A batch is also committed when its first chunk has waited this long: on a slow link a full
+ * batch can take a minute, and closing the tab should lose at most this much of it.
+ */
+export const BATCH_MAX_AGE_MS = 500;
 
 /**
  * Where a download's chunks go: each is hashed as soon as it is complete (WebCrypto runs off
@@ -29,23 +34,43 @@ export class ChunkSink {
   private pendingBytes = 0;
   private batch: VerifiedChunk[] = [];
   private batchBytes = 0;
+  private batchSince = 0;
   private flushing: Promise<void> | undefined;
+  private draining: Promise<void> | undefined;
+  private failure: { error: unknown } | undefined;
 
   constructor(private readonly commit: (chunks: VerifiedChunk[]) => Promise<void>) {}
 
   async add(index: number, expected: string, bytes: ArrayBuffer): Promise<void> {
+    if (this.failure) throw this.failure.error;
     const hash = sha256Base64Url(bytes);
-    hash.catch(() => {}); // awaited in order by processHead; avoid an unhandled rejection meanwhile
+    hash.catch(() => {}); // awaited in order by the drain loop; avoid an unhandled rejection meanwhile
     this.pending.push({ index, expected, bytes, hash });
     this.pendingBytes += bytes.byteLength;
-    while (this.pendingBytes > MAX_PENDING_BYTES) await this.processHead();
+    this.kick();
+    while (this.pendingBytes > MAX_PENDING_BYTES && this.draining) await this.draining;
+    if (this.failure) throw this.failure.error;
   }
 
   /** Verifies and commits everything added so far. Throws the store's error (quota) if a write failed. */
   async finish(): Promise<void> {
-    while (this.pending.length > 0) await this.processHead();
+    await this.draining;
+    if (this.failure) throw this.failure.error;
     await this.flush();
     await this.flushing;
+  }
+
+  /** Verifies pending chunks in order, as their hashes complete, while the reader goes on. */
+  private kick(): void {
+    this.draining ??= (async () => {
+      try {
+        while (this.pending.length > 0) await this.processHead();
+      } catch (error) {
+        this.failure = { error };
+      } finally {
+        this.draining = undefined;
+      }
+    })();
   }
 
   private async processHead(): Promise<void> {
@@ -56,9 +81,10 @@ export class ChunkSink {
       this.mismatched.push(item.index);
       return;
     }
+    if (this.batch.length === 0) this.batchSince = performance.now();
     this.batch.push({ index: item.index, digest: item.expected, bytes: item.bytes });
     this.batchBytes += item.bytes.byteLength;
-    if (this.batch.length >= BATCH_CHUNKS || this.batchBytes >= BATCH_BYTES) await this.flush();
+    if (this.batch.length >= BATCH_CHUNKS || this.batchBytes >= BATCH_BYTES || performance.now() - this.batchSince >= BATCH_MAX_AGE_MS) await this.flush();
   }
 
   private async flush(): Promise<void> {

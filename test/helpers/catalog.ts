@@ -60,7 +60,7 @@ export async function publish(origin: TestOrigin, options: PublishOptions): Prom
     format: 'reprise-manifest/1',
     securityEpoch: options.epoch ?? 1,
     issuedAt: new Date().toISOString(),
-    playlists: options.playlists.map((p) => ({ id: p.id, name: p.name ?? p.id, trackIds: p.trackIds, ...(p.offline !== undefined ? { offline: p.offline } : {}) })),
+    playlists: options.playlists.map((p) => ({ id: p.id, name: p.name ?? p.id, trackIds: [...p.trackIds], ...(p.offline !== undefined ? { offline: p.offline } : {}) })),
     tracks: options.tracks.map((t) => {
       const path = t.path ?? `/media/${t.id}.mp3`;
       origin.put(path, t.body);

@@ -106,13 +106,14 @@ export class TestOrigin {
   }
 
   async sendBody(res: ServerResponse, bytes: Buffer): Promise<void> {
-    if (!this.pace) {
+    const pace = this.pace;
+    if (!pace) {
       res.end(bytes);
       return;
     }
-    for (let i = 0; i < bytes.length && !res.destroyed; i += this.pace.bytes) {
-      res.write(bytes.subarray(i, i + this.pace.bytes));
-      await new Promise((r) => setTimeout(r, this.pace!.everyMs));
+    for (let i = 0; i < bytes.length && !res.destroyed; i += pace.bytes) {
+      res.write(bytes.subarray(i, i + pace.bytes));
+      await new Promise((r) => setTimeout(r, pace.everyMs));
     }
     res.end();
   }
