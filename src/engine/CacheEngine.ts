@@ -127,7 +127,7 @@ export class Engine implements CacheEngine {
   // ── sync ──────────────────────────────────────────────────────────────────────────────
 
   sync(): Promise<SyncReport> {
-    this.assertOpen();
+    if (this.closed) return Promise.reject(this.closedError());
     // Concurrent calls share one run: two syncs racing would classify the same reset twice.
     this.syncing ??= this.runSync().finally(() => {
       this.syncing = undefined;
@@ -744,6 +744,10 @@ export class Engine implements CacheEngine {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new RepriseError('aborted', 'this cache is closed; open a new one');
+    if (this.closed) throw this.closedError();
+  }
+
+  private closedError(): RepriseError {
+    return new RepriseError('aborted', 'this cache is closed; open a new one');
   }
 }
