@@ -42,20 +42,24 @@ export class ChunkSink {
   constructor(private readonly commit: (chunks: VerifiedChunk[]) => Promise<void>) {}
 
   async add(index: number, expected: string, bytes: ArrayBuffer): Promise<void> {
-    if (this.failure) throw this.failure.error;
+    this.throwIfFailed();
     const hash = sha256Base64Url(bytes);
     hash.catch(() => {}); // awaited in order by the drain loop; avoid an unhandled rejection meanwhile
     this.pending.push({ index, expected, bytes, hash });
     this.pendingBytes += bytes.byteLength;
     this.kick();
     while (this.pendingBytes > MAX_PENDING_BYTES && this.draining) await this.draining;
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
     if (this.failure) throw this.failure.error;
   }
 
   /** Verifies and commits everything added so far. Throws the store's error (quota) if a write failed. */
   async finish(): Promise<void> {
     await this.draining;
-    if (this.failure) throw this.failure.error;
+    this.throwIfFailed();
     await this.flush();
     await this.flushing;
   }

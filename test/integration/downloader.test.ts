@@ -105,7 +105,7 @@ describe('downloadTrack', () => {
 
   it('does not store a chunk whose bytes do not match, and names the track and chunk', async () => {
     const bad = Buffer.from(body);
-    bad[CHUNK * 3 + 7] ^= 0xff;
+    bad.writeUInt8(bad.readUInt8(CHUNK * 3 + 7) ^ 0xff, CHUNK * 3 + 7);
     origin.put('/song.mp3', bad);
     const error = await run().catch((e) => e);
     expect(error).toMatchObject({ name: 'integrity-mismatch', details: { trackId: 'song', chunkIndex: 3 } });
