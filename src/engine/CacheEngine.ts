@@ -5,11 +5,14 @@ import { idSchema } from '../manifest/schema.js';
 import { allowedOriginSet } from '../manifest/trackOrigins.js';
 import { type KeyRing, importTrustedKeys } from '../manifest/trustedKeys.js';
 import { verifyManifest } from '../manifest/verifyManifest.js';
+import { type AuditResult, runAudit } from '../audit/runAudit.js';
+import { FULL_AUDIT_KINDS, WINDOWED_KINDS, classifyReset } from '../reset/classifyReset.js';
+import { resetWindowDelayMs } from '../scheduler/resetWindow.js';
 import { readVerified } from '../playback/readVerified.js';
 import { RateMeter } from '../scheduler/RateMeter.js';
 import { Scheduler, type SchedulerJob } from '../scheduler/Scheduler.js';
 import { openStore } from '../store/openStore.js';
-import type { MetaRecord, PlaylistRecord, TrackRecord } from '../store/schema.js';
+import { type MetaRecord, type PlaylistRecord, SCHEMA_VERSION, type TrackRecord } from '../store/schema.js';
 import { Store } from '../store/Store.js';
 import { Emitter } from './Emitter.js';
 import { fetchManifest } from './fetchManifest.js';
@@ -18,6 +21,8 @@ import type { AuditReport, CacheEvents, CacheStatus, EngineState, PlaylistStatus
 
 /** DESIGN.md: `progress` at most about ten a second. */
 const PROGRESS_INTERVAL_MS = 100;
+/** How often a quota pause looks at `navigator.storage.estimate()` again. */
+const QUOTA_POLL_MS = 30_000;
 
 /** The operations of DESIGN.md "Public API", the same in a worker, in Node and in tests. */
 export interface CacheEngine {
@@ -75,6 +80,12 @@ export class Engine implements CacheEngine {
   private persistAsked = false;
   private readonly detach: (() => void)[] = [];
   private readonly meter = new RateMeter();
+  /** Stored chunks a running audit has not reached yet. */
+  private auditPending = new Set<string>();
+  /** Chunks a read found corrupt since the last sync (reported as partial-loss). */
+  private readonly corruptSinceSync = new Set<string>();
+  private lastAudit: AuditResult | undefined;
+  private quotaWatch: AbortController | undefined;
 
   private constructor(
     private readonly opts: ResolvedOptions,
@@ -100,7 +111,7 @@ export class Engine implements CacheEngine {
         backoff: opts.backoff,
         chunkSize: 256 * 1024,
         commit: (trackId, chunks) => this.commit(trackId, chunks),
-        onComplete: (trackId) => void this.onComplete(trackId),
+        onComplete: (trackId, downloaded) => void this.onComplete(trackId, downloaded),
         onFailed: (trackId, error) => void this.onFailed(trackId, error),
         onChange: () => this.emitState(),
         onBody: (bytes) => this.meter.add(opts.clock.now(), bytes),
@@ -111,9 +122,14 @@ export class Engine implements CacheEngine {
 
   static async open(opts: ResolvedOptions): Promise<Engine> {
     const keyring = await importTrustedKeys(opts.trustedKeys);
-    const { db } = await openStore(opts.indexedDB, opts.dbName);
+    const { db, previousVersion } = await openStore(opts.indexedDB, opts.dbName);
     const store = new Store(db);
     const [meta, have, playlists, tracks] = await Promise.all([store.readMeta(), store.chunkKeys(), store.playlists(), store.tracks()]);
+    if (previousVersion > 0 && previousVersion < SCHEMA_VERSION) {
+      // Reported by the next sync() as `schema-upgrade`, even if this engine closes before it.
+      meta.migratedFrom = meta.migratedFrom ?? previousVersion;
+      await store.writeMeta(meta);
+    }
     const engine = new Engine(opts, store, keyring, meta, have, playlists, tracks);
     await engine.loadStoredManifest();
     engine.watchConnectivity();
@@ -137,53 +153,201 @@ export class Engine implements CacheEngine {
     return this.syncing;
   }
 
+  /**
+   * DESIGN.md "Reset detection": fetch and verify the manifest (a refusal changes nothing),
+   * classify, accept, free what no offline playlist needs, audit what the kind requires in
+   * priority order while downloads of audited tracks already start, and report.
+   */
   private async runSync(): Promise<SyncReport> {
     const started = this.opts.clock.now();
     this.setBusy({ state: 'syncing' });
-    const fromEpoch = this.meta.manifest?.epoch ?? 0;
+    const storedManifest = this.meta.manifest;
+    const fromEpoch = storedManifest?.epoch ?? 0;
 
     let jws: string | undefined;
     try {
       jws = await fetchManifest(this.opts);
     } catch (error) {
       if (!isRepriseError(error, 'network')) throw error;
-      if (!this.catalog || !this.catalogTrusted) throw error;
+      if (!this.catalog || !this.catalogTrusted) {
+        if (storedManifest && !this.catalogTrusted) {
+          throw new RepriseError(
+            'network',
+            `the manifest could not be fetched, and the stored one (key "${storedManifest.kid}") is no longer trusted by this app: ${this.heldBackTracks()} tracks are held back until a new manifest verifies them`,
+            { heldBack: this.heldBackTracks() },
+            { cause: error },
+          );
+        }
+        throw error;
+      }
     }
 
-    if (jws === undefined) {
-      // Unreachable, but a trusted manifest is stored: carry on with it (security rule 4).
-      this.removed.clear();
-      this.replan();
-      return this.report('none', ['none'], fromEpoch, 'unreachable', started);
+    let accepted: Catalog | undefined;
+    if (jws !== undefined) {
+      const verified = await verifyManifest(jws, {
+        trustedKeys: this.keyring,
+        revokedKeyIds: this.revokedKeyIds(),
+        minEpoch: Math.max(this.meta.highestEpoch, this.opts.appSecurityEpoch),
+        now: this.opts.clock.now(),
+        limits: this.opts.limits,
+      });
+      accepted = await Catalog.build(verified, this.opts.manifestUrl, this.allowed);
     }
 
-    const verified = await verifyManifest(jws, {
-      trustedKeys: this.keyring,
-      revokedKeyIds: this.revokedKeyIds(),
-      minEpoch: Math.max(this.meta.highestEpoch, this.opts.appSecurityEpoch),
-      now: this.opts.clock.now(),
-      limits: this.opts.limits,
+    // Classify against the manifest that will be in force.
+    const inForce = accepted ?? this.catalog!;
+    const distrusted = new Set([...this.revokedKeyIds(), ...(accepted?.manifest.revokedKeyIds ?? [])]);
+    const storedKeyDistrusted = storedManifest !== undefined && (distrusted.has(storedManifest.kid) || !this.keyring.has(storedManifest.kid));
+    if (accepted) this.removed.clear();
+    const needed = this.neededTracks(inForce);
+    const neededDigests = new Set(needed.flatMap((t) => t.track.chunks));
+    let presentChunks = 0;
+    for (const d of neededDigests) if (this.have.has(d)) presentChunks++;
+    const lost = this.lostChunks(needed);
+    const { kind, reasons } = classifyReset({
+      stored: storedManifest ? { kid: storedManifest.kid, epoch: storedManifest.epoch } : undefined,
+      storedKeyDistrusted,
+      newEpoch: accepted?.epoch,
+      appSecurityEpoch: this.opts.appSecurityEpoch,
+      neededChunks: neededDigests.size,
+      presentChunks,
+      lostChunks: lost.size,
+      migratedFrom: this.meta.migratedFrom,
     });
-    const catalog = await Catalog.build(verified, this.opts.manifestUrl, this.allowed);
 
-    // Accepted: from here on the new manifest is in force.
-    this.meta = {
-      ...this.meta,
-      manifest: { jws: verified.jws, kid: verified.kid, epoch: catalog.epoch, url: this.opts.manifestUrl, acceptedAt: this.opts.clock.now() },
-      highestEpoch: Math.max(this.meta.highestEpoch, catalog.epoch),
-      revokedKeyIds: [...new Set([...this.meta.revokedKeyIds, ...(catalog.manifest.revokedKeyIds ?? [])])],
-    };
-    await this.store.writeMeta(this.meta);
-    this.catalog = catalog;
-    this.catalogTrusted = true;
-    this.removed.clear();
-    await this.forgetFailures();
-    await this.collectGarbage();
-    this.replan();
-    return this.report('none', ['none'], fromEpoch, 'accepted', started);
+    if (accepted) {
+      // Accepted: from here on the new manifest is in force.
+      this.meta = {
+        ...this.meta,
+        manifest: { jws: accepted.verified.jws, kid: accepted.kid, epoch: accepted.epoch, url: this.opts.manifestUrl, acceptedAt: this.opts.clock.now() },
+        highestEpoch: Math.max(this.meta.highestEpoch, accepted.epoch),
+        revokedKeyIds: [...new Set([...this.meta.revokedKeyIds, ...(accepted.manifest.revokedKeyIds ?? [])])],
+        manifestTrusted: true,
+      };
+      this.catalog = accepted;
+      this.catalogTrusted = true;
+      this.applyThrottle();
+      await this.forgetFailures();
+    }
+    if (this.meta.migratedFrom !== undefined) delete this.meta.migratedFrom;
+
+    // The audit this kind calls for: a new full one, or the rest of an interrupted one.
+    if (FULL_AUDIT_KINDS.includes(kind) || (reasons.some((r) => FULL_AUDIT_KINDS.includes(r)) && accepted)) {
+      this.meta.audits = (this.meta.audits ?? 0) + 1;
+      this.meta.audit = { id: `${inForce.epoch}:${inForce.kid}:${this.meta.audits}`, against: accepted ? 'accepted' : 'stored', complete: false };
+      await this.store.writeMeta(this.meta);
+      await this.store.clearAudits();
+    } else {
+      await this.store.writeMeta(this.meta);
+    }
+    // Unneeded content goes only once a manifest was accepted (storage invariant 3).
+    if (accepted) {
+      await this.enforceBudget();
+      await this.collectGarbage();
+    }
+
+    const windowMs = WINDOWED_KINDS.includes(kind) ? resetWindowDelayMs(inForce.manifest.resync?.windowSeconds, this.opts.random) : 0;
+    let corrupt: string[] = [];
+    const audit = this.meta.audit;
+    if (audit && !audit.complete) {
+      corrupt = await this.audit(audit.id, windowMs);
+      this.meta = { ...this.meta, audit: { ...audit, complete: true } };
+      await this.store.writeMeta(this.meta);
+    } else if (kind === 'partial-loss' || reasons.includes('partial-loss')) {
+      // Only the tracks that lost chunks are re-hashed (DESIGN.md: "the stored chunks it concerns").
+      const concerned = needed.filter((t) => t.track.chunks.some((d) => lost.has(d)));
+      corrupt = await this.audit(`partial:${this.opts.clock.now()}`, windowMs, concerned, false);
+    } else {
+      this.replan({ windowMs });
+    }
+    if (this.neededTracks().length > 0) void this.askPersist();
+    await this.refreshSpace();
+
+    const report = this.report(kind, reasons, fromEpoch, accepted ? 'accepted' : 'unreachable', started, corrupt.length, lost.size);
+    if (kind !== 'none') this.events.emit('reset', report);
+    return report;
   }
 
-  private report(kind: SyncReport['kind'], reasons: SyncReport['kind'][], fromEpoch: number, manifest: SyncReport['manifest'], started: number): SyncReport {
+  /**
+   * Chunks of tracks that were complete (with the content they still have) and are gone now,
+   * or that a read found corrupt since. `none` only checks presence (DESIGN.md).
+   */
+  private lostChunks(needed: CatalogTrack[]): Set<string> {
+    const lost = new Set<string>(this.corruptSinceSync);
+    for (const t of needed) {
+      if (this.trackRecords.get(t.track.id)?.completedContentId !== t.contentId) continue;
+      for (const d of t.track.chunks) if (!this.have.has(d)) lost.add(d);
+    }
+    return lost;
+  }
+
+  /**
+   * Re-hashes the stored chunks of `tracks` (default: every track needed offline) in download
+   * priority order. Downloads wait for a track until its own chunks are audited, then start
+   * while the audit goes on with the next tracks: the first playlist plays before the last
+   * one is checked.
+   */
+  private async audit(id: string, windowMs: number, tracks = this.neededTracks(), resumable = true): Promise<string[]> {
+    const order: string[] = [];
+    const seen = new Set<string>();
+    for (const t of tracks) for (const d of t.track.chunks) if (this.have.has(d) && !seen.has(d)) (seen.add(d), order.push(d));
+    this.auditPending = new Set(order);
+    this.replan({ windowMs });
+    const already = resumable ? await this.store.auditedBy(id) : new Set<string>();
+    for (const d of already) this.auditPending.delete(d);
+    this.setBusy({ state: 'auditing', progress: { chunksDone: already.size, chunksTotal: order.length } });
+    let lastEmit = 0;
+    const result = await runAudit({
+      store: this.store,
+      id,
+      digests: order,
+      alreadyVerified: already,
+      onBatch: ({ verified, corrupt, missing }, done, total) => {
+        for (const d of [...verified, ...corrupt, ...missing]) this.auditPending.delete(d);
+        for (const d of [...corrupt, ...missing]) this.have.delete(d);
+        this.scheduler.poke();
+        const now = this.opts.clock.now();
+        if (now - lastEmit >= PROGRESS_INTERVAL_MS || done === total) {
+          lastEmit = now;
+          this.setBusy({ state: 'auditing', progress: { chunksDone: done, chunksTotal: total } });
+        }
+      },
+    });
+    this.auditPending.clear();
+    this.corruptSinceSync.clear();
+    this.lastAudit = result;
+    this.replan({ windowMs: this.scheduler.windowRemaining() });
+    return result.corrupt;
+  }
+
+  private report(
+    kind: SyncReport['kind'],
+    reasons: SyncReport['kind'][],
+    fromEpoch: number,
+    manifest: SyncReport['manifest'],
+    started: number,
+    corruptChunks = 0,
+    missingChunks = 0,
+  ): SyncReport {
+    const { kept, toFetch } = this.contentTotals();
+    return {
+      kind,
+      reasons,
+      fromEpoch,
+      toEpoch: this.catalog?.epoch ?? fromEpoch,
+      manifest,
+      kept,
+      toFetch,
+      corruptChunks,
+      missingChunks,
+      heldBack: { tracks: this.heldBackTracks() },
+      refused: this.catalog?.refused() ?? [],
+      durationMs: this.opts.clock.now() - started,
+    };
+  }
+
+  /** Offline content present (kept) and missing (to fetch), each distinct chunk counted once. */
+  private contentTotals() {
     const kept = { tracks: 0, bytes: 0 };
     const toFetch = { tracks: 0, bytes: 0 };
     const seenKept = new Set<string>();
@@ -200,42 +364,49 @@ export class Engine implements CacheEngine {
         }
       });
       if (complete) kept.tracks++;
-      else toFetch.tracks++;
+      else if (!this.failureOf(t)) toFetch.tracks++;
     }
-    return {
-      kind,
-      reasons,
-      fromEpoch,
-      toEpoch: this.catalog?.epoch ?? fromEpoch,
-      manifest,
-      kept,
-      toFetch,
-      corruptChunks: 0,
-      missingChunks: 0,
-      heldBack: { tracks: 0 },
-      refused: this.catalog?.refused() ?? [],
-      durationMs: this.opts.clock.now() - started,
-    };
+    return { kept, toFetch };
+  }
+
+  /** Tracks that were complete on the device and cannot be played now (untrusted manifest, or chunks lost). */
+  private heldBackTracks(): number {
+    let n = 0;
+    for (const record of this.trackRecords.values()) {
+      if (!record.completedContentId) continue;
+      const t = this.catalog?.tracks.get(record.id);
+      if (!this.catalogTrusted || !t) {
+        if (!this.catalogTrusted) n++;
+        continue;
+      }
+      if (t.contentId === record.completedContentId && t.track.chunks.some((d) => !this.have.has(d))) n++;
+    }
+    return n;
   }
 
   /** Re-verifies the stored manifest's signature (the store is not trusted more than the network). */
   private async loadStoredManifest(): Promise<void> {
     const stored = this.meta.manifest;
     if (!stored) return;
-    const revoked = this.revokedKeyIds();
     try {
       const verified = await verifyManifest(stored.jws, {
         trustedKeys: this.keyring,
-        revokedKeyIds: revoked,
+        revokedKeyIds: this.revokedKeyIds(),
         minEpoch: 0, // it was accepted at its time; rollback and expiry apply to new manifests
         now: 0,
         limits: this.opts.limits,
       });
       this.catalog = await Catalog.build(verified, stored.url, this.allowed);
       this.catalogTrusted = true;
+      this.applyThrottle();
     } catch {
+      // Revoked by this build, or its key is gone from trustedKeys: hold everything back.
       this.catalog = undefined;
       this.catalogTrusted = false;
+    }
+    if (this.meta.manifestTrusted !== this.catalogTrusted) {
+      this.meta = { ...this.meta, manifestTrusted: this.catalogTrusted };
+      await this.store.writeMeta(this.meta);
     }
   }
 
@@ -243,38 +414,79 @@ export class Engine implements CacheEngine {
     return new Set([...this.opts.revokedKeyIds, ...this.meta.revokedKeyIds]);
   }
 
+  /** App settings, lowered (never raised) by the manifest's `resync` hints. */
+  private applyThrottle(): void {
+    const hints = this.catalog?.manifest.resync;
+    this.scheduler.setThrottle({
+      maxConcurrent: Math.min(this.throttleApp.maxConcurrent, hints?.maxConcurrent ?? Infinity),
+      bytesPerSecond: Math.min(this.throttleApp.bytesPerSecond, hints?.maxBytesPerSecond ?? Infinity),
+    });
+  }
+
   // ── planning ──────────────────────────────────────────────────────────────────────────
 
-  private effectiveOffline(playlistId: string): { offline: boolean; source: 'device' | 'service' } {
+  private effectiveOffline(playlistId: string, catalog = this.catalog): { offline: boolean; source: 'device' | 'service' } {
     if (this.removed.has(playlistId)) return { offline: false, source: 'device' };
     const choice = this.choices.get(playlistId)?.offline;
     if (choice !== undefined) return { offline: choice, source: 'device' };
-    return { offline: this.catalog?.playlists.get(playlistId)?.offline ?? false, source: 'service' };
+    return { offline: catalog?.playlists.get(playlistId)?.offline ?? false, source: 'service' };
+  }
+
+  /** When a playlist was last used: played, or chosen for offline (the storage budget's LRU key). */
+  private lastUsed(playlistId: string): number {
+    const c = this.choices.get(playlistId);
+    return Math.max(c?.lastPlayedAt ?? -Infinity, c?.offlineAt ?? -Infinity);
   }
 
   /** Offline playlists in priority order: most recently played first, then manifest order. */
-  private offlinePlaylists() {
-    if (!this.catalog) return [];
-    const list = [...this.catalog.playlists.values()].map((p, order) => ({ p, order, played: this.choices.get(p.id)?.lastPlayedAt ?? -Infinity }));
+  private offlinePlaylists(catalog = this.catalog) {
+    if (!catalog) return [];
+    const list = [...catalog.playlists.values()].map((p, order) => ({ p, order, played: this.choices.get(p.id)?.lastPlayedAt ?? -Infinity }));
     return list
-      .filter(({ p }) => this.effectiveOffline(p.id).offline)
+      .filter(({ p }) => this.effectiveOffline(p.id, catalog).offline)
       .sort((a, b) => b.played - a.played || a.order - b.order)
       .map(({ p }) => p);
   }
 
   /** Tracks of offline playlists in download priority order, each once, refused ones left out. */
-  private neededTracks(): CatalogTrack[] {
+  private neededTracks(catalog = this.catalog): CatalogTrack[] {
     const out: CatalogTrack[] = [];
     const seen = new Set<string>();
-    for (const p of this.offlinePlaylists()) {
+    for (const p of this.offlinePlaylists(catalog)) {
       for (const id of p.trackIds) {
         if (seen.has(id)) continue;
         seen.add(id);
-        const t = this.catalog!.tracks.get(id);
+        const t = catalog!.tracks.get(id);
         if (t && !t.refused) out.push(t);
       }
     }
     return out;
+  }
+
+  /**
+   * The `maxBytes` budget: while the offline playlists need more, release the least recently
+   * used one that is not pinned. Content another offline playlist needs stays (collectGarbage
+   * frees only what nothing references).
+   */
+  private async enforceBudget(): Promise<void> {
+    if (!Number.isFinite(this.opts.maxBytes) || !this.catalog) return;
+    const needBytes = () => {
+      let n = 0;
+      const seen = new Set<string>();
+      for (const t of this.neededTracks()) t.track.chunks.forEach((d, i) => !seen.has(d) && (seen.add(d), (n += chunkLength(t.track, i))));
+      return n;
+    };
+    let evicted = false;
+    while (needBytes() > this.opts.maxBytes) {
+      const candidates = this.offlinePlaylists().filter((p) => !this.choices.get(p.id)?.pinned);
+      if (candidates.length <= 1) break; // never evict the last playlist to make room for itself
+      const victim = candidates.sort((a, b) => this.lastUsed(a.id) - this.lastUsed(b.id))[0]!;
+      const record: PlaylistRecord = { ...(this.choices.get(victim.id) ?? { id: victim.id }), offline: false, evicted: true };
+      this.choices.set(victim.id, record);
+      await this.store.putPlaylist(record);
+      evicted = true;
+    }
+    if (evicted) await this.collectGarbage();
   }
 
   private neededDigests(): Set<string> {
@@ -302,6 +514,8 @@ export class Engine implements CacheEngine {
         return { trackId: id, url: t.url!, mimeType, size, chunkSize, digests: chunks, missing };
       },
       remainingBytes: () => this.missingIndices(t).reduce((n, i) => n + chunkLength(t.track, i), 0),
+      // A track whose stored chunks are still being audited waits: what it misses is not known yet.
+      ready: () => this.auditPending.size === 0 || !t.track.chunks.some((d) => this.auditPending.has(d)),
     };
   }
 
@@ -321,7 +535,8 @@ export class Engine implements CacheEngine {
       if (contents.has(t.contentId)) continue; // equal content: one download serves every track id
       contents.add(t.contentId);
       const missing = this.missingIndices(t);
-      if (missing.length === 0) continue;
+      const auditing = this.auditPending.size > 0 && t.track.chunks.some((d) => this.auditPending.has(d));
+      if (missing.length === 0 && !auditing) continue;
       jobs.push(this.job(t));
       t.track.chunks.forEach((d, i) => {
         if (this.plannedDigests.has(d)) return;
@@ -375,16 +590,16 @@ export class Engine implements CacheEngine {
     return this.neededTracks().filter((t) => t.contentId === contentId);
   }
 
-  private async onComplete(trackId: string): Promise<void> {
+  private async onComplete(trackId: string, downloaded: boolean): Promise<void> {
     const t = this.catalog?.tracks.get(trackId);
     if (!t) return;
-    this.flushProgress(trackId);
+    if (downloaded) this.flushProgress(trackId);
     for (const same of this.tracksWithContent(t.contentId)) {
       const record = { ...(this.trackRecords.get(same.track.id) ?? { id: same.track.id }), completedContentId: t.contentId };
       delete record.failure;
       this.trackRecords.set(same.track.id, record);
       await this.store.putTrack(record).catch(() => {});
-      this.events.emit('track-complete', { trackId: same.track.id });
+      if (downloaded) this.events.emit('track-complete', { trackId: same.track.id });
     }
   }
 
@@ -469,6 +684,7 @@ export class Engine implements CacheEngine {
     const key = JSON.stringify(state);
     if (key === this.lastState) return;
     this.lastState = key;
+    if (state.state === 'paused' && state.reason === 'quota-exceeded') this.watchQuota();
     this.events.emit('state', state);
   }
 
@@ -508,14 +724,18 @@ export class Engine implements CacheEngine {
     if (this.catalog && !this.catalog.playlists.has(playlistId)) {
       throw new RepriseError('invalid-argument', `playlistId: the manifest in force lists no playlist "${playlistId}"`, { path: 'playlistId', playlistId });
     }
-    const record: PlaylistRecord = { ...(this.choices.get(playlistId) ?? { id: playlistId }), offline };
+    const record: PlaylistRecord = { ...(this.choices.get(playlistId) ?? { id: playlistId }), offline, evicted: false };
+    if (offline) record.offlineAt = this.opts.clock.now();
     if (options.pinned !== undefined) record.pinned = options.pinned;
     this.choices.set(playlistId, record);
     this.removed.delete(playlistId);
     await this.store.putPlaylist(record);
     if (!offline) await this.release();
-    else void this.askPersist();
-    this.replan();
+    else {
+      void this.askPersist();
+      await this.enforceBudget();
+    }
+    this.replan({ windowMs: this.scheduler.windowRemaining() });
   }
 
   async remove(playlistId: string): Promise<void> {
@@ -535,7 +755,42 @@ export class Engine implements CacheEngine {
   /** After content was released: free it, and give a quota pause another chance. */
   private async release(): Promise<void> {
     await this.collectGarbage();
+    await this.refreshSpace();
     this.scheduler.resume('quota-exceeded');
+  }
+
+  /**
+   * `navigator.storage.estimate()` where it exists: the queue does not start a track the origin
+   * has no room for (it pauses with `quota-exceeded` instead of failing half-way).
+   */
+  private async refreshSpace(): Promise<void> {
+    const estimate = await this.estimate();
+    if (estimate?.quota === undefined || estimate.usage === undefined) return;
+    this.scheduler.setSpaceLeft(Math.max(0, estimate.quota - estimate.usage));
+  }
+
+  /** While paused for quota, look again every 30 s: the browser or the user may have freed space. */
+  private watchQuota(): void {
+    if (this.quotaWatch || this.closed) return;
+    const timer = new AbortController();
+    this.quotaWatch = timer;
+    const loop = async () => {
+      try {
+        while (!timer.signal.aborted && this.currentState().state === 'paused') {
+          await this.opts.clock.sleep(QUOTA_POLL_MS, timer.signal);
+          const before = await this.estimate();
+          if (before?.quota !== undefined && before.usage !== undefined && before.quota - before.usage > this.catalog!.maxChunkSize()) {
+            await this.refreshSpace();
+            this.scheduler.resume('quota-exceeded');
+          }
+        }
+      } catch {
+        // aborted
+      } finally {
+        this.quotaWatch = undefined;
+      }
+    };
+    void loop();
   }
 
   async clear(): Promise<void> {
@@ -584,6 +839,7 @@ export class Engine implements CacheEngine {
   /** A stored chunk failed its digest on a read: remove it and queue the track again. */
   private async holdBack(digest: string): Promise<void> {
     this.have.delete(digest);
+    this.corruptSinceSync.add(digest);
     await this.store.deleteChunks([digest]);
     this.replan();
   }
@@ -631,7 +887,31 @@ export class Engine implements CacheEngine {
 
   async verify(): Promise<AuditReport> {
     this.assertOpen();
-    throw new RepriseError('invalid-argument', 'verify() is not available yet');
+    await this.syncing?.catch(() => {});
+    if (!this.catalog || !this.catalogTrusted) {
+      throw new RepriseError('not-cached', 'there is no trusted manifest to verify against; call sync() first');
+    }
+    const started = this.opts.clock.now();
+    this.meta.audits = (this.meta.audits ?? 0) + 1;
+    const marker = { id: `verify:${this.meta.audits}`, against: 'accepted' as const, complete: false };
+    this.meta = { ...this.meta, audit: marker };
+    await this.store.writeMeta(this.meta);
+    await this.store.clearAudits();
+    try {
+      await this.audit(marker.id, this.scheduler.windowRemaining());
+      this.meta = { ...this.meta, audit: { ...marker, complete: true } };
+      await this.store.writeMeta(this.meta);
+    } finally {
+      this.setBusy(undefined);
+    }
+    const result = this.lastAudit!;
+    return {
+      chunksChecked: result.checked,
+      bytesChecked: result.bytesChecked,
+      corruptChunks: result.corrupt.length,
+      ...this.contentTotals(),
+      durationMs: this.opts.clock.now() - started,
+    };
   }
 
   async status(): Promise<CacheStatus> {
@@ -680,7 +960,7 @@ export class Engine implements CacheEngine {
         offline,
         source,
         pinned: choice?.pinned ?? false,
-        evicted: false,
+        evicted: choice?.evicted ?? false,
         lastPlayedAt: choice?.lastPlayedAt ?? null,
         trackIds: [...p.trackIds],
         tracksComplete: ts.filter((t) => t.state === 'complete').length,
@@ -727,7 +1007,8 @@ export class Engine implements CacheEngine {
     }
   }
 
-  idle(): Promise<void> {
+  async idle(): Promise<void> {
+    await this.syncing?.catch(() => {});
     return this.scheduler.idle();
   }
 
@@ -736,6 +1017,7 @@ export class Engine implements CacheEngine {
     this.closed = true;
     this.scheduler.close();
     this.progressTimer?.abort();
+    this.quotaWatch?.abort();
     for (const d of this.detach) d();
     this.emitState();
     this.events.clear();

@@ -24,6 +24,8 @@ export interface SchedulerJob {
   request(): DownloadRequest | undefined;
   /** Bytes still to fetch (for the storage budget). */
   remainingBytes(): number;
+  /** False while the job must not start yet (its stored chunks are being audited). Default true. */
+  ready?(): boolean;
 }
 
 export interface ThrottleSettings {
@@ -43,7 +45,8 @@ export interface SchedulerHooks {
   /** Largest chunk size in the plan: the token bucket's capacity (no burst above one chunk). */
   chunkSize: number;
   commit(trackId: string, chunks: VerifiedChunk[]): Promise<void>;
-  onComplete(trackId: string): void;
+  /** `downloaded` is false when the track turned out complete without fetching anything. */
+  onComplete(trackId: string, downloaded: boolean): void;
   onFailed(trackId: string, error: RepriseError): void;
   /** State, queue or pauses may have changed. */
   onChange(): void;
@@ -153,6 +156,16 @@ export class Scheduler {
     this.schedule();
   }
 
+  /** Re-evaluates what can start (a job became ready). */
+  poke(): void {
+    this.schedule();
+  }
+
+  /** Milliseconds left of the reset window (0 when none). */
+  windowRemaining(): number {
+    return Math.max(0, this.windowUntil - this.hooks.clock.now());
+  }
+
   get pauseReasons(): PauseReason[] {
     return PAUSE_REASONS.filter((r) => this.pauses.has(r));
   }
@@ -254,6 +267,7 @@ export class Scheduler {
         const windowAt = urgent ? 0 : this.windowUntil;
         const originAt = this.originUntil.get(job.origin) ?? 0;
         const backoffAt = attempts?.notBefore ?? 0;
+        if (job.ready && !job.ready()) continue;
         if (originAt > now) later('retry-after', originAt);
         else if (windowAt > now) later('reset-window', windowAt);
         else if (backoffAt > now) later('backoff', backoffAt);
@@ -298,7 +312,7 @@ export class Scheduler {
 
   private async run(job: SchedulerJob, controller: AbortController): Promise<void> {
     const request = job.request();
-    if (!request) return this.complete(job.trackId);
+    if (!request) return this.complete(job.trackId, false);
     let committed = 0;
     try {
       await downloadTrack(request, {
@@ -325,7 +339,7 @@ export class Scheduler {
         },
       });
       if (job.request()) this.requeue(job); // chunks went missing meanwhile (a verify() or a corrupt read)
-      else this.complete(job.trackId);
+      else this.complete(job.trackId, true);
     } catch (error) {
       if (controller.signal.aborted) return this.requeue(job);
       if (isRepriseError(error, 'quota-exceeded')) {
@@ -356,11 +370,11 @@ export class Scheduler {
     }
   }
 
-  private complete(trackId: string): void {
+  private complete(trackId: string, downloaded: boolean): void {
     this.planned.delete(trackId);
     this.attempts.delete(trackId);
     this.urgent.delete(trackId);
-    this.hooks.onComplete(trackId);
+    this.hooks.onComplete(trackId, downloaded);
   }
 
   private fail(trackId: string, error: RepriseError): void {

@@ -1,5 +1,6 @@
 import { RepriseError } from '../errors/RepriseError.js';
 import type { RepriseDatabase } from './openStore.js';
+import { parseMeta } from './parseMeta.js';
 import { type MetaRecord, type PlaylistRecord, SCHEMA_VERSION, type TrackRecord } from './schema.js';
 
 export interface ChunkWrite {
@@ -10,10 +11,6 @@ export interface ChunkWrite {
 /** How many keys one delete transaction removes; keeps each transaction short. */
 const DELETE_BATCH = 512;
 
-export function emptyMeta(): MetaRecord {
-  return { schemaVersion: SCHEMA_VERSION, highestEpoch: 0, revokedKeyIds: [] };
-}
-
 /**
  * The engine's view of IndexedDB: a few operations, each one transaction, with only IndexedDB
  * calls awaited inside it (transactions auto-commit when the event loop turns — idb README,
@@ -23,7 +20,7 @@ export class Store {
   constructor(readonly db: RepriseDatabase) {}
 
   async readMeta(): Promise<MetaRecord> {
-    return (await this.db.get('meta', 'state')) ?? emptyMeta();
+    return parseMeta(await this.db.get('meta', 'state'));
   }
 
   async writeMeta(meta: MetaRecord): Promise<void> {
@@ -82,10 +79,34 @@ export class Store {
     await this.db.put('tracks', record);
   }
 
-  /** clear(): content, choices and play history go; the meta record (security state) stays. */
+  /** clear(): content, choices, play history and audit marks go; the meta record (security state) stays. */
   async clearContent(): Promise<void> {
-    const tx = this.db.transaction(['chunks', 'playlists', 'tracks'], 'readwrite');
-    await Promise.all([tx.objectStore('chunks').clear(), tx.objectStore('playlists').clear(), tx.objectStore('tracks').clear(), tx.done]);
+    const tx = this.db.transaction(['chunks', 'playlists', 'tracks', 'audits'], 'readwrite');
+    await Promise.all([tx.objectStore('chunks').clear(), tx.objectStore('playlists').clear(), tx.objectStore('tracks').clear(), tx.objectStore('audits').clear(), tx.done]);
+  }
+
+  /** Digests already verified by audit `id` (to resume an interrupted audit without re-hashing). */
+  async auditedBy(id: string): Promise<Set<string>> {
+    const tx = this.db.transaction('audits', 'readonly');
+    const [keys, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll(), tx.done]);
+    return new Set(keys.filter((_, i) => values[i] === id));
+  }
+
+  async clearAudits(): Promise<void> {
+    await this.db.clear('audits');
+  }
+
+  /** One audit batch, in one transaction: marks what verified, deletes what did not. */
+  async commitAudit(id: string, verified: readonly string[], corrupt: readonly string[]): Promise<void> {
+    const tx = this.db.transaction(['chunks', 'audits'], 'readwrite');
+    const audits = tx.objectStore('audits');
+    const chunks = tx.objectStore('chunks');
+    for (const d of verified) void audits.put(id, d).catch(() => {});
+    for (const d of corrupt) {
+      void chunks.delete(d).catch(() => {});
+      void audits.delete(d).catch(() => {});
+    }
+    await tx.done;
   }
 
   close(): void {

@@ -40,11 +40,19 @@ export async function openStore(factory: IDBFactory, name: string): Promise<Open
   return { db, previousVersion: previousVersion === -1 ? SCHEMA_VERSION : previousVersion };
 }
 
+/**
+ * Migrations, one step per released schema version, applied in order inside the versionchange
+ * transaction. They move no chunk bytes: a migration never costs a re-download (DESIGN.md
+ * `schema-upgrade`: "migrated in place; nothing is re-downloaded").
+ */
 function upgrade(db: RepriseDatabase, oldVersion: number, _tx: UpgradeTransaction): void {
   if (oldVersion < 1) {
     db.createObjectStore('meta');
     db.createObjectStore('chunks');
     db.createObjectStore('playlists', { keyPath: 'id' });
     db.createObjectStore('tracks', { keyPath: 'id' });
+  }
+  if (oldVersion < 2) {
+    db.createObjectStore('audits');
   }
 }

@@ -10,7 +10,15 @@ import type { ErrorCode } from '../errors/codes.js';
  * and equal bytes are stored once whichever tracks, playlists or content ids share them
  * (invariant 5) — including the unchanged chunks of a track re-published with new content.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/**
+ * Released schema versions, oldest first, with what changed. Each has a fixture
+ * (`test/fixtures/store-v<N>.json`) that the schema-upgrade tests open with the current code.
+ *  1  meta, chunks (digest-keyed), playlists, tracks.
+ *  2  + `audits` (digest → audit id): an audit interrupted half-way resumes without re-hashing.
+ */
+export const SCHEMA_HISTORY = [1, 2] as const;
 
 export interface ChunkRecord {
   bytes: ArrayBuffer;
@@ -26,9 +34,25 @@ export interface AcceptedManifest {
   acceptedAt: number;
 }
 
+/** An integrity audit in progress or done (DESIGN.md "Reset detection"). */
+export interface AuditMarker {
+  /** Chunks marked with this id in `audits` were verified by this audit. */
+  id: string;
+  /** What the audit checks against: the newly accepted manifest, or the stored one (offline app-epoch). */
+  against: 'accepted' | 'stored';
+  complete: boolean;
+}
+
 export interface MetaRecord {
   /** The schema version that wrote this record. */
   schemaVersion: number;
+  /** The schema version found before a migration, until a sync() reported it (`schema-upgrade`). */
+  migratedFrom?: number;
+  /** False when the stored manifest's key is revoked or untrusted: the service worker serves nothing. */
+  manifestTrusted?: boolean;
+  audit?: AuditMarker;
+  /** Counter for audit ids. */
+  audits?: number;
   /** The manifest in force, verified when it was accepted and again whenever it is loaded. */
   manifest?: AcceptedManifest;
   /** Security state: kept by clear(), so clearing never re-opens a rollback (rule 2). */
@@ -43,6 +67,10 @@ export interface PlaylistRecord {
   offline?: boolean;
   pinned?: boolean;
   lastPlayedAt?: number;
+  /** When the device last chose to keep it offline (for the storage budget's "least recently used"). */
+  offlineAt?: number;
+  /** Released by the `maxBytes` budget rather than by the user. */
+  evicted?: boolean;
 }
 
 export interface TrackFailure {
@@ -55,6 +83,8 @@ export interface TrackFailure {
 
 export interface TrackRecord {
   id: string;
+  /** The content id this track had when it last became complete: its chunks are expected present. */
+  completedContentId?: string;
   lastPlayedAt?: number;
   failure?: TrackFailure;
 }
@@ -64,4 +94,6 @@ export interface RepriseDB extends DBSchema {
   chunks: { key: string; value: ChunkRecord };
   playlists: { key: string; value: PlaylistRecord };
   tracks: { key: string; value: TrackRecord };
+  /** digest → id of the audit that verified it (schema 2). */
+  audits: { key: string; value: string };
 }

@@ -1,0 +1,63 @@
+import type { Store } from '../store/Store.js';
+import { sha256Base64Url } from '../util/sha256.js';
+
+/** Chunks read, hashed and committed per batch: the same batching as writes (see ChunkSink). */
+export const AUDIT_BATCH = 16;
+
+export interface AuditRun {
+  store: Store;
+  /** The audit's id; chunks it verified are marked with it and skipped if the audit resumes. */
+  id: string;
+  /** Digests to check, in the order to check them (priority order), each once. */
+  digests: readonly string[];
+  /** Digests this audit already verified before an interruption; not hashed again. */
+  alreadyVerified?: ReadonlySet<string>;
+  /** Called after each committed batch. */
+  onBatch?(batch: { verified: string[]; corrupt: string[]; missing: string[] }, done: number, total: number): void;
+  signal?: AbortSignal;
+}
+
+export interface AuditResult {
+  checked: number;
+  bytesChecked: number;
+  corrupt: string[];
+  /** Digests that were expected but are not in the store. */
+  missing: string[];
+  skipped: number;
+}
+
+/**
+ * Reads stored chunks in batches, hashes each and compares it with the digest it is stored
+ * under — which is the digest of the manifest in force, since chunks are keyed by it. A chunk
+ * that matches is marked verified for this audit; one that does not is deleted (it can never
+ * match any manifest) and must be fetched again. Progress is committed batch by batch, so an
+ * interrupted audit resumes where it stopped without hashing anything twice.
+ */
+export async function runAudit(run: AuditRun): Promise<AuditResult> {
+  const result: AuditResult = { checked: 0, bytesChecked: 0, corrupt: [], missing: [], skipped: 0 };
+  const todo = run.digests.filter((d) => !run.alreadyVerified?.has(d));
+  result.skipped = run.digests.length - todo.length;
+  let done = result.skipped;
+  for (let i = 0; i < todo.length; i += AUDIT_BATCH) {
+    run.signal?.throwIfAborted();
+    const batch = todo.slice(i, i + AUDIT_BATCH);
+    const values = await run.store.getChunks(batch);
+    const hashes = await Promise.all(values.map((v) => (v ? sha256Base64Url(v) : undefined)));
+    const verified: string[] = [];
+    const corrupt: string[] = [];
+    const missing: string[] = [];
+    batch.forEach((digest, k) => {
+      const bytes = values[k];
+      if (!bytes) return void missing.push(digest);
+      result.checked++;
+      result.bytesChecked += bytes.byteLength;
+      (hashes[k] === digest ? verified : corrupt).push(digest);
+    });
+    await run.store.commitAudit(run.id, verified, corrupt);
+    result.corrupt.push(...corrupt);
+    result.missing.push(...missing);
+    done += batch.length;
+    run.onBatch?.({ verified, corrupt, missing }, done, run.digests.length);
+  }
+  return result;
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { type MetaRecord, SCHEMA_VERSION } from './schema.js';
+
+export function emptyMeta(): MetaRecord {
+  return { schemaVersion: SCHEMA_VERSION, highestEpoch: 0, revokedKeyIds: [] };
+}
+
+/** The meta record as any released schema version wrote it (fields added later are optional). */
+const metaSchema = z
+  .object({
+    schemaVersion: z.number().int(),
+    migratedFrom: z.number().int().optional(),
+    manifestTrusted: z.boolean().optional(),
+    audit: z.object({ id: z.string(), against: z.enum(['accepted', 'stored']), complete: z.boolean() }).optional(),
+    audits: z.number().int().optional(),
+    manifest: z
+      .object({ jws: z.string(), kid: z.string(), epoch: z.number().int(), url: z.string(), acceptedAt: z.number() })
+      .optional(),
+    highestEpoch: z.number().int().min(0),
+    revokedKeyIds: z.array(z.string()),
+  })
+  .loose();
+
+/**
+ * Validates a stored meta record (stored data is input too: an older version, or a damaged
+ * store). A record that does not parse keeps whatever security state can still be read, so a
+ * damaged record never lowers the rollback floor below what it shows.
+ */
+export function parseMeta(value: unknown): MetaRecord {
+  if (value === undefined) return emptyMeta();
+  const parsed = metaSchema.safeParse(value);
+  if (parsed.success) return parsed.data as MetaRecord;
+  const v = value as { highestEpoch?: unknown; revokedKeyIds?: unknown };
+  return {
+    ...emptyMeta(),
+    highestEpoch: typeof v?.highestEpoch === 'number' ? v.highestEpoch : 0,
+    revokedKeyIds: Array.isArray(v?.revokedKeyIds) ? v.revokedKeyIds.filter((k): k is string => typeof k === 'string') : [],
+  };
+}
