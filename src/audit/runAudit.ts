@@ -15,6 +15,12 @@ export interface AuditRun {
   /** Called after each committed batch. */
   onBatch?(batch: { verified: string[]; corrupt: string[]; missing: string[] }, done: number, total: number): void;
   signal?: AbortSignal;
+  /**
+   * Delete chunks that fail (default). False while auditing against the stored manifest with the
+   * new one unreachable: a refused or unreachable manifest deletes nothing (DESIGN.md rule 4);
+   * such chunks are only held back.
+   */
+  deleteCorrupt?: boolean;
 }
 
 export interface AuditResult {
@@ -53,7 +59,7 @@ export async function runAudit(run: AuditRun): Promise<AuditResult> {
       result.bytesChecked += bytes.byteLength;
       (hashes[k] === digest ? verified : corrupt).push(digest);
     });
-    await run.store.commitAudit(run.id, verified, corrupt);
+    await run.store.commitAudit(run.id, verified, run.deleteCorrupt === false ? [] : corrupt);
     result.corrupt.push(...corrupt);
     result.missing.push(...missing);
     done += batch.length;

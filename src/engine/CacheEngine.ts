@@ -85,7 +85,13 @@ export class Engine implements CacheEngine {
   /** Chunks a read found corrupt since the last sync (reported as partial-loss). */
   private readonly corruptSinceSync = new Set<string>();
   private lastAudit: AuditResult | undefined;
+  /** Chunks committed while the current sync() runs: its report counts them as fetched, not kept. */
+  private syncFetched = new Set<string>();
+  /** Chunks found corrupt (by the audit or by reads) while the current sync() runs. */
+  private corruptFound = new Set<string>();
   private quotaWatch: AbortController | undefined;
+  /** Aborted by close(): stops an audit between batches. */
+  private readonly lifetime = new AbortController();
 
   private constructor(
     private readonly opts: ResolvedOptions,
@@ -161,6 +167,8 @@ export class Engine implements CacheEngine {
   private async runSync(): Promise<SyncReport> {
     const started = this.opts.clock.now();
     this.setBusy({ state: 'syncing' });
+    this.syncFetched = new Set();
+    this.corruptFound = new Set();
     const storedManifest = this.meta.manifest;
     const fromEpoch = storedManifest?.epoch ?? 0;
 
@@ -247,23 +255,23 @@ export class Engine implements CacheEngine {
     }
 
     const windowMs = WINDOWED_KINDS.includes(kind) ? resetWindowDelayMs(inForce.manifest.resync?.windowSeconds, this.opts.random) : 0;
-    let corrupt: string[] = [];
     const audit = this.meta.audit;
     if (audit && !audit.complete) {
-      corrupt = await this.audit(audit.id, windowMs);
+      await this.audit(audit.id, windowMs);
       this.meta = { ...this.meta, audit: { ...audit, complete: true } };
       await this.store.writeMeta(this.meta);
     } else if (kind === 'partial-loss' || reasons.includes('partial-loss')) {
       // Only the tracks that lost chunks are re-hashed (DESIGN.md: "the stored chunks it concerns").
       const concerned = needed.filter((t) => t.track.chunks.some((d) => lost.has(d)));
-      corrupt = await this.audit(`partial:${this.opts.clock.now()}`, windowMs, concerned, false);
+      await this.audit(`partial:${this.opts.clock.now()}`, windowMs, concerned, false);
     } else {
       this.replan({ windowMs });
     }
     if (this.neededTracks().length > 0) void this.askPersist();
     await this.refreshSpace();
 
-    const report = this.report(kind, reasons, fromEpoch, accepted ? 'accepted' : 'unreachable', started, corrupt.length, lost.size);
+    const report = this.report(kind, reasons, fromEpoch, accepted ? 'accepted' : 'unreachable', started, this.corruptFound.size, lost.size);
+    this.syncFetched = new Set();
     if (kind !== 'none') this.events.emit('reset', report);
     return report;
   }
@@ -302,9 +310,12 @@ export class Engine implements CacheEngine {
       id,
       digests: order,
       alreadyVerified: already,
+      signal: this.lifetime.signal,
+      deleteCorrupt: this.meta.audit?.id !== id || this.meta.audit.against === 'accepted',
       onBatch: ({ verified, corrupt, missing }, done, total) => {
         for (const d of [...verified, ...corrupt, ...missing]) this.auditPending.delete(d);
         for (const d of [...corrupt, ...missing]) this.have.delete(d);
+        for (const d of corrupt) this.corruptFound.add(d);
         this.scheduler.poke();
         const now = this.opts.clock.now();
         if (now - lastEmit >= PROGRESS_INTERVAL_MS || done === total) {
@@ -356,7 +367,7 @@ export class Engine implements CacheEngine {
       let complete = true;
       t.track.chunks.forEach((digest, i) => {
         const len = chunkLength(t.track, i);
-        if (this.have.has(digest)) {
+        if (this.have.has(digest) && !this.syncFetched.has(digest)) {
           if (!seenKept.has(digest)) (seenKept.add(digest), (kept.bytes += len));
         } else {
           complete = false;
@@ -522,7 +533,9 @@ export class Engine implements CacheEngine {
   /** Rebuilds the download queue from what is needed and missing now. */
   private replan(options: { windowMs?: number } = {}): void {
     if (this.closed) return;
-    if (!this.catalog || !this.catalogTrusted) {
+    // Nothing is fetched on the word of a manifest this build considers outdated (offline
+    // app-epoch): what verifies plays, the rest waits for the new manifest.
+    if (!this.catalog || !this.catalogTrusted || this.catalog.epoch < this.opts.appSecurityEpoch) {
       this.scheduler.setPlan([]);
       return;
     }
@@ -578,6 +591,7 @@ export class Engine implements CacheEngine {
   private async commit(_trackId: string, chunks: VerifiedChunk[]): Promise<void> {
     await this.store.putChunks(chunks);
     for (const c of chunks) {
+      if (this.syncing) this.syncFetched.add(c.digest);
       if (this.have.has(c.digest)) continue;
       this.have.add(c.digest);
       const len = this.plannedDigests.get(c.digest);
@@ -817,6 +831,9 @@ export class Engine implements CacheEngine {
 
   /** The catalog entry of a track that can be served now, or the error saying why not. */
   private servableTrack(trackId: string): CatalogTrack {
+    if (this.meta.manifest && !this.catalogTrusted) {
+      throw new RepriseError('not-cached', `track "${trackId}" is held back: the key of the stored manifest is no longer trusted; sync() with a network connection`, { trackId, heldBack: true });
+    }
     if (!this.catalog) throw new RepriseError('not-cached', `no manifest has been accepted yet; call sync() first (track "${trackId}")`, { trackId });
     if (!this.catalogTrusted) {
       throw new RepriseError('not-cached', `track "${trackId}" is held back: the key of the stored manifest is no longer trusted; sync() with a network connection`, { trackId, heldBack: true });
@@ -840,6 +857,7 @@ export class Engine implements CacheEngine {
   private async holdBack(digest: string): Promise<void> {
     this.have.delete(digest);
     this.corruptSinceSync.add(digest);
+    this.corruptFound.add(digest);
     await this.store.deleteChunks([digest]);
     this.replan();
   }
@@ -1015,6 +1033,7 @@ export class Engine implements CacheEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.lifetime.abort(new RepriseError('aborted', 'the cache was closed'));
     this.scheduler.close();
     this.progressTimer?.abort();
     this.quotaWatch?.abort();
