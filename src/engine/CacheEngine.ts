@@ -607,28 +607,31 @@ export class Engine implements CacheEngine {
   private async onComplete(trackId: string, downloaded: boolean): Promise<void> {
     const t = this.catalog?.tracks.get(trackId);
     if (!t) return;
-    if (downloaded) this.flushProgress(trackId);
-    for (const same of this.tracksWithContent(t.contentId)) {
-      const record = { ...(this.trackRecords.get(same.track.id) ?? { id: same.track.id }), completedContentId: t.contentId };
+    if (downloaded) this.scheduleProgress(trackId);
+    const same = this.tracksWithContent(t.contentId);
+    // Events first (the chunks are committed already); the records that follow are bookkeeping.
+    if (downloaded) for (const s of same) this.events.emit('track-complete', { trackId: s.track.id });
+    for (const s of same) {
+      const record: TrackRecord = { ...(this.trackRecords.get(s.track.id) ?? { id: s.track.id }), completedContentId: t.contentId };
       delete record.failure;
-      this.trackRecords.set(same.track.id, record);
+      this.trackRecords.set(s.track.id, record);
       await this.store.putTrack(record).catch(() => {});
-      if (downloaded) this.events.emit('track-complete', { trackId: same.track.id });
     }
   }
 
   private async onFailed(trackId: string, error: RepriseError): Promise<void> {
     const t = this.catalog?.tracks.get(trackId);
     if (!t) return;
-    for (const same of this.tracksWithContent(t.contentId)) {
-      const record: TrackRecord = {
-        ...(this.trackRecords.get(same.track.id) ?? { id: same.track.id }),
-        failure: { code: error.code, message: error.message, at: this.opts.clock.now(), contentId: t.contentId },
-      };
-      this.trackRecords.set(same.track.id, record);
-      await this.store.putTrack(record).catch(() => {});
-      this.events.emit('track-failed', { trackId: same.track.id, code: error.code, message: error.message });
+    const same = this.tracksWithContent(t.contentId);
+    const at = this.opts.clock.now();
+    for (const s of same) {
+      this.trackRecords.set(s.track.id, {
+        ...(this.trackRecords.get(s.track.id) ?? { id: s.track.id }),
+        failure: { code: error.code, message: error.message, at, contentId: t.contentId },
+      });
     }
+    for (const s of same) this.events.emit('track-failed', { trackId: s.track.id, code: error.code, message: error.message });
+    for (const s of same) await this.store.putTrack(this.trackRecords.get(s.track.id)!).catch(() => {});
   }
 
   private trackBytesDone(t: CatalogTrack): number {
@@ -900,7 +903,7 @@ export class Engine implements CacheEngine {
       maxConcurrent: t.maxConcurrent ?? this.throttleApp.maxConcurrent,
       bytesPerSecond: t.bytesPerSecond ?? this.throttleApp.bytesPerSecond,
     };
-    this.scheduler.setThrottle(this.throttleApp);
+    this.applyThrottle();
   }
 
   async verify(): Promise<AuditReport> {

@@ -30,8 +30,10 @@ export class Store {
   /** Writes verified chunks in one transaction: all of them or none (a quota error aborts it). */
   async putChunks(chunks: readonly ChunkWrite[]): Promise<void> {
     if (chunks.length === 0) return;
+    const tx = this.db.transaction('chunks', 'readwrite');
+    // A quota error can surface as a throw from put() or as the transaction's abort: watch both.
+    tx.done.catch(() => {});
     try {
-      const tx = this.db.transaction('chunks', 'readwrite');
       for (const chunk of chunks) void tx.store.put({ bytes: chunk.bytes }, chunk.digest).catch(() => {});
       await tx.done;
     } catch (cause) {

@@ -1,0 +1,402 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { CacheEngine, CacheEvents, EngineState, ProgressEvent } from '../../src/engine/index.js';
+import { CHUNK, bytesOf, openEngine, publish, record } from '../helpers/catalog.js';
+import { ManualClock, settle } from '../helpers/ManualClock.js';
+import { TestOrigin } from '../helpers/origin.js';
+import { simulateQuota } from '../helpers/quota.js';
+import { advanceUntil, until } from '../helpers/wait.js';
+
+type Engine = CacheEngine & { factory: IDBFactory };
+let origin: TestOrigin;
+let engine: Engine | undefined;
+let clock: ManualClock;
+
+const media = (o: TestOrigin) => o.log.filter((r) => r.path.startsWith('/media/'));
+const track = (id: string, chunks = 4) => ({ id, body: bytesOf(id, CHUNK * chunks) });
+
+beforeEach(async () => {
+  origin = await TestOrigin.start();
+  clock = new ManualClock();
+});
+afterEach(async () => {
+  await engine?.close();
+  engine = undefined;
+  vi.unstubAllGlobals();
+  await origin.close();
+});
+
+async function setup(ids: string[], options: Parameters<typeof openEngine>[1] = {}, patch?: (m: Record<string, unknown>) => void) {
+  await publish(origin, { tracks: ids.map((id) => track(id)), playlists: [{ id: 'p', trackIds: ids, offline: true }], patch });
+  engine = await openEngine(origin, { clock, random: () => 0.5, ...options });
+  return engine;
+}
+
+const states = (e: CacheEngine) => record<EngineState>(e, 'state');
+
+describe('failures and retries', () => {
+  it('429 with Retry-After in seconds pauses that origin for that long', async () => {
+    let refused = 0;
+    origin.faults.push((req, res) => (req.url!.startsWith('/media/') && refused++ === 0 ? (res.writeHead(429, { 'retry-after': '120' }).end(), true) : false));
+    const e = await setup(['t1', 't2'], { throttle: { maxConcurrent: 1 } });
+    const seen = states(e);
+    await e.sync();
+    await until(() => media(origin).length === 1);
+    await settle();
+    expect(seen.at(-1)).toMatchObject({ state: 'waiting', reason: 'retry-after', until: clock.now() + 120_000 });
+    await clock.advance(119_000);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(media(origin)).toHaveLength(1); // no request to the origin during the pause, not even for t2
+    const waited = await advanceUntil(clock, () => media(origin).length >= 2, { stepMs: 250 });
+    expect(waited).toBeLessThanOrEqual(1000);
+    await advanceUntil(clock, () => media(origin).length === 3);
+  });
+
+  it('429 with Retry-After as an HTTP date', async () => {
+    let refused = 0;
+    origin.faults.push((req, res) =>
+      req.url!.startsWith('/media/') && refused++ === 0 ? (res.writeHead(429, { 'retry-after': new Date(clock.now() + 30_000).toUTCString() }).end(), true) : false,
+    );
+    const e = await setup(['t1']);
+    await e.sync();
+    await until(() => media(origin).length === 1);
+    await settle();
+    expect((await e.status()).state).toMatchObject({ state: 'waiting', reason: 'retry-after' });
+    const waited = await advanceUntil(clock, () => media(origin).length === 2, { stepMs: 500 });
+    expect(waited).toBeGreaterThanOrEqual(29_000); // HTTP dates have whole seconds
+    expect(waited).toBeLessThanOrEqual(31_000);
+  });
+
+  it('503 with Retry-After pauses too; the track then completes', async () => {
+    let refused = 0;
+    origin.faults.push((req, res) => (req.url!.startsWith('/media/') && refused++ < 2 ? (res.writeHead(503, { 'retry-after': '10' }).end(), true) : false));
+    const e = await setup(['t1']);
+    const done = record<{ trackId: string }>(e, 'track-complete');
+    await e.sync();
+    await advanceUntil(clock, () => done.length === 1, { stepMs: 500 });
+    expect(clock.now() - new ManualClock().now()).toBeGreaterThanOrEqual(20_000);
+  });
+
+  it('reset connections back off exponentially with full jitter, then fail with a code', async () => {
+    origin.faults.push((req, res) => (req.url!.startsWith('/media/') ? (res.socket!.resetAndDestroy(), true) : false));
+    const e = await setup(['t1'], { backoff: { baseMs: 1000, capMs: 5000, attempts: 5 } });
+    const failed = record<CacheEvents['track-failed']>(e, 'track-failed');
+    const waits: number[] = [];
+    e.on('state', (s) => s.state === 'waiting' && s.reason === 'backoff' && waits.push(s.until - clock.now()));
+    await e.sync();
+    await advanceUntil(clock, () => failed.length === 1, { stepMs: 100 });
+    // random() = 0.5: waits of 0.5·min(cap, base·2^(n-1)) after the n-th failure.
+    expect(waits).toEqual([500, 1000, 2000, 2500]);
+    expect(failed[0]).toMatchObject({ trackId: 't1', code: 'network' });
+    expect(failed[0]!.message).toMatch(/gave up after 5 attempts/);
+    expect(media(origin)).toHaveLength(5);
+    expect((await e.status()).tracks[0]).toMatchObject({ state: 'failed', failure: { code: 'network' } });
+  });
+
+  it('a stalled body is aborted after stallTimeoutMs and retried', async () => {
+    let stalls = 0;
+    origin.faults.push((req, res, file) => {
+      if (!req.url!.startsWith('/media/') || stalls++ > 0) return false;
+      res.writeHead(200, { 'content-type': 'audio/mpeg', 'content-length': file!.length });
+      res.write(file!.subarray(0, CHUNK + 10)); // then silence
+      return true;
+    });
+    const e = await setup(['t1'], { stallTimeoutMs: 10_000 });
+    const done = record(e, 'track-complete');
+    await e.sync();
+    await until(() => media(origin).length === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    await clock.advance(9_000);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(media(origin)).toHaveLength(1);
+    await advanceUntil(clock, () => done.length === 1, { stepMs: 250 });
+    expect(media(origin)[1]!.range).toBe(`bytes=${CHUNK}-${4 * CHUNK - 1}`); // resumed after the chunk that verified
+  });
+
+  it.each([
+    [401, 'unauthorized'],
+    [404, 'not-found'],
+    [410, 'not-found'],
+  ])('%i ends the track as %s without retries', async (status, code) => {
+    origin.faults.push((req, res) => (req.url!.startsWith('/media/t1') ? (res.writeHead(status).end(), true) : false));
+    const e = await setup(['t1', 't2']);
+    const failed = record<CacheEvents['track-failed']>(e, 'track-failed');
+    await e.sync();
+    await e.idle();
+    expect(failed).toEqual([{ trackId: 't1', code, message: expect.stringContaining(String(status)) }]);
+    expect(media(origin).filter((r) => r.path === '/media/t1.mp3')).toHaveLength(1);
+    expect((await e.status()).tracks.find((t) => t.id === 't2')!.state).toBe('complete');
+  });
+
+  it('bytes that fail verification three times end the track as integrity-mismatch', async () => {
+    origin.faults.push((req, res, file) => {
+      if (!req.url!.startsWith('/media/t1')) return false;
+      const bad = Buffer.from(file!);
+      bad[5]! ^= 1;
+      res.writeHead(200, { 'content-type': 'audio/mpeg', 'content-length': bad.length }).end(bad);
+      return true;
+    });
+    const e = await setup(['t1']);
+    const failed = record<CacheEvents['track-failed']>(e, 'track-failed');
+    await e.sync();
+    await advanceUntil(clock, () => failed.length === 1, { stepMs: 500 });
+    expect(failed[0]).toMatchObject({ trackId: 't1', code: 'integrity-mismatch' });
+    expect(media(origin)).toHaveLength(3);
+    const report = await e.sync(); // a new sync() retries failed tracks
+    expect(report.toFetch.tracks).toBe(1);
+  });
+});
+
+describe('priority and the reset window', () => {
+  it('waits a random moment within resync.windowSeconds after a reset; prioritize() skips the wait', async () => {
+    const e = await setup(['t1', 't2', 't3'], {}, (m) => (m.resync = { windowSeconds: 900 }));
+    const seen = states(e);
+    const report = await e.sync();
+    expect(report.kind).toBe('storage-lost');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(media(origin)).toHaveLength(0);
+    expect(seen.at(-1)).toMatchObject({ state: 'waiting', reason: 'reset-window', until: clock.now() + 450_000 }); // random() = 0.5
+    await e.prioritize('t3');
+    await until(() => media(origin).length === 1);
+    await until(async () => (await e.status()).tracks.find((t) => t.id === 't3')!.state === 'complete');
+    expect(media(origin).map((r) => r.path)).toEqual(['/media/t3.mp3']);
+    const waited = await advanceUntil(clock, () => media(origin).length === 3, { stepMs: 10_000, maxMs: 500_000 });
+    expect(waited).toBeGreaterThanOrEqual(440_000);
+    expect(waited).toBeLessThanOrEqual(460_000);
+  });
+
+  it('prioritize() mid-run moves a track to the front; the yielding track keeps its chunks', async () => {
+    origin.pace = { bytes: 16 * 1024, everyMs: 10 };
+    const e = await setup(['t1', 't2', 't3', 't4'], { throttle: { maxConcurrent: 1 }, clock: undefined });
+    await e.sync();
+    await until(() => media(origin).length === 1);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(await e.prioritize('t4')).toBe(true);
+    await e.idle();
+    const order = media(origin).map((r) => `${r.path.slice(7, 9)}${r.range ? ' ' + r.range : ''}`);
+    expect(order[0]).toBe('t1');
+    expect(order[1]).toBe('t4');
+    expect(order[2]).toMatch(/^t1 bytes=\d+-/); // resumed, not from zero
+    expect(order.slice(3)).toEqual(['t2', 't3']);
+  });
+
+  it('downloads playlists by last played, then in playlist order', async () => {
+    await publish(origin, {
+      tracks: ['a1', 'a2', 'b1', 'c1'].map((id) => track(id, 1)),
+      playlists: [
+        { id: 'a', trackIds: ['a1', 'a2'], offline: true },
+        { id: 'b', trackIds: ['b1'], offline: true },
+        { id: 'c', trackIds: ['c1'], offline: false },
+      ],
+    });
+    engine = await openEngine(origin, { throttle: { maxConcurrent: 1 } });
+    await engine.sync();
+    await engine.idle();
+    await engine.getTrack('b1'); // b is now the most recently played
+    await engine.setOffline('c', true);
+    await engine.idle();
+    await engine.clear();
+    origin.log.length = 0;
+    await engine.setOffline('a', true);
+    await engine.setOffline('b', true);
+    await engine.sync();
+    await engine.idle();
+    expect(media(origin).map((r) => r.path)).toEqual(['/media/a1.mp3', '/media/a2.mp3', '/media/b1.mp3']); // clear() forgot the plays
+  });
+});
+
+describe('throttling', () => {
+  it('never has more than maxConcurrent requests in flight; resync hints only lower the settings', async () => {
+    origin.pace = { bytes: 8 * 1024, everyMs: 2 };
+    const ids = Array.from({ length: 8 }, (_, i) => `t${i}`);
+    const e = await setup(ids, { throttle: { maxConcurrent: 4, bytesPerSecond: 50e6 }, clock: undefined }, (m) => (m.resync = { maxConcurrent: 2, maxBytesPerSecond: 100e6 }));
+    await e.sync();
+    expect((await e.status()).throttle).toEqual({ maxConcurrent: 2, bytesPerSecond: 50e6 });
+    await e.idle();
+    expect(origin.maxInFlight).toBe(2);
+    await e.setThrottle({ maxConcurrent: 8 }); // hints still cap it
+    expect((await e.status()).throttle.maxConcurrent).toBe(2);
+  });
+
+  it('caps body bytes per second, and setThrottle() applies to requests in flight within a second', async () => {
+    const counted = { bytes: 0 };
+    const countingFetch: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      const counter = new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          counted.bytes += chunk.byteLength;
+          controller.enqueue(chunk);
+        },
+      });
+      return new Response(res.body!.pipeThrough(counter), { status: res.status, headers: res.headers });
+    };
+    const e = await setup(['big'], { throttle: { bytesPerSecond: 100_000 }, fetch: countingFetch });
+    await publish(origin, { tracks: [track('big', 64)], playlists: [{ id: 'p', trackIds: ['big'], offline: true }] });
+    await e.sync();
+    await until(() => counted.bytes > 0);
+    const step = async (ms: number) => {
+      for (let t = 0; t < ms; t += 50) {
+        await clock.advance(50);
+        await new Promise((r) => setTimeout(r, 4));
+      }
+    };
+    await step(1000); // let the one-chunk burst pass
+    let before = counted.bytes;
+    await step(4000);
+    const slow = (counted.bytes - before) / 4;
+    expect(slow).toBeGreaterThan(100_000 * 0.8);
+    expect(slow).toBeLessThan(100_000 * 1.2 + CHUNK / 4);
+    await e.setThrottle({ bytesPerSecond: 400_000 });
+    await step(1000); // within a second …
+    before = counted.bytes;
+    await step(2000);
+    const fast = (counted.bytes - before) / 2;
+    expect(fast).toBeGreaterThan(400_000 * 0.8); // … the request in flight runs at the new rate
+    expect(fast).toBeLessThan(400_000 * 1.2 + CHUNK / 2);
+    expect(media(origin)).toHaveLength(1); // the same request all along
+  });
+
+  it('emits progress at most about ten times a second, per track and overall', async () => {
+    origin.pace = { bytes: 8192, everyMs: 10 };
+    await publish(origin, { tracks: [track('t1', 12), track('t2', 12)], playlists: [{ id: 'p', trackIds: ['t1', 't2'], offline: true }] });
+    engine = await openEngine(origin, { throttle: { maxConcurrent: 2 } });
+    const progress = record<ProgressEvent>(engine, 'progress');
+    const at: number[] = [];
+    engine.on('progress', () => at.push(Date.now()));
+    await engine.sync();
+    await engine.idle();
+    await until(() => progress.at(-1)?.overall.bytesDone === 24 * CHUNK); // the trailing event carries the end
+    expect(progress.length).toBeGreaterThan(3);
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(95);
+    expect(progress.at(-1)!.overall).toMatchObject({ bytesDone: 24 * CHUNK, bytesTotal: 24 * CHUNK, etaSeconds: 0 });
+    expect(progress.some((p) => p.overall.bytesPerSecond > 0)).toBe(true);
+    expect(progress.every((p) => p.bytesTotal === 12 * CHUNK && p.bytesDone <= p.bytesTotal && ['t1', 't2'].includes(p.trackId))).toBe(true);
+  });
+});
+
+describe('pausing', () => {
+  it('pause() stops the queue with reason "user" (in-flight work keeps its chunks); resume() goes on', async () => {
+    origin.pace = { bytes: 16 * 1024, everyMs: 10 };
+    const e = await setup(['t1', 't2'], { throttle: { maxConcurrent: 1 }, clock: undefined });
+    const seen = states(e);
+    await e.sync();
+    await until(() => media(origin).length === 1);
+    await until(() => origin.requestsFor('/media/t1.mp3')[0]!.bytes >= 3 * CHUNK);
+    await e.pause();
+    expect(seen.at(-1)).toEqual({ state: 'paused', reason: 'user' });
+    expect((await e.status()).state).toEqual({ state: 'paused', reason: 'user' });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(media(origin)).toHaveLength(1);
+    const committed = (await e.status()).tracks.find((t) => t.id === 't1')!.bytesDone;
+    await e.resume();
+    await e.idle();
+    const resumed = media(origin)[1]!;
+    expect(resumed.path).toBe('/media/t1.mp3');
+    expect(resumed.bytes).toBe(4 * CHUNK - committed); // nothing committed is fetched again
+    if (committed > 0) expect(resumed.range).toBe(`bytes=${committed}-${4 * CHUNK - 1}`);
+    expect((await e.status()).tracks.every((t) => t.state === 'complete')).toBe(true);
+  });
+
+  it('offline pauses by itself and online resumes', async () => {
+    const target = new EventTarget();
+    const nav = { onLine: false };
+    vi.stubGlobal('navigator', nav);
+    vi.stubGlobal('addEventListener', target.addEventListener.bind(target));
+    vi.stubGlobal('removeEventListener', target.removeEventListener.bind(target));
+    const e = await setup(['t1'], { clock: undefined });
+    await e.sync();
+    expect((await e.status()).state).toEqual({ state: 'paused', reason: 'offline' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(media(origin)).toHaveLength(0);
+    nav.onLine = true;
+    target.dispatchEvent(new Event('online'));
+    await e.idle();
+    expect((await e.status()).tracks[0]!.state).toBe('complete');
+  });
+
+  it('navigator.connection.saveData pauses with reason "save-data"', async () => {
+    const connection = Object.assign(new EventTarget(), { saveData: true });
+    vi.stubGlobal('navigator', { onLine: true, connection });
+    const e = await setup(['t1'], { clock: undefined });
+    await e.sync();
+    expect((await e.status()).state).toEqual({ state: 'paused', reason: 'save-data' });
+    connection.saveData = false;
+    connection.dispatchEvent(new Event('change'));
+    await e.idle();
+    expect((await e.status()).tracks[0]!.state).toBe('complete');
+  });
+});
+
+describe('storage quota', () => {
+  it('a QuotaExceededError mid-track pauses with quota-exceeded, marks nothing complete, and resumes after remove()', async () => {
+    const quota = simulateQuota(CHUNK * 6);
+    try {
+      await publish(origin, {
+        tracks: [track('a', 4), track('b', 4)],
+        playlists: [
+          { id: 'first', trackIds: ['a'], offline: true },
+          { id: 'second', trackIds: ['b'], offline: true },
+        ],
+      });
+      engine = await openEngine(origin, { throttle: { maxConcurrent: 1 } });
+      const complete = record<{ trackId: string }>(engine, 'track-complete');
+      await engine.sync();
+      await engine.idle();
+      expect((await engine.status()).state).toEqual({ state: 'paused', reason: 'quota-exceeded' });
+      expect(complete.map((c) => c.trackId)).toEqual(['a']);
+      const b = (await engine.status()).tracks.find((t) => t.id === 'b')!;
+      expect(b.state).not.toBe('complete');
+      expect(b.bytesDone).toBeLessThan(b.bytesTotal);
+      await expect(engine.getTrack('b')).rejects.toMatchObject({ name: 'not-cached' });
+      await engine.remove('first'); // frees a's four chunks
+      await engine.idle();
+      expect(complete.map((c) => c.trackId)).toEqual(['a', 'b']);
+      const blob = await engine.getTrack('b');
+      expect(Buffer.from(await blob.arrayBuffer()).equals(bytesOf('b', 4 * CHUNK))).toBe(true);
+    } finally {
+      quota.restore();
+    }
+  });
+
+  it('checks navigator.storage.estimate() before queueing, asks persist() once, and reports both', async () => {
+    const persist = vi.fn(async () => true);
+    vi.stubGlobal('navigator', { onLine: true, storage: { estimate: async () => ({ usage: 1000, quota: 1000 + CHUNK * 5 }), persist, persisted: async () => false } });
+    await publish(origin, { tracks: [track('a', 4), track('b', 4)], playlists: [{ id: 'p', trackIds: ['a', 'b'], offline: true }] });
+    engine = await openEngine(origin, { throttle: { maxConcurrent: 1 } });
+    await engine.sync();
+    await engine.idle();
+    const status = await engine.status();
+    expect(status.state).toEqual({ state: 'paused', reason: 'quota-exceeded' });
+    expect(media(origin).map((r) => r.path)).toEqual(['/media/a.mp3']); // b would not fit: never started
+    expect(status.storage).toMatchObject({ usage: 1000, quota: 1000 + CHUNK * 5, persisted: true });
+    await engine.setOffline('p', true);
+    expect(persist).toHaveBeenCalledTimes(1);
+  });
+
+  it('maxBytes evicts the least recently used unpinned playlist, never a pinned one, never shared content', async () => {
+    await publish(origin, {
+      tracks: [track('x', 2), track('y', 2), track('z', 2), track('shared', 2)],
+      playlists: [
+        { id: 'old', trackIds: ['x', 'shared'], offline: false },
+        { id: 'pinned', trackIds: ['y'], offline: false },
+        { id: 'new', trackIds: ['z', 'shared'], offline: false },
+      ],
+    });
+    engine = await openEngine(origin, { maxBytes: CHUNK * 6 });
+    await engine.sync();
+    await engine.setOffline('pinned', true, { pinned: true });
+    await engine.setOffline('old', true);
+    await engine.idle();
+    await engine.setOffline('new', true); // needs 8 chunks in all: over budget
+    await engine.idle();
+    const status = await engine.status();
+    expect(status.playlists.map((p) => [p.id, p.offline, p.evicted])).toEqual([
+      ['old', false, true],
+      ['pinned', true, false],
+      ['new', true, false],
+    ]);
+    expect(status.tracks.filter((t) => t.state === 'complete').map((t) => t.id).sort()).toEqual(['shared', 'y', 'z']);
+    expect(status.storage.bytesStored).toBe(CHUNK * 6);
+    expect(media(origin).filter((r) => r.path === '/media/shared.mp3')).toHaveLength(1); // kept, not fetched again
+  });
+});
