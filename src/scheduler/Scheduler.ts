@@ -267,7 +267,10 @@ export class Scheduler {
         const windowAt = urgent ? 0 : this.windowUntil;
         const originAt = this.originUntil.get(job.origin) ?? 0;
         const backoffAt = attempts?.notBefore ?? 0;
-        if (job.ready && !job.ready()) continue;
+        // A job whose stored chunks are still being audited holds back the jobs behind it: the
+        // audit runs in the same priority order and far faster than any download, so this keeps
+        // the slots for the playlist the user wants first.
+        if (job.ready && !job.ready()) break;
         if (originAt > now) later('retry-after', originAt);
         else if (windowAt > now) later('reset-window', windowAt);
         else if (backoffAt > now) later('backoff', backoffAt);
@@ -321,7 +324,7 @@ export class Scheduler {
         signal: controller.signal,
         stallMs: this.hooks.stallMs,
         credentials: this.hooks.credentials,
-        throttle: (bytes, signal) => this.bucket.take(bytes, signal),
+        throttle: (bytes, signal) => this.bucket.take(bytes, signal, () => this.order(job)),
         commit: async (chunks) => {
           await this.hooks.commit(job.trackId, chunks);
           committed += chunks.length;

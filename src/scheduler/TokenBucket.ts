@@ -1,3 +1,4 @@
+import { abortError } from '../errors/RepriseError.js';
 import type { Clock } from '../util/clock.js';
 
 /**
@@ -6,15 +7,30 @@ import type { Clock } from '../util/clock.js';
  */
 const MAX_WAIT_SLICE_MS = 250;
 
+interface Waiter {
+  bytes: number;
+  /** Read when tokens are granted: a replan may change a waiting request's priority. */
+  priority: () => number;
+  seq: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * A token bucket over body bytes, shared by every request of one engine. Tokens refill at
- * `rate` bytes/s up to `capacity` (one chunk: DESIGN.md, "no burst exceeds one chunk"). A taker
- * subtracts what it just received and, if that leaves the bucket in debt, waits until the debt
- * is repaid — so the reader stops reading and TCP flow control slows the sender.
+ * `rate` bytes/s up to `capacity` (one chunk: DESIGN.md, "no burst exceeds one chunk"). A
+ * request that just read `n` bytes takes `n` tokens; while the bucket is in debt it waits, so
+ * the reader stops reading and TCP flow control slows the sender.
+ *
+ * Waiters are served by priority (lower first), then in arrival order: when the cap binds, the
+ * track the user wants first gets the bandwidth, and the others get what it leaves.
  */
 export class TokenBucket {
   private tokens: number;
   private last: number;
+  private waiters: Waiter[] = [];
+  private seq = 0;
+  private pumping = false;
 
   constructor(
     private readonly clock: Clock,
@@ -41,14 +57,49 @@ export class TokenBucket {
     this.tokens = Math.min(this.tokens, capacity);
   }
 
-  async take(bytes: number, signal?: AbortSignal): Promise<void> {
-    if (!Number.isFinite(this.rate)) return;
+  /** Waits until `bytes` may be counted against the cap. `priority`: lower is served first. */
+  take(bytes: number, signal?: AbortSignal, priority: () => number = () => 0): Promise<void> {
+    if (!Number.isFinite(this.rate)) return Promise.resolve();
     this.refill();
-    this.tokens -= bytes;
-    while (this.tokens < 0 && Number.isFinite(this.rate)) {
-      const waitMs = Math.min(MAX_WAIT_SLICE_MS, (-this.tokens / this.rate) * 1000);
-      await this.clock.sleep(Math.max(1, waitMs), signal);
-      this.refill();
+    if (this.waiters.length === 0 && this.tokens >= 0) {
+      this.tokens -= bytes;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(abortError(signal));
+      const waiter: Waiter = { bytes, priority, seq: this.seq++, resolve, reject };
+      this.waiters.push(waiter);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          reject(abortError(signal));
+        },
+        { once: true },
+      );
+      void this.pump();
+    });
+  }
+
+  /** One loop serves every waiter: sleep until the debt is repaid, grant the most urgent. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.waiters.length > 0) {
+        this.refill();
+        if (!Number.isFinite(this.rate) || this.tokens >= 0) {
+          this.waiters.sort((a, b) => a.priority() - b.priority() || a.seq - b.seq);
+          const next = this.waiters.shift()!;
+          if (Number.isFinite(this.rate)) this.tokens -= next.bytes;
+          next.resolve();
+          continue;
+        }
+        const waitMs = Math.min(MAX_WAIT_SLICE_MS, (-this.tokens / this.rate) * 1000);
+        await this.clock.sleep(Math.max(1, waitMs));
+      }
+    } finally {
+      this.pumping = false;
     }
   }
 
