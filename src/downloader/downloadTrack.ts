@@ -171,12 +171,16 @@ async function readBody(
   const { chunkSize, size, digests, trackId } = req;
   if (!response.body) throw transient('network', `track "${trackId}": the response has no body`, { trackId });
   const reader = response.body.getReader();
+  const watchdog = stallWatchdog(reader, hooks, trackId);
   let pos = bodyStart;
   let chunk: Uint8Array | undefined; // the chunk being assembled, if it is wanted
   let chunkIndex = -1;
   try {
     while (pos < stopAt) {
-      const { done, value } = await readWithStall(reader, hooks, trackId);
+      const { done, value } = await reader.read().catch((error) => {
+        throw watchdog.stalled ?? error;
+      });
+      watchdog.progress();
       if (done) {
         throw transient('network', `track "${trackId}": the body ended at byte ${pos}, expected ${stopAt}`, { trackId });
       }
@@ -202,27 +206,52 @@ async function readBody(
           chunk = undefined;
         }
       }
+      watchdog.throttled = true;
       await hooks.throttle(value.byteLength, hooks.signal);
+      watchdog.throttled = false;
+      watchdog.progress();
     }
   } finally {
+    watchdog.stop();
     // Stop the transfer of anything beyond what was asked (a 200 for a Range request).
     void reader.cancel().catch(() => {});
   }
 }
 
-async function readWithStall(reader: ReadableStreamDefaultReader<Uint8Array>, hooks: DownloadHooks, trackId: string) {
+/**
+ * One timer per request, not one per read: reads only note the time. When no byte arrived for
+ * `stallMs`, the reader is cancelled and the pending read fails with a transient `stalled` error.
+ * Time spent waiting for throttle tokens is not a stall (the reader is not reading then).
+ */
+function stallWatchdog(reader: ReadableStreamDefaultReader<Uint8Array>, hooks: DownloadHooks, trackId: string) {
   const timer = new AbortController();
-  const stalled = hooks.clock.sleep(hooks.stallMs, timer.signal).then(
-    () => {
-      throw transient('network', `track "${trackId}": no bytes for ${hooks.stallMs} ms (stalled)`, { trackId, stalled: true });
+  const state = {
+    stalled: undefined as RepriseError | undefined,
+    /** True while the request waits for tokens: it is not reading, so it cannot be stalled. */
+    throttled: false,
+    last: hooks.clock.now(),
+    progress() {
+      state.last = hooks.clock.now();
     },
-    () => new Promise<never>(() => {}), // the read won the race
-  );
-  try {
-    return await Promise.race([reader.read(), stalled]);
-  } finally {
-    timer.abort();
-  }
+    stop() {
+      timer.abort();
+    },
+  };
+  void (async () => {
+    try {
+      for (;;) {
+        if (state.throttled) state.progress();
+        const idle = hooks.clock.now() - state.last;
+        if (idle >= hooks.stallMs) break;
+        await hooks.clock.sleep(hooks.stallMs - idle, timer.signal);
+      }
+      state.stalled = transient('network', `track "${trackId}": no bytes for ${hooks.stallMs} ms (stalled)`, { trackId, stalled: true });
+      await reader.cancel(state.stalled).catch(() => {});
+    } catch {
+      // stopped: the request ended first
+    }
+  })();
+  return state;
 }
 
 function normalise(error: unknown, signal: AbortSignal, trackId: string): unknown {

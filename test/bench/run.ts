@@ -1,8 +1,13 @@
 // Benchmarks: they measure and print; they are not timed tests. `npm run bench` runs all;
-// `npm run bench -- reset throttle herd throughput` picks some.
+// `npm run bench -- reset throttle herd` picks some.
+import { printHerd, simulateHerd } from './herd.js';
 import { DEFAULT_RESET_SCENARIO, printResetScenario, runResetScenario } from './reset-scenario.js';
+import { engineVsRawFetch, printThrottle, throttleAccuracy } from './throttle.js';
 
 const wanted = new Set(process.argv.slice(2));
 const want = (name: string) => wanted.size === 0 || wanted.has(name);
 
+console.log(`reprise benchmarks — ${new Date().toISOString()}, Node ${process.version}`);
+if (want('throttle')) printThrottle(await throttleAccuracy(), await engineVsRawFetch());
+if (want('herd')) printHerd(simulateHerd({ windowSeconds: 900 }), simulateHerd({ windowSeconds: 0 }));
 if (want('reset')) printResetScenario(await runResetScenario(DEFAULT_RESET_SCENARIO));
