@@ -180,6 +180,7 @@ async function readBody(
       const { done, value } = await reader.read().catch((error) => {
         throw watchdog.stalled ?? error;
       });
+      if (watchdog.stalled) throw watchdog.stalled; // a cancelled read resolves as done
       watchdog.progress();
       if (done) {
         throw transient('network', `track "${trackId}": the body ended at byte ${pos}, expected ${stopAt}`, { trackId });

@@ -37,7 +37,9 @@ export class TokenBucket {
     private rate: number,
     private capacity: number,
   ) {
-    this.tokens = Number.isFinite(rate) ? Math.min(capacity, rate) : 0;
+    // Starts empty: a cap is a promise about the first seconds too, and the bucket refills to
+    // one chunk within chunk/rate seconds anyway.
+    this.tokens = 0;
     this.last = clock.now();
   }
 
