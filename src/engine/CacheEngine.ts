@@ -9,6 +9,7 @@ import { type AuditResult, runAudit } from '../audit/runAudit.js';
 import { FULL_AUDIT_KINDS, WINDOWED_KINDS, classifyReset } from '../reset/classifyReset.js';
 import { resetWindowDelayMs } from '../scheduler/resetWindow.js';
 import { readVerified } from '../playback/readVerified.js';
+import { sha256Base64Url } from '../util/sha256.js';
 import { RateMeter } from '../scheduler/RateMeter.js';
 import { Scheduler, type SchedulerJob } from '../scheduler/Scheduler.js';
 import { openStore } from '../store/openStore.js';
@@ -863,6 +864,25 @@ export class Engine implements CacheEngine {
     this.corruptFound.add(digest);
     await this.store.deleteChunks([digest]);
     this.replan();
+  }
+
+  /**
+   * Reports from the service worker, which reads but never writes (one writer per store):
+   * a play it served (for download priority), a chunk that failed its digest (held back and
+   * queued again), or a track it could not serve (fetched first).
+   */
+  async playbackReport(report: { type: 'played' | 'wanted'; trackId: string } | { type: 'corrupt'; trackId: string; digest: string }): Promise<void> {
+    this.assertOpen();
+    const t = this.catalog?.tracks.get(report.trackId);
+    if (!t) return;
+    if (report.type === 'played') await this.notePlay(report.trackId);
+    else if (report.type === 'wanted') await this.prioritize(report.trackId);
+    else if (report.type === 'corrupt' && t.track.chunks.includes(report.digest) && this.have.has(report.digest)) {
+      // Check it here too: the report crossed a message boundary and deletes nothing on its word.
+      const [bytes] = await this.store.getChunks([report.digest]);
+      if (bytes && (await sha256Base64Url(bytes)) !== report.digest) await this.holdBack(report.digest);
+      await this.prioritize(report.trackId);
+    }
   }
 
   private async notePlay(trackId: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { RepriseError } from '../errors/RepriseError.js';
 import { DEFAULT_LIMITS } from '../manifest/limits.js';
 import { publicJwkSchema } from '../manifest/trustedKeys.js';
@@ -11,8 +11,8 @@ export const DEFAULT_MAX_CONCURRENT = 3;
 /** A request that delivers no body bytes for this long is aborted and retried. */
 export const DEFAULT_STALL_MS = 30_000;
 
-const originSchema = z.string().refine(
-  (s) => {
+const originSchema = z.string().check(z.refine(
+  (s: string) => {
     try {
       const url = new URL(s);
       return url.protocol === 'https:' || url.protocol === 'http:';
@@ -20,70 +20,71 @@ const originSchema = z.string().refine(
       return false;
     }
   },
-  { message: 'must be an http(s) origin such as "https://cdn.example"' },
-);
+  'must be an http(s) origin such as "https://cdn.example"',
+));
 
 export const throttleSchema = z.object({
   /** Requests in flight at once (1–32). Default 3. */
-  maxConcurrent: z.number().int().min(1).max(32).optional(),
+  maxConcurrent: z.optional(z.int().check(z.minimum(1), z.maximum(32))),
   /** Body bytes per second over all requests. Default: no cap. */
-  bytesPerSecond: z.number().positive().optional(),
+  bytesPerSecond: z.optional(z.number().check(z.positive())),
 });
 
-const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `must be a function (${what})` });
+const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', `must be a function (${what})`);
 
 /** Options of {@link createCacheEngine}; the page's `openOfflineCache` takes the same plus its own. */
 export const engineOptionsSchema = z.object({
   /** Where the signed manifest is served. Relative URLs resolve against the page (or worker) location. */
-  manifestUrl: z.string().min(1),
+  manifestUrl: z.string().check(z.minLength(1)),
   /** ES256 public keys (JWK with `kid`) the app trusts to sign manifests. Never from the network. */
-  trustedKeys: z.array(publicJwkSchema).min(1, 'must hold at least one ES256 public key'),
+  trustedKeys: z.array(publicJwkSchema).check(z.minLength(1, 'must hold at least one ES256 public key')),
   /** The security epoch compiled into this app build; manifests below it are rollbacks. */
-  appSecurityEpoch: z.number().int().min(0).optional(),
+  appSecurityEpoch: z.optional(z.int().check(z.minimum(0))),
   /** Key ids this build no longer trusts. */
-  revokedKeyIds: z.array(z.string().min(1)).optional(),
+  revokedKeyIds: z.optional(z.array(z.string().check(z.minLength(1)))),
   /** Extra origins track URLs may point to (the manifest's own origin is always allowed). */
-  allowedOrigins: z.array(originSchema).optional(),
-  throttle: throttleSchema.optional(),
+  allowedOrigins: z.optional(z.array(originSchema)),
+  throttle: z.optional(throttleSchema),
   /** Retry policy for transient failures. */
-  backoff: z
-    .object({
-      baseMs: z.number().positive().optional(),
-      capMs: z.number().positive().optional(),
-      attempts: z.number().int().min(1).max(100).optional(),
-    })
-    .optional(),
+  backoff: z.optional(
+    z.object({
+      baseMs: z.optional(z.number().check(z.positive())),
+      capMs: z.optional(z.number().check(z.positive())),
+      attempts: z.optional(z.int().check(z.minimum(1), z.maximum(100))),
+    }),
+  ),
   /** Abort and retry a request that delivers no bytes for this long. Default 30 s. */
-  stallTimeoutMs: z.number().positive().optional(),
+  stallTimeoutMs: z.optional(z.number().check(z.positive())),
   /**
    * A storage budget for offline content, in bytes. When the offline playlists need more, the
-   * least recently played ones that are not pinned are released first.
+   * least recently used ones that are not pinned are released first.
    */
-  maxBytes: z.number().positive().optional(),
+  maxBytes: z.optional(z.number().check(z.positive())),
   /** Bounds on what a manifest may ask for. */
-  limits: z
-    .object({
-      maxManifestBytes: z.number().int().positive().optional(),
-      maxTracks: z.number().int().positive().optional(),
-      maxTrackBytes: z.number().int().positive().optional(),
-    })
-    .optional(),
+  limits: z.optional(
+    z.object({
+      maxManifestBytes: z.optional(z.int().check(z.positive())),
+      maxTracks: z.optional(z.int().check(z.positive())),
+      maxTrackBytes: z.optional(z.int().check(z.positive())),
+    }),
+  ),
   /** IndexedDB database name. Default "reprise". Two apps on one origin need two names. */
-  dbName: z.string().min(1).optional(),
+  dbName: z.optional(z.string().check(z.minLength(1))),
   /** `credentials` for manifest and media requests. Default "same-origin". */
-  credentials: z.enum(['omit', 'same-origin', 'include']).optional(),
+  credentials: z.optional(z.enum(['omit', 'same-origin', 'include'])),
   /** IndexedDB factory. Default: `globalThis.indexedDB` (pass fake-indexeddb in Node). */
-  indexedDB: z.custom<IDBFactory>((v) => typeof v === 'object' && v !== null && typeof (v as IDBFactory).open === 'function', { message: 'must be an IDBFactory' }).optional(),
+  indexedDB: z.optional(z.custom<IDBFactory>((v) => typeof v === 'object' && v !== null && typeof (v as IDBFactory).open === 'function', 'must be an IDBFactory')),
   /** fetch implementation. Default: `globalThis.fetch`. */
-  fetch: fn<typeof fetch>('like fetch').optional(),
+  fetch: z.optional(fn<typeof fetch>('like fetch')),
   /** Time source and sleeps, for exact tests. */
-  clock: z
-    .custom<Clock>((v) => typeof v === 'object' && v !== null && typeof (v as Clock).now === 'function' && typeof (v as Clock).sleep === 'function', {
-      message: 'must have now() and sleep(ms, signal)',
-    })
-    .optional(),
+  clock: z.optional(
+    z.custom<Clock>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as Clock).now === 'function' && typeof (v as Clock).sleep === 'function',
+      'must have now() and sleep(ms, signal)',
+    ),
+  ),
   /** Uniform random numbers in [0, 1), for the reset window and jitter. Default Math.random. */
-  random: fn<() => number>('returning [0, 1)').optional(),
+  random: z.optional(fn<() => number>('returning [0, 1)')),
 });
 
 export type EngineOptions = z.input<typeof engineOptionsSchema>;
@@ -108,7 +109,7 @@ export interface ResolvedOptions {
   random: () => number;
 }
 
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, root: string): z.infer<S> {
+export function parseOrThrow<S extends z.ZodMiniType>(schema: S, value: unknown, root: string): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const { message, path } = describeZodError(parsed.error, root);

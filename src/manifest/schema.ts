@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DEFAULT_LIMITS, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type ManifestLimits } from './limits.js';
 
 export const MANIFEST_FORMAT = 'reprise-manifest/1';
@@ -8,44 +8,41 @@ export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** An unpadded base64url SHA-256: 32 bytes → 43 characters. */
 export const DIGEST_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
-export const idSchema = z.string().regex(ID_PATTERN, 'must be 1–128 characters of A-Z a-z 0-9 . _ : -');
-const digestSchema = z.string().regex(DIGEST_PATTERN, 'must be an unpadded base64url SHA-256 (43 characters)');
+export const idSchema = z.string().check(z.regex(ID_PATTERN, 'must be 1–128 characters of A-Z a-z 0-9 . _ : -'));
+const digestSchema = z.string().check(z.regex(DIGEST_PATTERN, 'must be an unpadded base64url SHA-256 (43 characters)'));
 const timestamp = z.iso.datetime({ offset: true });
 
 const isPowerOfTwo = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 
 export const resyncHintsSchema = z.object({
-  windowSeconds: z.number().min(0).max(7 * 24 * 3600).optional(),
-  maxBytesPerSecond: z.number().positive().optional(),
-  maxConcurrent: z.number().int().min(1).optional(),
+  windowSeconds: z.optional(z.number().check(z.minimum(0), z.maximum(7 * 24 * 3600))),
+  maxBytesPerSecond: z.optional(z.number().check(z.positive())),
+  maxConcurrent: z.optional(z.int().check(z.minimum(1))),
 });
 
 export const playlistSchema = z.object({
   id: idSchema,
   name: z.string(),
   trackIds: z.array(idSchema),
-  offline: z.boolean().optional(),
+  offline: z.optional(z.boolean()),
 });
 
 function trackSchema(limits: ManifestLimits) {
   return z
     .object({
       id: idSchema,
-      url: z.string().min(1),
-      mimeType: z.string().min(1),
-      size: z.number().int().min(1).max(limits.maxTrackBytes, `must be at most maxTrackBytes (${limits.maxTrackBytes})`),
-      chunkSize: z
-        .number()
-        .int()
-        .refine((n) => isPowerOfTwo(n) && n >= MIN_CHUNK_SIZE && n <= MAX_CHUNK_SIZE, {
-          message: `must be a power of two from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE}`,
-        }),
+      url: z.string().check(z.minLength(1)),
+      mimeType: z.string().check(z.minLength(1)),
+      size: z.int().check(z.minimum(1), z.maximum(limits.maxTrackBytes, `must be at most maxTrackBytes (${limits.maxTrackBytes})`)),
+      chunkSize: z.int().check(
+        z.refine((n: number) => isPowerOfTwo(n) && n >= MIN_CHUNK_SIZE && n <= MAX_CHUNK_SIZE, `must be a power of two from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE}`),
+      ),
       chunks: z.array(digestSchema),
-      title: z.string().optional(),
-      artist: z.string().optional(),
-      durationSeconds: z.number().nonnegative().optional(),
+      title: z.optional(z.string()),
+      artist: z.optional(z.string()),
+      durationSeconds: z.optional(z.number().check(z.nonnegative())),
     })
-    .superRefine((track, ctx) => {
+    .check(z.superRefine((track, ctx) => {
       const expected = Math.ceil(track.size / track.chunkSize);
       if (track.chunks.length !== expected) {
         ctx.addIssue({
@@ -54,7 +51,7 @@ function trackSchema(limits: ManifestLimits) {
           message: `has ${track.chunks.length} digests but size ${track.size} / chunkSize ${track.chunkSize} needs ${expected}`,
         });
       }
-    });
+    }));
 }
 
 /** The schema of a `reprise-manifest/1` payload, with the given limits. Unknown fields are dropped. */
@@ -62,15 +59,15 @@ export function manifestSchema(limits: ManifestLimits = DEFAULT_LIMITS) {
   return z
     .object({
       format: z.literal(MANIFEST_FORMAT),
-      securityEpoch: z.number().int().min(0),
+      securityEpoch: z.int().check(z.minimum(0)),
       issuedAt: timestamp,
-      expiresAt: timestamp.optional(),
-      revokedKeyIds: z.array(z.string().min(1)).optional(),
-      resync: resyncHintsSchema.optional(),
+      expiresAt: z.optional(timestamp),
+      revokedKeyIds: z.optional(z.array(z.string().check(z.minLength(1)))),
+      resync: z.optional(resyncHintsSchema),
       playlists: z.array(playlistSchema),
-      tracks: z.array(trackSchema(limits)).max(limits.maxTracks, `must list at most maxTracks (${limits.maxTracks})`),
+      tracks: z.array(trackSchema(limits)).check(z.maxLength(limits.maxTracks, `must list at most maxTracks (${limits.maxTracks})`)),
     })
-    .superRefine((manifest, ctx) => {
+    .check(z.superRefine((manifest, ctx) => {
       const trackIds = new Set<string>();
       manifest.tracks.forEach((track, i) => {
         if (trackIds.has(track.id)) {
@@ -94,7 +91,7 @@ export function manifestSchema(limits: ManifestLimits = DEFAULT_LIMITS) {
           }
         });
       });
-    });
+    }));
 }
 
 export type Manifest = z.infer<ReturnType<typeof manifestSchema>>;

@@ -1,18 +1,16 @@
 import { importJWK } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { RepriseError } from '../errors/RepriseError.js';
 
 /** An ES256 public key as a JWK with its `kid` (RFC 7517 §4.5, RFC 7518 §6.2). */
-export const publicJwkSchema = z
-  .object({
-    kty: z.literal('EC'),
-    crv: z.literal('P-256'),
-    x: z.string().min(1),
-    y: z.string().min(1),
-    kid: z.string().min(1),
-    d: z.undefined({ error: 'is a private key component; give reprise public keys only (drop "d")' }).optional(),
-  })
-  .loose();
+export const publicJwkSchema = z.looseObject({
+  kty: z.literal('EC'),
+  crv: z.literal('P-256'),
+  x: z.string().check(z.minLength(1)),
+  y: z.string().check(z.minLength(1)),
+  kid: z.string().check(z.minLength(1)),
+  d: z.optional(z.undefined({ error: 'is a private key component; give reprise public keys only (drop "d")' })),
+});
 
 export type PublicJwk = z.infer<typeof publicJwkSchema>;
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type MetaRecord, SCHEMA_VERSION } from './schema.js';
 
 export function emptyMeta(): MetaRecord {
@@ -6,20 +6,16 @@ export function emptyMeta(): MetaRecord {
 }
 
 /** The meta record as any released schema version wrote it (fields added later are optional). */
-const metaSchema = z
-  .object({
-    schemaVersion: z.number().int(),
-    migratedFrom: z.number().int().optional(),
-    manifestTrusted: z.boolean().optional(),
-    audit: z.object({ id: z.string(), against: z.enum(['accepted', 'stored']), complete: z.boolean() }).optional(),
-    audits: z.number().int().optional(),
-    manifest: z
-      .object({ jws: z.string(), kid: z.string(), epoch: z.number().int(), url: z.string(), acceptedAt: z.number() })
-      .optional(),
-    highestEpoch: z.number().int().min(0),
-    revokedKeyIds: z.array(z.string()),
-  })
-  .loose();
+const metaSchema = z.looseObject({
+  schemaVersion: z.int(),
+  migratedFrom: z.optional(z.int()),
+  manifestTrusted: z.optional(z.boolean()),
+  audit: z.optional(z.object({ id: z.string(), against: z.enum(['accepted', 'stored']), complete: z.boolean() })),
+  audits: z.optional(z.int()),
+  manifest: z.optional(z.object({ jws: z.string(), kid: z.string(), epoch: z.int(), url: z.string(), acceptedAt: z.number() })),
+  highestEpoch: z.int().check(z.minimum(0)),
+  revokedKeyIds: z.array(z.string()),
+});
 
 /**
  * Validates a stored meta record (stored data is input too: an older version, or a damaged

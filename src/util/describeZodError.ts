@@ -1,7 +1,7 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 
 /** "tracks.3.chunks has 2 digests but …" — the zod path, dotted, then what is wrong with it. */
-export function describeZodError(error: z.ZodError, root?: string): { message: string; path: string } {
+export function describeZodError(error: { issues: readonly z.core.$ZodIssue[] }, root?: string): { message: string; path: string } {
   const issue = error.issues[0];
   if (!issue) return { message: 'is invalid', path: root ?? '' };
   const path = [root, ...issue.path.map(String)].filter((p) => p !== undefined && p !== '').join('.');

@@ -1,0 +1,1 @@
+export { createTrackRoute, registerTrackRoute, TRACK_PATH, type TrackRouteOptions, type PlaybackReport } from './trackRoute.js';
