@@ -17,9 +17,9 @@ export const BATCH_BYTES = 4 * 1024 * 1024;
 const MAX_PENDING_BYTES = 2 * BATCH_BYTES;
 /**
  * A batch is also committed when its first chunk has waited this long: on a slow link a full
- * batch can take a minute, and closing the tab should lose at most this much of it.
+ * batch can take a minute, and a tab closed meanwhile should lose at most this much of it.
  */
-export const BATCH_MAX_AGE_MS = 500;
+export const BATCH_MAX_AGE_MS = 200;
 
 /**
  * Where a download's chunks go: each is hashed as soon as it is complete (WebCrypto runs off
@@ -34,7 +34,7 @@ export class ChunkSink {
   private pendingBytes = 0;
   private batch: VerifiedChunk[] = [];
   private batchBytes = 0;
-  private batchSince = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private flushing: Promise<void> | undefined;
   private draining: Promise<void> | undefined;
   private failure: { error: unknown } | undefined;
@@ -64,6 +64,7 @@ export class ChunkSink {
     await this.flushing;
   }
 
+
   /** Verifies pending chunks in order, as their hashes complete, while the reader goes on. */
   private kick(): void {
     this.draining ??= (async () => {
@@ -85,21 +86,31 @@ export class ChunkSink {
       this.mismatched.push(item.index);
       return;
     }
-    if (this.batch.length === 0) this.batchSince = performance.now();
     this.batch.push({ index: item.index, digest: item.expected, bytes: item.bytes });
     this.batchBytes += item.bytes.byteLength;
-    if (this.batch.length >= BATCH_CHUNKS || this.batchBytes >= BATCH_BYTES || performance.now() - this.batchSince >= BATCH_MAX_AGE_MS) await this.flush();
+    if (this.batch.length >= BATCH_CHUNKS || this.batchBytes >= BATCH_BYTES) await this.flush();
+    else this.timer ??= setTimeout(() => void this.flush().catch(() => {}), BATCH_MAX_AGE_MS);
   }
 
-  private async flush(): Promise<void> {
-    await this.flushing; // one write in flight at a time; rethrows its error
-    if (this.batch.length === 0) return;
+  /**
+   * Starts committing the current batch after the write before it (one transaction at a time, in
+   * order) and returns that previous write: a caller that awaits it has at most one batch
+   * queued behind the one in flight.
+   */
+  private flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const previous = this.flushing ?? Promise.resolve();
+    if (this.batch.length === 0) return previous;
     const batch = this.batch;
     this.batch = [];
     this.batchBytes = 0;
-    this.flushing = this.commit(batch).then(() => {
-      for (const c of batch) this.committed.push(c.index);
-    });
+    this.flushing = previous
+      .then(() => this.commit(batch))
+      .then(() => {
+        for (const c of batch) this.committed.push(c.index);
+      });
     this.flushing.catch(() => {});
+    return previous;
   }
 }

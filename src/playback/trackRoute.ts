@@ -139,6 +139,7 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
       return new Response(null, { status, headers });
     }
     let pendingFirst: Uint8Array | undefined = first.done ? undefined : first.value;
+    // highWaterMark 0: a chunk is read (and verified) when the player pulls it, not ahead.
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
         if (pendingFirst) {
@@ -158,7 +159,7 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
       cancel() {
         void chunks.return(undefined);
       },
-    });
+    }, { highWaterMark: 0 });
     return new Response(body, { status, headers });
   }
 

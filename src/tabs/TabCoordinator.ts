@@ -108,14 +108,15 @@ export class TabCoordinator {
       });
     }
     this.post({ type: 'leader', tab: this.tab });
+    // A tab that takes over resumes the pending work (DESIGN.md `none`: "resume any pending
+    // work") — before the calls it hands itself, so an idle() among them waits for that work.
+    if (takingOver) void engine.sync().catch(() => {});
     this.markReady();
     // Calls this tab had handed to a leader that went away run here now.
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
       this.call(p.method, p.args).then(p.resolve, p.reject);
     }
-    // A tab that takes over resumes the pending work (DESIGN.md `none`: "resume any pending work").
-    if (takingOver) void engine.sync().catch(() => {});
   }
 
   private send(id: string): void {
