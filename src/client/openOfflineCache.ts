@@ -46,7 +46,7 @@ export async function openOfflineCache(options: OfflineCacheOptions): Promise<Of
   if (serviceWorker !== false && (typeof serviceWorker !== 'object' || serviceWorker === null || typeof serviceWorker.url !== 'string')) {
     throw pageError('invalid-argument', 'options.serviceWorker: give { url } of the service worker, or false to play with getTrack()', 'options.serviceWorker');
   }
-  if (typeof engineOptions.manifestUrl === 'string') {
+  if (typeof engineOptions.manifestUrl === 'string' && engineOptions.manifestUrl !== '') {
     // Relative to the page, not to the worker script.
     engineOptions.manifestUrl = new URL(engineOptions.manifestUrl, document.baseURI).href;
   }
@@ -82,6 +82,10 @@ export async function openOfflineCache(options: OfflineCacheOptions): Promise<Of
   }
 
   const scope = registration?.scope;
+  let closed = false;
+  /** After close() the worker is gone: calls reject with `aborted` instead of hanging. */
+  const live = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => (closed ? Promise.reject(pageError('aborted', 'this cache is closed; open a new one')) : fn(...args));
   const cache: OfflineCache = {
     role,
     registration,
@@ -98,19 +102,21 @@ export async function openOfflineCache(options: OfflineCacheOptions): Promise<Of
     applyUpdate() {
       workbox?.messageSkipWaiting();
     },
-    sync: () => api.sync(),
-    setOffline: (id, offline, o) => api.setOffline(id, offline, o),
-    status: () => api.status(),
-    getTrack: (id) => api.getTrack(id),
-    prioritize: (id) => api.prioritize(id),
-    pause: () => api.pause(),
-    resume: () => api.resume(),
-    setThrottle: (t) => api.setThrottle(t),
-    verify: () => api.verify(),
-    remove: (id) => api.remove(id),
-    clear: () => api.clear(),
-    idle: () => api.idle(),
+    sync: live(() => api.sync()),
+    setOffline: live((id, offline, o) => api.setOffline(id, offline, o)),
+    status: live(() => api.status()),
+    getTrack: live((id) => api.getTrack(id)),
+    prioritize: live((id) => api.prioritize(id)),
+    pause: live(() => api.pause()),
+    resume: live(() => api.resume()),
+    setThrottle: live((t) => api.setThrottle(t)),
+    verify: live(() => api.verify()),
+    remove: live((id) => api.remove(id)),
+    clear: live(() => api.clear()),
+    idle: live(() => api.idle()),
     async close() {
+      if (closed) return;
+      closed = true;
       navigator.serviceWorker?.removeEventListener('message', onSwMessage);
       try {
         await api.close();

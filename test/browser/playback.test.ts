@@ -37,7 +37,7 @@ async function openCache(page: Page): Promise<'leader' | 'follower'> {
   return page.evaluate(async (options) => {
     const w = window as never as { openOfflineCache: (o: unknown) => Promise<any>; cache: any; events: unknown[] };
     w.cache = await w.openOfflineCache(options);
-    for (const type of ['progress', 'track-complete', 'track-failed', 'state', 'reset']) w.cache.on(type, (e: unknown) => w.events.push({ type, e }));
+    for (const type of ['progress', 'track-complete', 'track-failed', 'state', 'reset', 'app-update']) w.cache.on(type, (e: unknown) => w.events.push({ type, e }));
     return w.cache.role;
   }, site.options);
 }
@@ -191,6 +191,79 @@ describe('in Chromium: worker, service worker and page client', () => {
     });
     expect(Buffer.from(after, 'base64').equals(songs['song-b'])).toBe(true);
     expect(site.chunkDeliveries('song-b', songs['song-b'].length)).toEqual([2, 1, 2, 1, 1]);
+  });
+
+  it('hybrid apps without a service worker: getTrack() and an object URL play; trackUrl() says why not', async () => {
+    site = await startSite(tracks, playlists);
+    context = browser.context;
+    const page = await openPage();
+    const result = await page.evaluate(async (options) => {
+      const w = window as never as { openOfflineCache: (o: unknown) => Promise<any> };
+      const cache = await w.openOfflineCache({ ...options, serviceWorker: false });
+      await cache.sync();
+      await cache.setOffline('more', true);
+      await cache.idle();
+      let trackUrlError = null;
+      try {
+        cache.trackUrl('song-c');
+      } catch (e) {
+        trackUrlError = (e as Error).name;
+      }
+      const audio = document.getElementById('player') as HTMLAudioElement;
+      const url = URL.createObjectURL(await cache.getTrack('song-c'));
+      audio.src = url;
+      await audio.play();
+      await new Promise((r) => setTimeout(r, 1000));
+      const time = audio.currentTime;
+      URL.revokeObjectURL(url);
+      const controlled = navigator.serviceWorker.controller !== null;
+      await cache.close();
+      const afterClose = await cache.sync().then(() => 'resolved', (e: Error) => e.name);
+      return { trackUrlError, time, controlled, afterClose };
+    }, site.options);
+    expect(result).toMatchObject({ trackUrlError: 'invalid-argument', controlled: false, afterClose: 'aborted' });
+    expect(result.time).toBeGreaterThan(0.5);
+  });
+
+  it('refuses bad options with invalid-argument naming the option, and starts nothing', async () => {
+    site = await startSite(tracks, playlists);
+    context = browser.context;
+    const page = await openPage();
+    const errors = await page.evaluate(async (options) => {
+      const w = window as never as { openOfflineCache: (o: unknown) => Promise<any> };
+      const attempt = (o: unknown) => w.openOfflineCache(o).then(() => null, (e: Error & { details?: { path?: string } }) => ({ name: e.name, message: e.message, path: e.details?.path }));
+      return [
+        await attempt({ ...options, trustedKeys: [] }),
+        await attempt({ ...options, throttle: { bytesPerSecond: -1 } }),
+        await attempt({ ...options, serviceWorker: 'yes' }),
+        await attempt({ ...options, manifestUrl: '' }),
+      ];
+    }, site.options);
+    expect(errors).toEqual([
+      { name: 'invalid-argument', message: expect.stringContaining('options.trustedKeys'), path: 'options.trustedKeys' },
+      { name: 'invalid-argument', message: expect.stringContaining('options.throttle.bytesPerSecond'), path: 'options.throttle.bytesPerSecond' },
+      { name: 'invalid-argument', message: expect.stringContaining('options.serviceWorker'), path: 'options.serviceWorker' },
+      { name: 'invalid-argument', message: expect.stringContaining('options.manifestUrl'), path: 'options.manifestUrl' },
+    ]);
+    expect(site.origin.log.filter((r) => r.path === '/manifest.jws')).toHaveLength(0);
+  });
+
+  it('reports a waiting service worker as app-update; applyUpdate() activates it', async () => {
+    site = await startSite(tracks, playlists);
+    context = browser.context;
+    const page = await openPage();
+    await openCache(page);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    const sw = site.origin.files.get('/sw.js')!;
+    site.origin.put('/sw.js', Buffer.concat([sw.body, Buffer.from('\n// build 2\n')]), 'text/javascript');
+    await page.evaluate(() => (window as never as { cache: any }).cache.registration.update());
+    await page.waitForFunction(() => (window as never as { events: { type: string }[] }).events.some((x) => x.type === 'app-update'));
+    const switched = await page.evaluate(async () => {
+      const changed = new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', () => r(true), { once: true }));
+      (window as never as { cache: any }).cache.applyUpdate();
+      return changed;
+    });
+    expect(switched).toBe(true);
   });
 
   it('two pages on one database: one engine writes, each chunk is fetched once', async () => {
