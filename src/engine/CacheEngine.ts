@@ -88,6 +88,8 @@ export class Engine implements CacheEngine {
   private lastAudit: AuditResult | undefined;
   /** Chunks committed while the current sync() runs: its report counts them as fetched, not kept. */
   private syncFetched = new Set<string>();
+  /** Committed batches so far (to tell whether a store listing raced with a write). */
+  private commits = 0;
   /** Chunks found corrupt (by the audit or by reads) while the current sync() runs. */
   private corruptFound = new Set<string>();
   private quotaWatch: AbortController | undefined;
@@ -170,6 +172,12 @@ export class Engine implements CacheEngine {
     this.setBusy({ state: 'syncing' });
     this.syncFetched = new Set();
     this.corruptFound = new Set();
+    // "none only checks that the chunk records are present": the store's, not this engine's
+    // memory of them (a browser or another program may have removed some).
+    const commitsBefore = this.commits;
+    const stored = new Set(await this.store.chunkKeys());
+    if (this.commits === commitsBefore) for (const d of this.have) if (!stored.has(d)) this.have.delete(d);
+    for (const d of stored) this.have.add(d);
     const storedManifest = this.meta.manifest;
     const fromEpoch = storedManifest?.epoch ?? 0;
 
@@ -591,6 +599,7 @@ export class Engine implements CacheEngine {
 
   private async commit(_trackId: string, chunks: VerifiedChunk[]): Promise<void> {
     await this.store.putChunks(chunks);
+    this.commits++;
     for (const c of chunks) {
       if (this.syncing) this.syncFetched.add(c.digest);
       if (this.have.has(c.digest)) continue;

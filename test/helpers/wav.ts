@@ -5,7 +5,9 @@
 export function makeWav(seconds: number, seed = 0, sampleRate = 22_050): Buffer {
   const samples = Math.round(seconds * sampleRate);
   const data = Buffer.alloc(samples * 2);
-  const scale = [261.63, 293.66, 329.63, 392.0, 440.0, 523.25];
+  // A slight detune per seed keeps every generated file's bytes distinct.
+  const detune = 1 + seed * 0.0137;
+  const scale = [261.63, 293.66, 329.63, 392.0, 440.0, 523.25].map((f) => f * detune);
   for (let i = 0; i < samples; i++) {
     const t = i / sampleRate;
     const note = scale[(Math.floor(t * 2) + seed) % scale.length]!;
