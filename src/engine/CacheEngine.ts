@@ -828,6 +828,7 @@ export class Engine implements CacheEngine {
     this.choices.clear();
     this.trackRecords.clear();
     this.removed.clear();
+    await this.refreshSpace();
     this.scheduler.resume('quota-exceeded');
     this.replan();
   }
