@@ -86,6 +86,8 @@ export class Engine implements CacheEngine {
   /** Chunks a read found corrupt since the last sync (reported as partial-loss). */
   private readonly corruptSinceSync = new Set<string>();
   private lastAudit: AuditResult | undefined;
+  /** Chunks that failed an audit against the stored manifest: kept in the store, never counted as present. */
+  private readonly heldBackChunks = new Set<string>();
   /** Chunks committed while the current sync() runs: its report counts them as fetched, not kept. */
   private syncFetched = new Set<string>();
   /** Committed batches so far (to tell whether a store listing raced with a write). */
@@ -177,7 +179,7 @@ export class Engine implements CacheEngine {
     const commitsBefore = this.commits;
     const stored = new Set(await this.store.chunkKeys());
     if (this.commits === commitsBefore) for (const d of this.have) if (!stored.has(d)) this.have.delete(d);
-    for (const d of stored) this.have.add(d);
+    for (const d of stored) if (!this.heldBackChunks.has(d)) this.have.add(d);
     const storedManifest = this.meta.manifest;
     const fromEpoch = storedManifest?.epoch ?? 0;
 
@@ -314,17 +316,22 @@ export class Engine implements CacheEngine {
     for (const d of already) this.auditPending.delete(d);
     this.setBusy({ state: 'auditing', progress: { chunksDone: already.size, chunksTotal: order.length } });
     let lastEmit = 0;
+    const deleteCorrupt = this.meta.audit?.id !== id || this.meta.audit.against === 'accepted';
     const result = await runAudit({
       store: this.store,
       id,
       digests: order,
       alreadyVerified: already,
       signal: this.lifetime.signal,
-      deleteCorrupt: this.meta.audit?.id !== id || this.meta.audit.against === 'accepted',
+      deleteCorrupt,
       onBatch: ({ verified, corrupt, missing }, done, total) => {
         for (const d of [...verified, ...corrupt, ...missing]) this.auditPending.delete(d);
         for (const d of [...corrupt, ...missing]) this.have.delete(d);
-        for (const d of corrupt) this.corruptFound.add(d);
+        for (const d of corrupt) {
+          this.corruptFound.add(d);
+          if (deleteCorrupt) this.heldBackChunks.delete(d);
+          else this.heldBackChunks.add(d);
+        }
         this.scheduler.poke();
         const now = this.opts.clock.now();
         if (now - lastEmit >= PROGRESS_INTERVAL_MS || done === total) {
@@ -589,10 +596,13 @@ export class Engine implements CacheEngine {
   private async collectGarbage(): Promise<void> {
     if (!this.catalog || !this.catalogTrusted) return;
     const needed = this.neededDigests();
-    const unneeded = [...this.have].filter((d) => !needed.has(d));
+    const unneeded = [...this.have, ...this.heldBackChunks].filter((d) => !needed.has(d));
     if (unneeded.length === 0) return;
     await this.store.deleteChunks(unneeded);
-    for (const d of unneeded) this.have.delete(d);
+    for (const d of unneeded) {
+      this.have.delete(d);
+      this.heldBackChunks.delete(d);
+    }
   }
 
   // ── downloads ─────────────────────────────────────────────────────────────────────────
@@ -601,6 +611,7 @@ export class Engine implements CacheEngine {
     await this.store.putChunks(chunks);
     this.commits++;
     for (const c of chunks) {
+      this.heldBackChunks.delete(c.digest); // a verified copy replaced the bad one
       if (this.syncing) this.syncFetched.add(c.digest);
       if (this.have.has(c.digest)) continue;
       this.have.add(c.digest);

@@ -180,6 +180,17 @@ describe('reset kinds', () => {
     await expectPlays(engine, 'b1');
   });
 
+  it('partial-loss while the app runs: sync() checks the store itself, not its memory of it', async () => {
+    const factory = await device();
+    await reopen(factory);
+    await engine.sync();
+    await deleteChunks(factory, [digestsOf('b2')[1]!]); // the browser (or another program) drops a record
+    const report = await engine.sync();
+    expect(report).toMatchObject({ kind: 'partial-loss', missingChunks: 1, toFetch: { tracks: 1, bytes: CHUNK } });
+    await engine.idle();
+    await expectPlays(engine, 'b2');
+  });
+
   it('storage-lost: every chunk gone → full resync, the most recently played playlist first', async () => {
     const factory = await device();
     await reopen(factory);
