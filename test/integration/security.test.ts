@@ -166,6 +166,20 @@ describe('every refused manifest changes nothing stored', () => {
   });
 });
 
+describe('limits', () => {
+  it.each([
+    [{ maxManifestBytes: 500 }, /over maxManifestBytes \(500\)/],
+    [{ maxTracks: 1 }, /tracks: must list at most maxTracks \(1\)/],
+    [{ maxTrackBytes: 100_000 }, /tracks\.0\.size: must be at most maxTrackBytes \(100000\)/],
+  ])('%j refuses a manifest beyond it as manifest-invalid', async (limits, message) => {
+    await publish(origin, { tracks, playlists, epoch: 1 });
+    engine = await openEngine(origin, { limits });
+    const error = await engine.sync().catch((e) => e);
+    expect(error).toMatchObject({ name: 'manifest-invalid' });
+    expect(error.message).toMatch(message);
+  });
+});
+
 describe('track origins (security rule 3)', () => {
   it('refuses a track on a foreign origin on its own and accepts the rest', async () => {
     await publish(origin, {
