@@ -982,7 +982,11 @@ export class Engine implements CacheEngine {
     const queue = this.scheduler.queued();
     const queued = new Set(queue);
     const tracks: TrackStatus[] = [];
-    const needed = new Set(this.neededTracks().map((t) => t.track.id));
+    const neededTracks = this.neededTracks();
+    const needed = new Set(neededTracks.map((t) => t.track.id));
+    // The job of each content: the first needed track with it (one pass, not one per track).
+    const jobOf = new Map<string, string>();
+    for (const n of neededTracks) if (!jobOf.has(n.contentId)) jobOf.set(n.contentId, n.track.id);
     let bytesStored = 0;
     const counted = new Set<string>();
     for (const t of catalog?.tracks.values() ?? []) {
@@ -996,8 +1000,8 @@ export class Engine implements CacheEngine {
       else if (!this.catalogTrusted && bytesDone > 0) state = 'held-back';
       else if (bytesDone === t.track.size) state = 'complete';
       else if (failure) state = 'failed';
-      else if (this.scheduler.isActive(this.jobIdFor(t))) state = 'downloading';
-      else if (queued.has(this.jobIdFor(t)) && needed.has(t.track.id)) state = 'queued';
+      else if (this.scheduler.isActive(jobOf.get(t.contentId) ?? t.track.id)) state = 'downloading';
+      else if (queued.has(jobOf.get(t.contentId) ?? t.track.id) && needed.has(t.track.id)) state = 'queued';
       else if (!needed.has(t.track.id)) state = 'online-only';
       else state = bytesDone > 0 ? 'partial' : 'missing';
       tracks.push({
