@@ -101,7 +101,8 @@ async function fetchRun(req: DownloadRequest, hooks: DownloadHooks, first: numbe
   try {
     let response: Response;
     try {
-      response = await hooks.fetch(req.url, { headers, signal: hooks.signal, credentials: hooks.credentials ?? 'same-origin', redirect: 'follow' });
+      // no-store: the verified chunks are the copy; the HTTP cache would keep a second one.
+      response = await hooks.fetch(req.url, { headers, signal: hooks.signal, credentials: hooks.credentials ?? 'same-origin', redirect: 'follow', cache: 'no-store' });
     } catch (cause) {
       if (hooks.signal.aborted) throw abortError(hooks.signal);
       throw transient('network', `fetching track "${trackId}" failed (${(cause as Error)?.message ?? cause})`, { trackId, url: req.url }, cause);

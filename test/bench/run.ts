@@ -1,5 +1,6 @@
 // Benchmarks: they measure and print; they are not timed tests. `npm run bench` runs all;
-// `npm run bench -- reset throttle herd` picks some.
+// `npm run bench -- reset throttle herd browser` picks some.
+import { browserThroughput, printBrowserThroughput } from './browser-throughput.js';
 import { printHerd, simulateHerd } from './herd.js';
 import { DEFAULT_RESET_SCENARIO, printResetScenario, runResetScenario } from './reset-scenario.js';
 import { engineVsRawFetch, printThrottle, throttleAccuracy } from './throttle.js';
@@ -11,3 +12,4 @@ console.log(`reprise benchmarks — ${new Date().toISOString()}, Node ${process.
 if (want('throttle')) printThrottle(await throttleAccuracy(), await engineVsRawFetch());
 if (want('herd')) printHerd(simulateHerd({ windowSeconds: 900 }), simulateHerd({ windowSeconds: 0 }));
 if (want('reset')) printResetScenario(await runResetScenario(DEFAULT_RESET_SCENARIO));
+if (want('browser')) printBrowserThroughput(await browserThroughput());

@@ -49,6 +49,8 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>reprise test page</tit
   import { openOfflineCache } from '/reprise/client.js';
   window.openOfflineCache = openOfflineCache;
   window.events = [];
+  // tsx (esbuild keepNames) wraps functions in __name(); page.evaluate ships them here as source.
+  window.__name = (fn) => fn;
   // Bytes cross to the test as base64 (a number array of a few MB is slow to serialise).
   window.toBase64 = (blob) => new Promise((resolve) => { const r = new FileReader(); r.onload = () => resolve(String(r.result).split(',')[1] ?? ''); r.readAsDataURL(blob); });
   document.title = 'ready';
