@@ -53,7 +53,7 @@ function showReport(r) {
 function render() {
   if (!status) return;
   $('role').textContent = cache.role === 'leader' ? 'this tab downloads' : 'another tab downloads';
-  $('manifest').textContent = status.manifest ? `epoch ${status.manifest.epoch} · key ${status.manifest.kid}${status.manifest.trusted ? '' : ' (untrusted)'}` : 'no manifest yet';
+  $('manifest').textContent = status.manifest ? `epoch ${status.manifest.epoch} · key ${status.manifest.kid}` : 'no trusted manifest';
   showState(status.state);
   const byId = new Map(status.tracks.map((t) => [t.id, t]));
   $('playlists').innerHTML = '';

@@ -15,10 +15,13 @@ import { Scheduler, type SchedulerJob } from '../scheduler/Scheduler.js';
 import { openStore } from '../store/openStore.js';
 import { type MetaRecord, type PlaylistRecord, SCHEMA_VERSION, type TrackRecord } from '../store/schema.js';
 import { Store } from '../store/Store.js';
+import { buildStatus, trackBytesDone } from './buildStatus.js';
 import { Emitter } from './Emitter.js';
+import { type SelectionInput, effectiveOffline, lastUsed, neededTracks, offlinePlaylists } from './offlineSelection.js';
+import { requestPersistence, storageEstimate, watchConnectivity } from './platform.js';
 import { fetchManifest } from './fetchManifest.js';
 import { type ResolvedOptions, type ThrottleOptions, parseOrThrow, throttleSchema } from './options.js';
-import type { AuditReport, CacheEvents, CacheStatus, EngineState, PlaylistStatus, SyncReport, TrackState, TrackStatus } from './types.js';
+import type { AuditReport, CacheEvents, CacheStatus, EngineState, SyncReport } from './types.js';
 
 /** DESIGN.md: `progress` at most about ten a second. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -49,10 +52,6 @@ export interface CacheEngine {
   on<K extends keyof CacheEvents>(type: K, listener: (event: CacheEvents[K]) => void): () => void;
   /** Resolves when the queue has nothing it can do on its own: empty, paused or failed. */
   idle(): Promise<void>;
-}
-
-interface Connectivity {
-  navigator?: { onLine?: boolean; connection?: { saveData?: boolean } & EventTarget; storage?: StorageManager };
 }
 
 export class Engine implements CacheEngine {
@@ -143,7 +142,7 @@ export class Engine implements CacheEngine {
     }
     const engine = new Engine(opts, store, keyring, meta, have, playlists, tracks);
     await engine.loadStoredManifest();
-    engine.watchConnectivity();
+    engine.detach.push(watchConnectivity((r) => engine.scheduler.pause(r), (r) => engine.scheduler.resume(r)));
     return engine;
   }
 
@@ -452,42 +451,20 @@ export class Engine implements CacheEngine {
 
   // ── planning ──────────────────────────────────────────────────────────────────────────
 
-  private effectiveOffline(playlistId: string, catalog = this.catalog): { offline: boolean; source: 'device' | 'service' } {
-    if (this.removed.has(playlistId)) return { offline: false, source: 'device' };
-    const choice = this.choices.get(playlistId)?.offline;
-    if (choice !== undefined) return { offline: choice, source: 'device' };
-    return { offline: catalog?.playlists.get(playlistId)?.offline ?? false, source: 'service' };
+  private selection(catalog = this.catalog): SelectionInput {
+    return { catalog, choices: this.choices, removed: this.removed };
   }
 
-  /** When a playlist was last used: played, or chosen for offline (the storage budget's LRU key). */
-  private lastUsed(playlistId: string): number {
-    const c = this.choices.get(playlistId);
-    return Math.max(c?.lastPlayedAt ?? -Infinity, c?.offlineAt ?? -Infinity);
+  private effectiveOffline(playlistId: string) {
+    return effectiveOffline(playlistId, this.selection());
   }
 
-  /** Offline playlists in priority order: most recently played first, then manifest order. */
-  private offlinePlaylists(catalog = this.catalog) {
-    if (!catalog) return [];
-    const list = [...catalog.playlists.values()].map((p, order) => ({ p, order, played: this.choices.get(p.id)?.lastPlayedAt ?? -Infinity }));
-    return list
-      .filter(({ p }) => this.effectiveOffline(p.id, catalog).offline)
-      .sort((a, b) => b.played - a.played || a.order - b.order)
-      .map(({ p }) => p);
+  private offlinePlaylists() {
+    return offlinePlaylists(this.selection());
   }
 
-  /** Tracks of offline playlists in download priority order, each once, refused ones left out. */
   private neededTracks(catalog = this.catalog): CatalogTrack[] {
-    const out: CatalogTrack[] = [];
-    const seen = new Set<string>();
-    for (const p of this.offlinePlaylists(catalog)) {
-      for (const id of p.trackIds) {
-        if (seen.has(id)) continue;
-        seen.add(id);
-        const t = catalog!.tracks.get(id);
-        if (t && !t.refused) out.push(t);
-      }
-    }
-    return out;
+    return neededTracks(this.selection(catalog));
   }
 
   /**
@@ -507,7 +484,7 @@ export class Engine implements CacheEngine {
     while (needBytes() > this.opts.maxBytes) {
       const candidates = this.offlinePlaylists().filter((p) => !this.choices.get(p.id)?.pinned);
       if (candidates.length <= 1) break; // never evict the last playlist to make room for itself
-      const victim = candidates.sort((a, b) => this.lastUsed(a.id) - this.lastUsed(b.id))[0]!;
+      const victim = candidates.sort((a, b) => lastUsed(a.id, this.choices) - lastUsed(b.id, this.choices))[0]!;
       const record: PlaylistRecord = { ...(this.choices.get(victim.id) ?? { id: victim.id }), offline: false, evicted: true };
       this.choices.set(victim.id, record);
       await this.store.putPlaylist(record);
@@ -633,7 +610,7 @@ export class Engine implements CacheEngine {
     // Events first (the chunks are committed already); the records that follow are bookkeeping.
     if (downloaded) for (const s of same) this.events.emit('track-complete', { trackId: s.track.id });
     for (const s of same) {
-      const record: TrackRecord = { ...(this.trackRecords.get(s.track.id) ?? { id: s.track.id }), completedContentId: t.contentId };
+      const record: TrackRecord = { ...(this.trackRecords.get(s.track.id) ?? { id: s.track.id }), completedContentId: t.contentId, bytes: t.track.size };
       delete record.failure;
       this.trackRecords.set(s.track.id, record);
       await this.store.putTrack(record).catch(() => {});
@@ -653,14 +630,6 @@ export class Engine implements CacheEngine {
     }
     for (const s of same) this.events.emit('track-failed', { trackId: s.track.id, code: error.code, message: error.message });
     for (const s of same) await this.store.putTrack(this.trackRecords.get(s.track.id)!).catch(() => {});
-  }
-
-  private trackBytesDone(t: CatalogTrack): number {
-    let done = 0;
-    t.track.chunks.forEach((d, i) => {
-      if (this.have.has(d)) done += chunkLength(t.track, i);
-    });
-    return done;
   }
 
   /** Emits `progress` at most every 100 ms, the latest state last (a trailing throttle). */
@@ -693,7 +662,7 @@ export class Engine implements CacheEngine {
     const rate = this.meter.rate(now);
     this.events.emit('progress', {
       trackId,
-      bytesDone: this.trackBytesDone(t),
+      bytesDone: trackBytesDone(t, this.have),
       bytesTotal: t.track.size,
       overall: {
         bytesDone: this.overallDone,
@@ -724,33 +693,6 @@ export class Engine implements CacheEngine {
     this.lastState = key;
     if (state.state === 'paused' && state.reason === 'quota-exceeded') this.watchQuota();
     this.events.emit('state', state);
-  }
-
-  private watchConnectivity(): void {
-    const g = globalThis as unknown as Connectivity & Partial<EventTarget>;
-    const nav = g.navigator;
-    if (nav && typeof nav.onLine === 'boolean') {
-      if (!nav.onLine) this.scheduler.pause('offline');
-      if (typeof g.addEventListener === 'function') {
-        const online = () => this.scheduler.resume('offline');
-        const offline = () => this.scheduler.pause('offline');
-        g.addEventListener('online', online);
-        g.addEventListener('offline', offline);
-        this.detach.push(() => {
-          g.removeEventListener!('online', online);
-          g.removeEventListener!('offline', offline);
-        });
-      }
-    }
-    const connection = nav?.connection;
-    if (connection && typeof connection.saveData === 'boolean') {
-      const apply = () => (connection.saveData ? this.scheduler.pause('save-data') : this.scheduler.resume('save-data'));
-      apply();
-      if (typeof connection.addEventListener === 'function') {
-        connection.addEventListener('change', apply);
-        this.detach.push(() => connection.removeEventListener('change', apply));
-      }
-    }
   }
 
   // ── the rest of the public API ────────────────────────────────────────────────────────
@@ -802,7 +744,7 @@ export class Engine implements CacheEngine {
    * has no room for (it pauses with `quota-exceeded` instead of failing half-way).
    */
   private async refreshSpace(): Promise<void> {
-    const estimate = await this.estimate();
+    const estimate = await storageEstimate();
     if (estimate?.quota === undefined || estimate.usage === undefined) return;
     this.scheduler.setSpaceLeft(Math.max(0, estimate.quota - estimate.usage));
   }
@@ -816,7 +758,7 @@ export class Engine implements CacheEngine {
       try {
         while (!timer.signal.aborted && this.currentState().state === 'paused') {
           await this.opts.clock.sleep(QUOTA_POLL_MS, timer.signal);
-          const before = await this.estimate();
+          const before = await storageEstimate();
           if (before?.quota !== undefined && before.usage !== undefined && before.quota - before.usage > this.catalog!.maxChunkSize()) {
             await this.refreshSpace();
             this.scheduler.resume('quota-exceeded');
@@ -978,99 +920,30 @@ export class Engine implements CacheEngine {
 
   async status(): Promise<CacheStatus> {
     this.assertOpen();
-    const catalog = this.catalog;
-    const queue = this.scheduler.queued();
-    const queued = new Set(queue);
-    const tracks: TrackStatus[] = [];
-    const neededTracks = this.neededTracks();
-    const needed = new Set(neededTracks.map((t) => t.track.id));
-    // The job of each content: the first needed track with it (one pass, not one per track).
-    const jobOf = new Map<string, string>();
-    for (const n of neededTracks) if (!jobOf.has(n.contentId)) jobOf.set(n.contentId, n.track.id);
-    let bytesStored = 0;
-    const counted = new Set<string>();
-    for (const t of catalog?.tracks.values() ?? []) {
-      const bytesDone = this.trackBytesDone(t);
-      t.track.chunks.forEach((d, i) => {
-        if (this.have.has(d) && !counted.has(d)) (counted.add(d), (bytesStored += chunkLength(t.track, i)));
-      });
-      const failure = this.failureOf(t);
-      let state: TrackState;
-      if (t.refused) state = 'refused';
-      else if (!this.catalogTrusted && bytesDone > 0) state = 'held-back';
-      else if (bytesDone === t.track.size) state = 'complete';
-      else if (failure) state = 'failed';
-      else if (this.scheduler.isActive(jobOf.get(t.contentId) ?? t.track.id)) state = 'downloading';
-      else if (queued.has(jobOf.get(t.contentId) ?? t.track.id) && needed.has(t.track.id)) state = 'queued';
-      else if (!needed.has(t.track.id)) state = 'online-only';
-      else state = bytesDone > 0 ? 'partial' : 'missing';
-      tracks.push({
-        id: t.track.id,
-        title: t.track.title,
-        artist: t.track.artist,
-        state,
-        bytesDone,
-        bytesTotal: t.track.size,
-        ...(failure ? { failure: { code: failure.code, message: failure.message } } : {}),
-        ...(t.refused ? { failure: { code: t.refused.code, message: t.refused.message } } : {}),
-      });
-    }
-    const byId = new Map(tracks.map((t) => [t.id, t]));
-    const playlists: PlaylistStatus[] = [...(catalog?.playlists.values() ?? [])].map((p) => {
-      const { offline, source } = this.effectiveOffline(p.id);
-      const choice = this.choices.get(p.id);
-      const ts = p.trackIds.map((id) => byId.get(id)!);
-      return {
-        id: p.id,
-        name: p.name,
-        offline,
-        source,
-        pinned: choice?.pinned ?? false,
-        evicted: choice?.evicted ?? false,
-        lastPlayedAt: choice?.lastPlayedAt ?? null,
-        trackIds: [...p.trackIds],
-        tracksComplete: ts.filter((t) => t.state === 'complete').length,
-        bytesDone: ts.reduce((n, t) => n + t.bytesDone, 0),
-        bytesTotal: ts.reduce((n, t) => n + t.bytesTotal, 0),
-      };
-    });
-    const estimate = await this.estimate();
-    const throttle = this.scheduler.throttleSettings;
-    return {
+    const estimate = await storageEstimate();
+    return buildStatus({
+      catalog: this.catalog,
+      catalogTrusted: this.catalogTrusted,
+      have: this.have,
+      choices: this.choices,
+      trackRecords: this.trackRecords,
+      neededTracks: this.neededTracks(),
+      effectiveOffline: (id) => this.effectiveOffline(id),
+      failureOf: (t) => this.failureOf(t),
+      queue: this.scheduler.queued(),
+      isActive: (id) => this.scheduler.isActive(id),
       state: this.currentState(),
-      manifest: catalog
-        ? { epoch: catalog.epoch, kid: catalog.kid, issuedAt: catalog.manifest.issuedAt, expiresAt: catalog.manifest.expiresAt ?? null, trusted: this.catalogTrusted }
-        : null,
       securityEpoch: this.meta.highestEpoch,
-      throttle: { maxConcurrent: throttle.maxConcurrent, bytesPerSecond: Number.isFinite(throttle.bytesPerSecond) ? throttle.bytesPerSecond : null },
-      storage: { bytesStored, usage: estimate?.usage ?? null, quota: estimate?.quota ?? null, persisted: this.persisted },
-      queue,
-      playlists,
-      tracks,
-    };
-  }
-
-  private async estimate(): Promise<StorageEstimate | undefined> {
-    const storage = (globalThis as Connectivity).navigator?.storage;
-    if (!storage?.estimate) return undefined;
-    try {
-      return await storage.estimate();
-    } catch {
-      return undefined;
-    }
+      throttle: this.scheduler.throttleSettings,
+      storage: { usage: estimate?.usage ?? null, quota: estimate?.quota ?? null, persisted: this.persisted },
+    });
   }
 
   /** One `navigator.storage.persist()` request per engine, when the user first keeps music offline. */
   private async askPersist(): Promise<void> {
     if (this.persistAsked) return;
     this.persistAsked = true;
-    const storage = (globalThis as Connectivity).navigator?.storage;
-    if (!storage?.persist) return;
-    try {
-      this.persisted = (await storage.persisted?.()) || (await storage.persist());
-    } catch {
-      this.persisted = false;
-    }
+    this.persisted = await requestPersistence();
   }
 
   async idle(): Promise<void> {

@@ -86,8 +86,8 @@ export interface PlaylistStatus {
 
 export interface CacheStatus {
   state: EngineState;
-  /** The manifest in force, or null before the first sync. */
-  manifest: { epoch: number; kid: string; issuedAt: string; expiresAt: string | null; trusted: boolean } | null;
+  /** The manifest in force: null before the first sync, and while the stored one's key is no longer trusted (everything held back). */
+  manifest: { epoch: number; kid: string; issuedAt: string; expiresAt: string | null } | null;
   /** The highest security epoch ever accepted (kept by clear()). */
   securityEpoch: number;
   throttle: { maxConcurrent: number; bytesPerSecond: number | null };

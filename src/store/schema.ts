@@ -85,6 +85,8 @@ export interface TrackRecord {
   id: string;
   /** The content id this track had when it last became complete: its chunks are expected present. */
   completedContentId?: string;
+  /** Its size then, so a held-back track can be shown without reading an untrusted manifest. */
+  bytes?: number;
   lastPlayedAt?: number;
   failure?: TrackFailure;
 }

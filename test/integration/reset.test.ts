@@ -143,7 +143,11 @@ describe('reset kinds', () => {
     const error = await engine.sync().catch((e) => e);
     expect(error).toMatchObject({ name: 'network', details: { heldBack: 4 } });
     await expect(engine.getTrack('a1')).rejects.toMatchObject({ name: 'not-cached', details: { heldBack: true } });
-    expect((await engine.status()).tracks.every((t) => t.state === 'held-back')).toBe(true);
+    const held = await engine.status();
+    expect(held.manifest).toBeNull();
+    expect(held.tracks.map((t) => [t.id, t.state, t.bytesTotal]).sort()).toEqual(
+      Object.entries(bodies).map(([id, b]) => [id, 'held-back', b.length]).sort(),
+    );
     const after = await snapshot(factory);
     expect(after.chunks).toEqual(before.chunks);
     expect(after.meta).not.toEqual(before.meta); // only the trust flag the service worker reads changed

@@ -1,0 +1,63 @@
+import type { PauseReason } from '../scheduler/Scheduler.js';
+
+interface PlatformGlobals {
+  navigator?: { onLine?: boolean; connection?: { saveData?: boolean } & EventTarget; storage?: StorageManager };
+  addEventListener?: EventTarget['addEventListener'];
+  removeEventListener?: EventTarget['removeEventListener'];
+}
+
+const platform = () => globalThis as unknown as PlatformGlobals;
+
+/**
+ * Follows `navigator.onLine` (online/offline events, which workers get too) and
+ * `navigator.connection.saveData` where they exist, as pause reasons. Returns the unsubscribe.
+ */
+export function watchConnectivity(pause: (reason: PauseReason) => void, resume: (reason: PauseReason) => void): () => void {
+  const g = platform();
+  const detach: (() => void)[] = [];
+  if (typeof g.navigator?.onLine === 'boolean') {
+    if (!g.navigator.onLine) pause('offline');
+    if (typeof g.addEventListener === 'function') {
+      const online = () => resume('offline');
+      const offline = () => pause('offline');
+      g.addEventListener('online', online);
+      g.addEventListener('offline', offline);
+      detach.push(() => {
+        g.removeEventListener?.('online', online);
+        g.removeEventListener?.('offline', offline);
+      });
+    }
+  }
+  const connection = g.navigator?.connection;
+  if (connection && typeof connection.saveData === 'boolean') {
+    const apply = () => (connection.saveData ? pause('save-data') : resume('save-data'));
+    apply();
+    if (typeof connection.addEventListener === 'function') {
+      connection.addEventListener('change', apply);
+      detach.push(() => connection.removeEventListener('change', apply));
+    }
+  }
+  return () => detach.forEach((d) => d());
+}
+
+/** `navigator.storage.estimate()`, or undefined where it does not exist or fails. */
+export async function storageEstimate(): Promise<StorageEstimate | undefined> {
+  const storage = platform().navigator?.storage;
+  if (!storage?.estimate) return undefined;
+  try {
+    return await storage.estimate();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether storage is persistent, asking for it once if not; null where the API does not exist. */
+export async function requestPersistence(): Promise<boolean | null> {
+  const storage = platform().navigator?.storage;
+  if (!storage?.persist) return null;
+  try {
+    return (await storage.persisted?.()) || (await storage.persist());
+  } catch {
+    return false;
+  }
+}
