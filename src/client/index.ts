@@ -1,5 +1,6 @@
 export { openOfflineCache, type OfflineCache, type OfflineCacheOptions, type ServiceWorkerOptions } from './openOfflineCache.js';
 export type * from '../engine/types.js';
-export type { ErrorCode } from '../errors/codes.js';
+export { ERROR_CODES, type ErrorCode } from '../errors/codes.js';
+export { isRepriseError } from '../errors/isRepriseError.js';
 export type { ThrottleOptions } from '../engine/options.js';
 export type { PublicJwk } from '../manifest/trustedKeys.js';

@@ -1,5 +1,8 @@
-import { type ErrorCode, isErrorCode } from './codes.js';
+import type { ErrorCode } from './codes.js';
+import { isRepriseError } from './isRepriseError.js';
 import { HINTS } from './messages.js';
+
+export { isRepriseError };
 
 /** Extra facts attached to an error: which track, chunk, field or option it concerns. */
 export interface ErrorDetails {
@@ -31,16 +34,9 @@ export class RepriseError extends Error {
   }
 }
 
-/** True for a RepriseError, or for an error that crossed a boundary (comlink) and kept its code. */
-export function isRepriseError(error: unknown, code?: ErrorCode): error is RepriseError {
-  if (!(error instanceof Error) && !(typeof error === 'object' && error !== null)) return false;
-  const name = (error as { name?: unknown }).name;
-  return isErrorCode(name) && (code === undefined || name === code);
-}
-
 /** An AbortSignal's reason as an `aborted` RepriseError. */
 export function abortError(signal?: AbortSignal): RepriseError {
   const reason = signal?.reason;
-  if (isRepriseError(reason)) return reason;
+  if (reason instanceof RepriseError) return reason;
   return new RepriseError('aborted', 'The operation was aborted', {}, { cause: reason });
 }
