@@ -166,10 +166,13 @@ describe('priority and the reset window', () => {
 
   it('prioritize() mid-run moves a track to the front; the yielding track keeps its chunks', async () => {
     origin.pace = { bytes: 16 * 1024, everyMs: 10 };
-    const e = await setup(['t1', 't2', 't3', 't4'], { throttle: { maxConcurrent: 1 }, clock: undefined });
+    const ids = ['t1', 't2', 't3', 't4'];
+    await publish(origin, { tracks: ids.map((id) => track(id, 32)), playlists: [{ id: 'p', trackIds: ids, offline: true }] });
+    const e = (engine = await openEngine(origin, { throttle: { maxConcurrent: 1 } }));
     await e.sync();
     await until(() => media(origin).length === 1);
-    await new Promise((r) => setTimeout(r, 120));
+    // Once t1 has committed a chunk, the listener asks for t4.
+    await until(async () => (await e.status()).tracks.find((t) => t.id === 't1')!.bytesDone >= CHUNK);
     expect(await e.prioritize('t4')).toBe(true);
     await e.idle();
     const order = media(origin).map((r) => `${r.path.slice(7, 9)}${r.range ? ' ' + r.range : ''}`);
@@ -275,8 +278,11 @@ describe('throttling', () => {
     await engine.idle();
     await until(() => progress.at(-1)?.overall.bytesDone === 24 * CHUNK); // the trailing event carries the end
     expect(progress.length).toBeGreaterThan(3);
+    // At most about ten a second: events are at least 100 ms apart when emitted (listeners may
+    // run a little late under load, hence the margin on single gaps).
     const gaps = at.slice(1).map((t, i) => t - at[i]!);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(95);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(80);
+    expect((at.length - 1) / ((at.at(-1)! - at[0]!) / 1000)).toBeLessThanOrEqual(10.5);
     expect(progress.at(-1)!.overall).toMatchObject({ bytesDone: 24 * CHUNK, bytesTotal: 24 * CHUNK, etaSeconds: 0 });
     expect(progress.some((p) => p.overall.bytesPerSecond > 0)).toBe(true);
     expect(progress.every((p) => p.bytesTotal === 12 * CHUNK && p.bytesDone <= p.bytesTotal && ['t1', 't2'].includes(p.trackId))).toBe(true);
