@@ -72,6 +72,7 @@ export class Engine implements CacheEngine {
   private closed = false;
   private throttleApp: { maxConcurrent: number; bytesPerSecond: number };
   private plannedDigests = new Map<string, number>();
+  private byContent = new Map<string, CatalogTrack[]>();
   private overallDone = 0;
   private progressAt = 0;
   private progressTimer: AbortController | undefined;
@@ -528,6 +529,14 @@ export class Engine implements CacheEngine {
     if (this.closed) return;
     // Nothing is fetched on the word of a manifest this build considers outdated (offline
     // app-epoch): what verifies plays, the rest waits for the new manifest.
+    const needed = this.neededTracks();
+    // One pass, so completions and lookups stay O(1) with tens of thousands of tracks.
+    this.byContent = new Map();
+    for (const t of needed) {
+      const list = this.byContent.get(t.contentId);
+      if (list) list.push(t);
+      else this.byContent.set(t.contentId, [t]);
+    }
     if (!this.catalog || !this.catalogTrusted || this.catalog.epoch < this.opts.appSecurityEpoch) {
       this.scheduler.setPlan([]);
       return;
@@ -536,7 +545,7 @@ export class Engine implements CacheEngine {
     const contents = new Set<string>();
     this.plannedDigests = new Map();
     this.overallDone = 0;
-    for (const t of this.neededTracks()) {
+    for (const t of needed) {
       if (this.failureOf(t)) continue;
       if (contents.has(t.contentId)) continue; // equal content: one download serves every track id
       contents.add(t.contentId);
@@ -598,8 +607,9 @@ export class Engine implements CacheEngine {
     this.scheduleProgress(_trackId);
   }
 
+  /** Needed tracks with this content, first the one whose id names its download (indexed at replan). */
   private tracksWithContent(contentId: string): CatalogTrack[] {
-    return this.neededTracks().filter((t) => t.contentId === contentId);
+    return this.byContent.get(contentId) ?? [];
   }
 
   private async onComplete(trackId: string, downloaded: boolean): Promise<void> {
@@ -817,7 +827,7 @@ export class Engine implements CacheEngine {
 
   private jobIdFor(t: CatalogTrack): string {
     // Equal content is planned once, under the first track id that needs it.
-    return this.neededTracks().find((n) => n.contentId === t.contentId)?.track.id ?? t.track.id;
+    return this.byContent.get(t.contentId)?.[0]?.track.id ?? t.track.id;
   }
 
   /** A stored chunk failed its digest on a read: remove it and queue the track again. */
