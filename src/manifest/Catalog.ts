@@ -29,7 +29,9 @@ export class Catalog {
 
   static async build(verified: VerifiedManifest, manifestUrl: string, allowed: ReadonlySet<string>): Promise<Catalog> {
     const tracks = new Map<string, CatalogTrack>();
-    for (const track of verified.manifest.tracks) {
+    // Content ids hashed all at once (WebCrypto runs them off the calling thread).
+    const contentIds = await Promise.all(verified.manifest.tracks.map((t) => contentIdOf(t.chunks)));
+    for (const [i, track] of verified.manifest.tracks.entries()) {
       let url: string | undefined;
       let origin: string | undefined;
       let refused: RepriseError | undefined;
@@ -40,7 +42,7 @@ export class Catalog {
       } catch (error) {
         refused = error as RepriseError;
       }
-      tracks.set(track.id, { track, contentId: await contentIdOf(track.chunks), url, origin, refused });
+      tracks.set(track.id, { track, contentId: contentIds[i]!, url, origin, refused });
     }
     const playlists = new Map(verified.manifest.playlists.map((p) => [p.id, p]));
     return new Catalog(verified, manifestUrl, tracks, playlists);
