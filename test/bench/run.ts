@@ -1,8 +1,9 @@
 // Benchmarks: they measure and print; they are not timed tests. `npm run bench` runs all;
-// `npm run bench -- reset throttle herd browser` picks some.
+// `npm run bench -- reset throttle herd browser scale` picks some.
 import { browserThroughput, printBrowserThroughput } from './browser-throughput.js';
 import { printHerd, simulateHerd } from './herd.js';
 import { DEFAULT_RESET_SCENARIO, printResetScenario, runResetScenario } from './reset-scenario.js';
+import { largeCatalog, printLargeCatalog } from './scale.js';
 import { engineVsRawFetch, printThrottle, throttleAccuracy } from './throttle.js';
 
 const wanted = new Set(process.argv.slice(2));
@@ -13,3 +14,4 @@ if (want('throttle')) printThrottle(await throttleAccuracy(), await engineVsRawF
 if (want('herd')) printHerd(simulateHerd({ windowSeconds: 900 }), simulateHerd({ windowSeconds: 0 }));
 if (want('reset')) printResetScenario(await runResetScenario(DEFAULT_RESET_SCENARIO));
 if (want('browser')) printBrowserThroughput(await browserThroughput());
+if (want('scale')) printLargeCatalog(await largeCatalog());
