@@ -3,7 +3,8 @@ import { Workbox } from 'workbox-window';
 import type { CacheEngine } from '../engine/CacheEngine.js';
 import type { CacheEvents } from '../engine/types.js';
 import { TRACK_PATH } from '../playback/trackPath.js';
-import type { CacheWorkerApi, WorkerEngineOptions } from '../worker/CacheWorkerApi.js';
+import { ENGINE_METHODS } from '../tabs/protocol.js';
+import type { CacheWorkerApi, WorkerEngineMethods, WorkerEngineOptions } from '../worker/CacheWorkerApi.js';
 import { installErrorTransfer } from '../worker/errorTransfer.js';
 import { pageError } from './pageError.js';
 
@@ -83,10 +84,17 @@ export async function openOfflineCache(options: OfflineCacheOptions): Promise<Of
 
   const scope = registration?.scope;
   let closed = false;
-  /** After close() the worker is gone: calls reject with `aborted` instead of hanging. */
-  const live = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> => (closed ? Promise.reject(pageError('aborted', 'this cache is closed; open a new one')) : fn(...args));
+  // The engine's operations, run in the worker. After close() the worker is gone: calls reject
+  // with `aborted` instead of hanging.
+  const operations = Object.fromEntries(
+    ENGINE_METHODS.map((m) => [
+      m,
+      (...args: unknown[]) =>
+        closed ? Promise.reject(pageError('aborted', 'this cache is closed; open a new one')) : (api[m] as (...a: unknown[]) => Promise<unknown>)(...args),
+    ]),
+  ) as unknown as WorkerEngineMethods;
   const cache: OfflineCache = {
+    ...operations,
     role,
     registration,
     on(type, listener) {
@@ -102,18 +110,6 @@ export async function openOfflineCache(options: OfflineCacheOptions): Promise<Of
     applyUpdate() {
       workbox?.messageSkipWaiting();
     },
-    sync: live(() => api.sync()),
-    setOffline: live((id, offline, o) => api.setOffline(id, offline, o)),
-    status: live(() => api.status()),
-    getTrack: live((id) => api.getTrack(id)),
-    prioritize: live((id) => api.prioritize(id)),
-    pause: live(() => api.pause()),
-    resume: live(() => api.resume()),
-    setThrottle: live((t) => api.setThrottle(t)),
-    verify: live(() => api.verify()),
-    remove: live((id) => api.remove(id)),
-    clear: live(() => api.clear()),
-    idle: live(() => api.idle()),
     async close() {
       if (closed) return;
       closed = true;

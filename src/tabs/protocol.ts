@@ -1,8 +1,27 @@
 import type { CacheEngine } from '../engine/CacheEngine.js';
 import type { CacheEvents } from '../engine/types.js';
 
+/**
+ * The engine operations that cross a boundary (page → worker, follower tab → leading tab): the
+ * one list both proxies are built from. `close` and `on` stay local to each side.
+ */
+export const ENGINE_METHODS = [
+  'sync',
+  'setOffline',
+  'status',
+  'getTrack',
+  'prioritize',
+  'pause',
+  'resume',
+  'setThrottle',
+  'verify',
+  'remove',
+  'clear',
+  'idle',
+] as const satisfies readonly (keyof CacheEngine)[];
+
 /** Engine operations a tab that does not lead hands to the one that does. */
-export type EngineMethod = Exclude<keyof CacheEngine, 'on'> | 'playbackReport';
+export type EngineMethod = (typeof ENGINE_METHODS)[number] | 'playbackReport';
 
 /**
  * Messages on the BroadcastChannel `reprise:<dbName>`, a discriminated union on `type` (the
