@@ -41,12 +41,12 @@ export interface AuditResult {
  */
 export async function runAudit(run: AuditRun): Promise<AuditResult> {
   const result: AuditResult = { checked: 0, bytesChecked: 0, corrupt: [], missing: [], skipped: 0 };
-  const todo = run.digests.filter((d) => !run.alreadyVerified?.has(d));
-  result.skipped = run.digests.length - todo.length;
+  const toCheck = run.digests.filter((d) => !run.alreadyVerified?.has(d));
+  result.skipped = run.digests.length - toCheck.length;
   let done = result.skipped;
-  for (let i = 0; i < todo.length; i += AUDIT_BATCH) {
+  for (let i = 0; i < toCheck.length; i += AUDIT_BATCH) {
     run.signal?.throwIfAborted();
-    const batch = todo.slice(i, i + AUDIT_BATCH);
+    const batch = toCheck.slice(i, i + AUDIT_BATCH);
     const values = await run.store.getChunks(batch);
     const hashes = await Promise.all(values.map((v) => (v ? sha256Base64Url(v) : undefined)));
     const verified: string[] = [];

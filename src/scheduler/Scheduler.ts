@@ -116,16 +116,6 @@ export class Scheduler {
     this.schedule();
   }
 
-  /** Removes tracks from the plan (a playlist was released). */
-  drop(trackIds: Iterable<string>): void {
-    const drop = new Set(trackIds);
-    this.setPlan(
-      [...this.queue, ...[...this.active.values()].map((a) => a.job)]
-        .filter((j) => !drop.has(j.trackId))
-        .sort((a, b) => this.order(a) - this.order(b)),
-    );
-  }
-
   /**
    * Moves a track to the front and past the reset window and its backoff. If every slot is
    * busy with less urgent work, the least urgent download yields (it keeps its committed chunks).

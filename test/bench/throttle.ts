@@ -3,6 +3,8 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { createCacheEngine } from '../../src/engine/index.js';
+import { openStore } from '../../src/store/openStore.js';
+import { Store } from '../../src/store/Store.js';
 import { bytesOf, chunkDigests, key, sign } from '../helpers/catalog.js';
 import { TestOrigin } from '../helpers/origin.js';
 
@@ -91,19 +93,21 @@ export async function throttleAccuracy(caps = [1e6, 4e6, 16e6], seconds = 10, ma
 export async function engineVsRawFetch(tracks = 48, trackBytes = 4 * 1024 * 1024, maxConcurrent = 3) {
   const origin = await TestOrigin.start();
   const lib = await library(origin, tracks, trackBytes, 'tp');
-  const raw = async () => {
+  /** Runs `each` over every track body, `maxConcurrent` at a time; returns bytes per second. */
+  const rateOf = async (each: (id: string, reader: ReadableStreamDefaultReader<Uint8Array>) => Promise<void>) => {
     const queue = [...lib.ids];
     const started = performance.now();
     await Promise.all(
       Array.from({ length: maxConcurrent }, async () => {
-        for (let id = queue.shift(); id; id = queue.shift()) {
-          const reader = (await fetch(`${origin.url}/tp/${id}.mp3`)).body!.getReader();
-          while (!(await reader.read()).done);
-        }
+        for (let id = queue.shift(); id; id = queue.shift()) await each(id, (await fetch(`${origin.url}/tp/${id}.mp3`)).body!.getReader());
       }),
     );
     return lib.bytes / ((performance.now() - started) / 1000);
   };
+  const raw = () =>
+    rateOf(async (_id, reader) => {
+      while (!(await reader.read()).done);
+    });
   const viaEngine = async () => {
     const engine = await createCacheEngine({
       manifestUrl: lib.manifestUrl,
@@ -121,41 +125,32 @@ export async function engineVsRawFetch(tracks = 48, trackBytes = 4 * 1024 * 1024
   // The least any verified store must do: fetch, cut into chunks, SHA-256 each, put 16 per
   // transaction into the same fake-indexeddb. No engine: a ceiling for what the engine can reach.
   const bare = async () => {
-    const { openStore } = await import('../../src/store/openStore.js');
-    const { Store } = await import('../../src/store/Store.js');
     const store = new Store((await openStore(new IDBFactory(), 'bare')).db);
-    const queue = [...lib.ids];
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: maxConcurrent }, async () => {
-        for (let id = queue.shift(); id; id = queue.shift()) {
-          const reader = (await fetch(`${origin.url}/tp/${id}.mp3`)).body!.getReader();
-          let chunk = new Uint8Array(CHUNK);
-          let fill = 0;
-          let batch: { digest: string; bytes: ArrayBuffer }[] = [];
-          const hashes: Promise<ArrayBuffer>[] = [];
-          for (let r = await reader.read(); !r.done; r = await reader.read()) {
-            for (let off = 0; off < r.value.byteLength; ) {
-              const take = Math.min(r.value.byteLength - off, CHUNK - fill);
-              chunk.set(r.value.subarray(off, off + take), fill);
-              fill += take;
-              off += take;
-              if (fill === CHUNK) {
-                hashes.push(crypto.subtle.digest('SHA-256', chunk.buffer));
-                batch.push({ digest: `${id}:${hashes.length}`, bytes: chunk.buffer });
-                if (batch.length === 16) (await store.putChunks(batch), (batch = []));
-                chunk = new Uint8Array(CHUNK);
-                fill = 0;
-              }
-            }
+    const rate = await rateOf(async (id, reader) => {
+      let chunk = new Uint8Array(CHUNK);
+      let fill = 0;
+      let batch: { digest: string; bytes: ArrayBuffer }[] = [];
+      const hashes: Promise<ArrayBuffer>[] = [];
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        for (let off = 0; off < r.value.byteLength; ) {
+          const take = Math.min(r.value.byteLength - off, CHUNK - fill);
+          chunk.set(r.value.subarray(off, off + take), fill);
+          fill += take;
+          off += take;
+          if (fill === CHUNK) {
+            hashes.push(crypto.subtle.digest('SHA-256', chunk.buffer));
+            batch.push({ digest: `${id}:${hashes.length}`, bytes: chunk.buffer });
+            if (batch.length === 16) (await store.putChunks(batch), (batch = []));
+            chunk = new Uint8Array(CHUNK);
+            fill = 0;
           }
-          await Promise.all(hashes);
-          await store.putChunks(batch);
         }
-      }),
-    );
+      }
+      await Promise.all(hashes);
+      await store.putChunks(batch);
+    });
     store.close();
-    return lib.bytes / ((performance.now() - started) / 1000);
+    return rate;
   };
   await raw(); // warm up sockets and the JIT for all three
   const rawRates: number[] = [];

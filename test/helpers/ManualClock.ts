@@ -34,16 +34,6 @@ export class ManualClock implements Clock {
     });
   }
 
-  /** Pending sleeps (for assertions such as "the scheduler is waiting"). */
-  get pending(): number {
-    return this.sleepers.length;
-  }
-
-  /** The time the next sleep falls due, or undefined. */
-  nextAt(): number | undefined {
-    return this.sleepers.reduce<number | undefined>((min, s) => (min === undefined || s.at < min ? s.at : min), undefined);
-  }
-
   async advance(ms: number): Promise<void> {
     const target = this.t + ms;
     for (;;) {

@@ -1,4 +1,4 @@
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash } from 'node:crypto';
 import { IDBFactory } from 'fake-indexeddb';
 import { CompactSign, importJWK } from 'jose';
 import { generateKeys, type KeyPairJwks } from '../../src/cli/keys.js';
@@ -21,10 +21,6 @@ export function bytesOf(seed: string, size: number): Buffer {
   const keyAndIv = createHash('sha256').update(seed).digest();
   const cipher = createCipheriv('aes-128-ctr', keyAndIv.subarray(0, 16), keyAndIv.subarray(16, 32));
   return Buffer.concat([cipher.update(Buffer.alloc(size)), cipher.final()]);
-}
-
-export function randomFile(size: number): Buffer {
-  return randomBytes(size);
 }
 
 export function chunkDigests(body: Buffer, chunkSize = CHUNK): string[] {
