@@ -1,4 +1,5 @@
 import { sha256Base64Url } from '../util/sha256.js';
+import type { ChunkBuffers } from './ChunkBuffers.js';
 
 export interface VerifiedChunk {
   index: number;
@@ -39,7 +40,11 @@ export class ChunkSink {
   private draining: Promise<void> | undefined;
   private failure: { error: unknown } | undefined;
 
-  constructor(private readonly commit: (chunks: VerifiedChunk[]) => Promise<void>) {}
+  constructor(
+    private readonly commit: (chunks: VerifiedChunk[]) => Promise<void>,
+    /** Where buffers go once nothing needs them: after their write committed, or a failed check. */
+    private readonly buffers?: ChunkBuffers,
+  ) {}
 
   async add(index: number, expected: string, bytes: ArrayBuffer): Promise<void> {
     this.throwIfFailed();
@@ -84,6 +89,7 @@ export class ChunkSink {
     const actual = await item.hash;
     if (actual !== item.expected) {
       this.mismatched.push(item.index);
+      this.buffers?.give([item.bytes]);
       return;
     }
     this.batch.push({ index: item.index, digest: item.expected, bytes: item.bytes });
@@ -109,6 +115,8 @@ export class ChunkSink {
       .then(() => this.commit(batch))
       .then(() => {
         for (const c of batch) this.committed.push(c.index);
+        // Committed: IndexedDB cloned the bytes inside put(), so the buffers can hold new chunks.
+        this.buffers?.give(batch.map((c) => c.bytes));
       });
     this.flushing.catch(() => {});
     return previous;

@@ -1,5 +1,6 @@
 import { RepriseError, abortError, isRepriseError } from '../errors/RepriseError.js';
 import type { Clock } from '../util/clock.js';
+import type { ChunkBuffers } from './ChunkBuffers.js';
 import { ChunkSink, type VerifiedChunk } from './ChunkSink.js';
 import { parseContentRange } from './parseContentRange.js';
 import { planRanges } from './planRanges.js';
@@ -32,6 +33,13 @@ export interface DownloadHooks {
   onRequest?(url: string): () => void;
   /** Body bytes as they arrive (rate and totals). */
   onBody?(bytes: number): void;
+  /** Buffers to assemble chunks in, reused across downloads; fresh ones when absent. */
+  buffers?: ChunkBuffers;
+  /**
+   * Called once every request of this attempt has delivered its body and only verifying and
+   * committing the last chunks remains: the scheduler can start the next request meanwhile.
+   */
+  onNetworkDone?(): void;
 }
 
 export interface DownloadResult {
@@ -57,7 +65,7 @@ export function isTransient(error: unknown): boolean {
  * Throws a RepriseError: `transient` ones (details.transient) are for the scheduler to retry.
  */
 export async function downloadTrack(req: DownloadRequest, hooks: DownloadHooks): Promise<DownloadResult> {
-  const sink = new ChunkSink(hooks.commit);
+  const sink = new ChunkSink(hooks.commit, hooks.buffers);
   const wanted = new Set(req.missing);
   let failure: unknown;
   try {
@@ -68,6 +76,8 @@ export async function downloadTrack(req: DownloadRequest, hooks: DownloadHooks):
   } catch (error) {
     failure = error;
   }
+  // After a failure the scheduler must first see it (backoff, Retry-After) before starting more.
+  if (failure === undefined) hooks.onNetworkDone?.();
   // Commit what verified, whatever happened (also on abort: a paused download keeps its chunks).
   try {
     await sink.finish();
@@ -196,7 +206,7 @@ async function readBody(
           chunkIndex = index;
           // Only a chunk seen from its first byte can be assembled; a body that starts
           // mid-chunk (a generous Content-Range) skips to the next boundary.
-          chunk = wanted.has(index) && pos === chunkStart ? new Uint8Array(chunkEnd - chunkStart) : undefined;
+          chunk = wanted.has(index) && pos === chunkStart ? (hooks.buffers?.take(chunkEnd - chunkStart) ?? new Uint8Array(chunkEnd - chunkStart)) : undefined;
         }
         const take = Math.min(value.byteLength - offset, chunkEnd - pos);
         chunk?.set(value.subarray(offset, offset + take), pos - chunkStart);

@@ -1,4 +1,5 @@
 import { RepriseError, isRepriseError } from '../errors/RepriseError.js';
+import { ChunkBuffers } from '../downloader/ChunkBuffers.js';
 import type { VerifiedChunk } from '../downloader/ChunkSink.js';
 import { type DownloadRequest, downloadTrack, isTransient } from '../downloader/downloadTrack.js';
 import type { Clock } from '../util/clock.js';
@@ -73,7 +74,11 @@ export class Scheduler {
   private queue: SchedulerJob[] = [];
   private readonly rank = new Map<string, number>();
   private readonly planned = new Set<string>();
-  private readonly active = new Map<string, { job: SchedulerJob; controller: AbortController }>();
+  /**
+   * Downloads started and not yet settled. `fetching` is false once their requests ended and only
+   * the last chunks' verification and commit remain: those no longer hold a request slot.
+   */
+  private readonly active = new Map<string, { job: SchedulerJob; controller: AbortController; fetching: boolean }>();
   private readonly attempts = new Map<string, Attempts>();
   private readonly pauses = new Set<PauseReason>();
   private readonly urgent = new Map<string, number>();
@@ -86,6 +91,8 @@ export class Scheduler {
   private idleWaiters: (() => void)[] = [];
   private closed = false;
   private readonly bucket: TokenBucket;
+  /** Chunk buffers shared by the downloads, reused once their write committed. */
+  private readonly buffers = new ChunkBuffers();
   private throttle: ThrottleSettings;
   /** Bytes the store can still take (from navigator.storage.estimate()); Infinity when unknown. */
   private spaceLeft = Infinity;
@@ -125,8 +132,8 @@ export class Scheduler {
     this.urgent.set(trackId, ++this.urgentSeq);
     const attempts = this.attempts.get(trackId);
     if (attempts) attempts.notBefore = 0;
-    if (!this.active.has(trackId) && this.active.size >= this.throttle.maxConcurrent && this.pauses.size === 0) {
-      const victim = [...this.active.values()].filter((a) => !this.urgent.has(a.job.trackId)).sort((a, b) => this.order(b.job) - this.order(a.job))[0];
+    if (!this.active.has(trackId) && !this.slotFree() && this.pauses.size === 0) {
+      const victim = this.fetching().filter((a) => !this.urgent.has(a.job.trackId)).sort((a, b) => this.order(b.job) - this.order(a.job))[0];
       victim?.controller.abort(new RepriseError('aborted', `track "${victim.job.trackId}" yields to "${trackId}", which the user asked for`));
     }
     this.schedule();
@@ -164,9 +171,9 @@ export class Scheduler {
   setThrottle(throttle: ThrottleSettings): void {
     this.throttle = { ...throttle };
     this.bucket.setRate(throttle.bytesPerSecond);
-    const excess = this.active.size - throttle.maxConcurrent;
+    const excess = this.fetching().length - throttle.maxConcurrent;
     if (excess > 0) {
-      const leastUrgent = [...this.active.values()].sort((a, b) => this.order(b.job) - this.order(a.job)).slice(0, excess);
+      const leastUrgent = this.fetching().sort((a, b) => this.order(b.job) - this.order(a.job)).slice(0, excess);
       for (const a of leastUrgent) a.controller.abort(new RepriseError('aborted', 'maxConcurrent was lowered'));
     }
     this.schedule();
@@ -210,6 +217,7 @@ export class Scheduler {
     this.wake?.abort();
     for (const { controller } of this.active.values()) controller.abort(new RepriseError('aborted', 'the cache was closed'));
     this.queue = [];
+    this.buffers.clear();
     this.notifyIdle();
   }
 
@@ -251,7 +259,7 @@ export class Scheduler {
       let space = this.spaceLeft;
       for (const [, a] of this.active) space -= a.job.remainingBytes();
       for (const job of this.sortedQueue()) {
-        if (this.active.size >= this.throttle.maxConcurrent) break;
+        if (!this.slotFree()) break;
         const attempts = this.attempts.get(job.trackId);
         const urgent = this.urgent.has(job.trackId);
         const windowAt = urgent ? 0 : this.windowUntil;
@@ -292,8 +300,9 @@ export class Scheduler {
   private start(job: SchedulerJob): void {
     this.queue = this.queue.filter((j) => j !== job);
     const controller = new AbortController();
-    this.active.set(job.trackId, { job, controller });
-    void this.run(job, controller).finally(() => {
+    const entry = { job, controller, fetching: true };
+    this.active.set(job.trackId, entry);
+    void this.run(entry).finally(() => {
       this.active.delete(job.trackId);
       this.schedule();
     });
@@ -303,7 +312,22 @@ export class Scheduler {
     if (this.planned.has(job.trackId) && !this.closed && !this.queue.includes(job)) this.queue.push(job);
   }
 
-  private async run(job: SchedulerJob, controller: AbortController): Promise<void> {
+  /** Downloads whose requests are still open. */
+  private fetching() {
+    return [...this.active.values()].filter((a) => a.fetching);
+  }
+
+  /**
+   * A request may start when fewer than `maxConcurrent` are open, and at most `maxConcurrent`
+   * more downloads are finishing their last commits (which bounds the memory they hold).
+   */
+  private slotFree(): boolean {
+    const max = this.throttle.maxConcurrent;
+    return this.fetching().length < max && this.active.size < 2 * max;
+  }
+
+  private async run(entry: { job: SchedulerJob; controller: AbortController; fetching: boolean }): Promise<void> {
+    const { job, controller } = entry;
     const request = job.request();
     if (!request) return this.complete(job.trackId, false);
     let committed = 0;
@@ -315,6 +339,11 @@ export class Scheduler {
         stallMs: this.hooks.stallMs,
         credentials: this.hooks.credentials,
         throttle: (bytes, signal) => this.bucket.take(bytes, signal, () => this.order(job)),
+        buffers: this.buffers,
+        onNetworkDone: () => {
+          entry.fetching = false;
+          this.schedule();
+        },
         commit: async (chunks) => {
           await this.hooks.commit(job.trackId, chunks);
           committed += chunks.length;

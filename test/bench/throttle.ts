@@ -7,6 +7,7 @@ import { openStore } from '../../src/store/openStore.js';
 import { Store } from '../../src/store/Store.js';
 import { bytesOf, chunkDigests, key, sign } from '../helpers/catalog.js';
 import { TestOrigin } from '../helpers/origin.js';
+import { availableParallelism } from 'node:os';
 
 const CHUNK = 256 * 1024;
 
@@ -90,23 +91,31 @@ export async function throttleAccuracy(caps = [1e6, 4e6, 16e6], seconds = 10, ma
   return { rows, seconds, maxConcurrent, maxInFlight };
 }
 
+/** Wall time and CPU time of every thread of this process (origin, client, WebCrypto's pool) over `work`. */
+async function measure(bytes: number, work: () => Promise<void>) {
+  const cpu0 = process.cpuUsage();
+  const started = performance.now();
+  await work();
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { rate: bytes / seconds, cpuPerMB: (cpu.user + cpu.system) / 1e6 / (bytes / 1e6) };
+}
+
 export async function engineVsRawFetch(tracks = 48, trackBytes = 4 * 1024 * 1024, maxConcurrent = 3) {
   const origin = await TestOrigin.start();
   const lib = await library(origin, tracks, trackBytes, 'tp');
-  /** Runs `each` over every track body, `maxConcurrent` at a time; returns bytes per second. */
-  const rateOf = async (each: (id: string, reader: ReadableStreamDefaultReader<Uint8Array>) => Promise<void>) => {
-    const queue = [...lib.ids];
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: maxConcurrent }, async () => {
-        for (let id = queue.shift(); id; id = queue.shift()) await each(id, (await fetch(`${origin.url}/tp/${id}.mp3`)).body!.getReader());
-      }),
-    );
-    return lib.bytes / ((performance.now() - started) / 1000);
-  };
+  /** Reads every track body, `maxConcurrent` at a time, and drops the bytes. */
   const raw = () =>
-    rateOf(async (_id, reader) => {
-      while (!(await reader.read()).done);
+    measure(lib.bytes, async () => {
+      const queue = [...lib.ids];
+      await Promise.all(
+        Array.from({ length: maxConcurrent }, async () => {
+          for (let id = queue.shift(); id; id = queue.shift()) {
+            const reader = (await fetch(`${origin.url}/tp/${id}.mp3`)).body!.getReader();
+            while (!(await reader.read()).done);
+          }
+        }),
+      );
     });
   const viaEngine = async () => {
     const engine = await createCacheEngine({
@@ -115,76 +124,62 @@ export async function engineVsRawFetch(tracks = 48, trackBytes = 4 * 1024 * 1024
       indexedDB: new IDBFactory(),
       throttle: { maxConcurrent },
     });
-    const started = performance.now();
-    await engine.sync();
-    await engine.idle();
-    const rate = lib.bytes / ((performance.now() - started) / 1000);
+    const result = await measure(lib.bytes, async () => {
+      await engine.sync();
+      await engine.idle();
+    });
     await engine.close();
-    return rate;
+    return result;
   };
-  // The least any verified store must do: fetch, cut into chunks, SHA-256 each, put 16 per
-  // transaction into the same fake-indexeddb. No engine: a ceiling for what the engine can reach.
-  const bare = async () => {
-    const store = new Store((await openStore(new IDBFactory(), 'bare')).db);
-    const rate = await rateOf(async (id, reader) => {
-      let chunk = new Uint8Array(CHUNK);
-      let fill = 0;
-      let batch: { digest: string; bytes: ArrayBuffer }[] = [];
-      const hashes: Promise<ArrayBuffer>[] = [];
-      for (let r = await reader.read(); !r.done; r = await reader.read()) {
-        for (let off = 0; off < r.value.byteLength; ) {
-          const take = Math.min(r.value.byteLength - off, CHUNK - fill);
-          chunk.set(r.value.subarray(off, off + take), fill);
-          fill += take;
-          off += take;
-          if (fill === CHUNK) {
-            hashes.push(crypto.subtle.digest('SHA-256', chunk.buffer));
-            batch.push({ digest: `${id}:${hashes.length}`, bytes: chunk.buffer });
-            if (batch.length === 16) (await store.putChunks(batch), (batch = []));
-            chunk = new Uint8Array(CHUNK);
-            fill = 0;
-          }
-        }
+  // What verifying costs on its own, with no fetch and no engine: SHA-256 of every chunk and a
+  // put of 16 per transaction into the same fake-indexeddb, from bytes already in memory, the
+  // hashes running while the previous batch is written. Its CPU per MB is the least any verified
+  // store adds to a fetch.
+  const verifyOnly = async () => {
+    const store = new Store((await openStore(new IDBFactory(), 'verify-only')).db);
+    const chunk = new Uint8Array(bytesOf('verify', CHUNK));
+    const result = await measure(lib.bytes, async () => {
+      let writing = Promise.resolve();
+      for (let i = 0; i < lib.bytes / CHUNK; i += 16) {
+        const batch = await Promise.all(
+          Array.from({ length: 16 }, async (_, k) => ({ digest: `${i + k}:${toHex(await crypto.subtle.digest('SHA-256', chunk))}`, bytes: chunk.buffer })),
+        );
+        await writing;
+        writing = store.putChunks(batch);
       }
-      await Promise.all(hashes);
-      await store.putChunks(batch);
+      await writing;
     });
     store.close();
-    return rate;
+    return result;
   };
-  await raw(); // warm up sockets and the JIT for all three
-  const rawRates: number[] = [];
-  const bareRates: number[] = [];
-  const engineRates: number[] = [];
-  for (let round = 0; round < 2; round++) {
-    rawRates.push(await raw());
-    bareRates.push(await bare());
-    engineRates.push(await viaEngine());
+  await raw(); // warm up sockets and the JIT
+  const runs = { raw: [] as Measured[], verify: [] as Measured[], engine: [] as Measured[] };
+  for (let round = 0; round < 3; round++) {
+    runs.raw.push(await raw());
+    runs.verify.push(await verifyOnly());
+    runs.engine.push(await viaEngine());
   }
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const rawRate = median(rawRates);
-  const bareRate = median(bareRates);
-  const engineRate = median(engineRates);
+  const raw_ = median(runs.raw);
+  const verify = median(runs.verify);
+  const engine = median(runs.engine);
+  const cores = availableParallelism();
+  // Any verified store must spend at least the raw fetch's CPU (origin and client) plus the
+  // verification's on every byte; `cores` cores can then move at most this many bytes a second.
+  const ceiling = (cores * 1e6) / (raw_.cpuPerMB + verify.cpuPerMB);
   // The same comparison behind a link-bound origin (each response paced to 64 KiB every 4 ms,
   // ≈16 MB/s, ≈50 MB/s for three: a fast fibre line), where the network, not the CPU, is the limit.
   origin.pace = { bytes: 65536, everyMs: 4 };
-  const linkRaw = await raw();
-  const linkEngine = await viaEngine();
+  const linkRaw = (await raw()).rate;
+  const linkEngine = (await viaEngine()).rate;
   origin.pace = undefined;
   await origin.close();
-  return {
-    bytes: lib.bytes,
-    rawRate,
-    bareRate,
-    engineRate,
-    ratio: engineRate / rawRate,
-    ratioToBare: engineRate / bareRate,
-    linkRaw,
-    linkEngine,
-    linkRatio: linkEngine / linkRaw,
-    maxConcurrent,
-  };
+  return { bytes: lib.bytes, raw: raw_, verify, engine, ratio: engine.rate / raw_.rate, cores, ceiling, linkRaw, linkEngine, linkRatio: linkEngine / linkRaw, maxConcurrent };
 }
+
+type Measured = Awaited<ReturnType<typeof measure>>;
+/** The run with the median rate (an odd number of runs). */
+const median = (xs: Measured[]) => [...xs].sort((a, b) => a.rate - b.rate)[Math.floor(xs.length / 2)]!;
+const toHex = (digest: ArrayBuffer) => Array.from(new Uint8Array(digest).subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join('');
 
 export function printThrottle(t: Awaited<ReturnType<typeof throttleAccuracy>>, e: Awaited<ReturnType<typeof engineVsRawFetch>>) {
   const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB/s`;
@@ -195,8 +190,13 @@ export function printThrottle(t: Awaited<ReturnType<typeof throttleAccuracy>>, e
     );
   }
   console.log(`  most requests ever in flight at the origin: ${t.maxInFlight} (maxConcurrent ${t.maxConcurrent})`);
-  console.log(`\nuncapped throughput, ${(e.bytes / 1048576).toFixed(0)} MiB, ${e.maxConcurrent} at a time (Node, fake-indexeddb: a memory copy, not a storage speed):`);
-  console.log(`  raw fetch ${mb(e.rawRate)}; bare fetch + SHA-256 + put, no engine ${mb(e.bareRate)}; engine ${mb(e.engineRate)}`);
-  console.log(`  engine ÷ raw fetch = ${e.ratio.toFixed(2)}   (engine ÷ bare pipeline = ${e.ratioToBare.toFixed(2)}; the origin, the client, SHA-256 and fake-indexeddb's structured clone share 2 cores)`);
+  const ms = (m: Measured) => `${(m.cpuPerMB * 1000).toFixed(2)} CPU ms/MB`;
+  console.log(`\nuncapped throughput, ${(e.bytes / 1048576).toFixed(0)} MiB, ${e.maxConcurrent} at a time (Node, fake-indexeddb: a memory copy, not a storage speed; median of 3 runs):`);
+  console.log(`  raw fetch ${mb(e.raw.rate)} (${ms(e.raw)}); engine ${mb(e.engine.rate)} (${ms(e.engine)})`);
+  console.log(`  engine ÷ raw fetch = ${e.ratio.toFixed(2)}`);
+  console.log(`  verifying alone (SHA-256 + put 16 a transaction, bytes in memory, no fetch): ${ms(e.verify)}`);
+  console.log(
+    `  CPU ceiling for any verified store here: ${e.cores} cores ÷ (raw fetch + verifying) = ${mb(e.ceiling)} = ${(e.ceiling / e.raw.rate).toFixed(2)} of the raw fetch; the engine reaches ${(e.engine.rate / e.ceiling).toFixed(2)} of that ceiling`,
+  );
   console.log(`  behind a link-bound origin (paced responses): raw fetch ${mb(e.linkRaw)}, engine ${mb(e.linkEngine)}, engine ÷ raw = ${e.linkRatio.toFixed(2)}`);
 }

@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CacheEngine, CacheEvents, EngineState, ProgressEvent } from '../../src/engine/index.js';
-import { CHUNK, bytesOf, openEngine, publish, record } from '../helpers/catalog.js';
+import { DEFAULT_BACKOFF } from '../../src/scheduler/backoff.js';
+import { Scheduler } from '../../src/scheduler/Scheduler.js';
+import { systemClock } from '../../src/util/clock.js';
+import { CHUNK, bytesOf, chunkDigests, openEngine, publish, record } from '../helpers/catalog.js';
 import { ManualClock, settle } from '../helpers/ManualClock.js';
 import { TestOrigin } from '../helpers/origin.js';
 import { simulateQuota } from '../helpers/quota.js';
@@ -286,6 +289,66 @@ describe('throttling', () => {
     expect(progress.at(-1)!.overall).toMatchObject({ bytesDone: 24 * CHUNK, bytesTotal: 24 * CHUNK, etaSeconds: 0 });
     expect(progress.some((p) => p.overall.bytesPerSecond > 0)).toBe(true);
     expect(progress.every((p) => p.bytesTotal === 12 * CHUNK && p.bytesDone <= p.bytesTotal && ['t1', 't2'].includes(p.trackId))).toBe(true);
+  });
+});
+
+describe('pipelining', () => {
+  it('starts the next request while the last chunks of the previous track are still being written', async () => {
+    const ids = ['a', 'b', 'c', 'd'];
+    const bodies = new Map(ids.map((id) => [id, bytesOf(id, CHUNK * 3)]));
+    for (const [id, body] of bodies) origin.put(`/media/${id}.mp3`, body);
+    let release!: () => void;
+    const writesHeld = new Promise<void>((r) => (release = r));
+    const written = new Map<string, Buffer>();
+    const done: string[] = [];
+    const scheduler = new Scheduler(
+      {
+        fetch,
+        clock: systemClock,
+        random: () => 0.5,
+        stallMs: 5000,
+        backoff: DEFAULT_BACKOFF,
+        chunkSize: CHUNK,
+        commit: async (trackId, chunks) => {
+          const copies = chunks.map((c) => Buffer.from(new Uint8Array(c.bytes))); // copied when put, as IndexedDB does
+          await writesHeld; // a slow store
+          chunks.forEach((c, k) => written.set(`${trackId}:${c.index}`, copies[k]!));
+        },
+        onComplete: (trackId) => void done.push(trackId),
+        onFailed: (trackId, error) => {
+          throw new Error(`${trackId} failed: ${error.message}`);
+        },
+        onChange: () => {},
+      },
+      { maxConcurrent: 1, bytesPerSecond: Infinity },
+    );
+    scheduler.setPlan(
+      ids.map((id) => ({
+        trackId: id,
+        origin: origin.url,
+        remainingBytes: () => (done.includes(id) ? 0 : CHUNK * 3),
+        request: () => {
+          const body = bodies.get(id)!;
+          const missing = [0, 1, 2].filter((i) => !written.has(`${id}:${i}`));
+          return missing.length === 0
+            ? undefined
+            : { trackId: id, url: `${origin.url}/media/${id}.mp3`, mimeType: 'audio/mpeg', size: body.length, chunkSize: CHUNK, digests: chunkDigests(body), missing };
+        },
+      })),
+    );
+    // While no write completes: "a" was read and waits for its write, "b" was fetched meanwhile —
+    // one request at a time, and no more than maxConcurrent downloads waiting for writes.
+    await until(() => media(origin).length === 2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(media(origin).map((r) => r.path)).toEqual(['/media/a.mp3', '/media/b.mp3']);
+    expect(done).toEqual([]);
+    release();
+    await scheduler.idle();
+    expect(done.sort()).toEqual(ids);
+    expect(origin.maxInFlight).toBe(1);
+    expect(media(origin)).toHaveLength(4);
+    for (const [id, body] of bodies) for (const i of [0, 1, 2]) expect([id, i, written.get(`${id}:${i}`)!.equals(body.subarray(i * CHUNK, (i + 1) * CHUNK))]).toEqual([id, i, true]);
+    scheduler.close();
   });
 });
 
