@@ -19,7 +19,7 @@ export class ChunkBuffers {
   constructor(private readonly maxBytes = 32 * 1024 * 1024) {}
 
   /** A buffer of exactly `size` bytes; its content is whatever it held before (callers fill it). */
-  take(size: number): Uint8Array {
+  take(size: number): Uint8Array<ArrayBuffer> {
     const list = this.free.get(size);
     const buffer = list?.pop();
     if (!buffer) return new Uint8Array(size);

@@ -74,7 +74,7 @@ describe('downloads sharing reused buffers', () => {
               const digests = chunkDigests(Buffer.from(body), CHUNK);
               // The origin serves one chunk of the first track wrong: its buffer returns to the pool early.
               const served = body.slice();
-              if (t === 0) served[corrupt * CHUNK] ^= 0xff;
+              if (t === 0) served[corrupt * CHUNK] = served[corrupt * CHUNK]! ^ 0xff;
               return downloadTrack(
                 { trackId: `t${t}`, url: `https://origin.test/t${t}`, mimeType: 'audio/mpeg', size: body.length, chunkSize: CHUNK, digests, missing: digests.map((_, i) => i) },
                 {
