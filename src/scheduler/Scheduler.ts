@@ -80,6 +80,12 @@ export class Scheduler {
    */
   private readonly active = new Map<string, { job: SchedulerJob; controller: AbortController; fetching: boolean }>();
   private readonly attempts = new Map<string, Attempts>();
+  /**
+   * Tracks this scheduler wrote chunks for and has not reported yet: a download stopped (pause,
+   * a new plan) after its last write still ends in `onComplete(…, true)`, so `track-complete`
+   * is never lost to a stop that came a moment late.
+   */
+  private readonly wrote = new Set<string>();
   private readonly pauses = new Set<PauseReason>();
   private readonly urgent = new Map<string, number>();
   private urgentSeq = 0;
@@ -117,6 +123,7 @@ export class Scheduler {
       if (!this.planned.has(trackId)) controller.abort(new RepriseError('aborted', `track "${trackId}" is no longer needed offline`));
     }
     for (const trackId of this.attempts.keys()) if (!this.planned.has(trackId)) this.attempts.delete(trackId);
+    for (const trackId of this.wrote) if (!this.planned.has(trackId) && !this.active.has(trackId)) this.wrote.delete(trackId);
     this.queue = jobs.filter((job) => !this.active.has(job.trackId));
     if (options.windowMs !== undefined && options.windowMs > 0) this.windowUntil = this.hooks.clock.now() + options.windowMs;
     if (options.chunkSize) this.bucket.setCapacity(options.chunkSize);
@@ -347,6 +354,7 @@ export class Scheduler {
         commit: async (chunks) => {
           await this.hooks.commit(job.trackId, chunks);
           committed += chunks.length;
+          this.wrote.add(job.trackId);
           for (const c of chunks) this.spaceLeft -= c.bytes.byteLength;
         },
         onRequest: () => {
@@ -363,7 +371,11 @@ export class Scheduler {
       if (job.request()) this.requeue(job); // chunks went missing meanwhile (a verify() or a corrupt read)
       else this.complete(job.trackId, true);
     } catch (error) {
-      if (controller.signal.aborted) return this.requeue(job);
+      if (controller.signal.aborted) {
+        // Stopped after its last chunk was written: the track is complete all the same.
+        if (this.wrote.has(job.trackId) && !job.request()) return this.complete(job.trackId, true);
+        return this.requeue(job);
+      }
       if (isRepriseError(error, 'quota-exceeded')) {
         this.spaceLeft = 0;
         this.pauses.add('quota-exceeded');
@@ -396,10 +408,13 @@ export class Scheduler {
     this.planned.delete(trackId);
     this.attempts.delete(trackId);
     this.urgent.delete(trackId);
-    this.hooks.onComplete(trackId, downloaded);
+    // An earlier, stopped attempt may have written the chunks this one found already there.
+    const wrote = this.wrote.delete(trackId);
+    this.hooks.onComplete(trackId, downloaded || wrote);
   }
 
   private fail(trackId: string, error: RepriseError): void {
+    this.wrote.delete(trackId);
     this.planned.delete(trackId);
     this.attempts.delete(trackId);
     this.urgent.delete(trackId);
