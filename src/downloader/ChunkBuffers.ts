@@ -3,12 +3,11 @@
  * put (the structured clone happens inside `put()`), and by WebCrypto when it is hashed, so once
  * its write is committed (or it failed verification) its buffer can hold the next chunk.
  *
- * Why: a fresh 256 KiB buffer a chunk is zeroed memory the system must map and the garbage
- * collector must track; reusing them halves the CPU spent per byte outside the fetch itself
- * (measured in Node: hash + put 777 → 953 MB/s; hashing alone 1.1 → 2.3 GB/s).
+ * Why: a fresh buffer per chunk is zeroed memory the system must map and the garbage collector
+ * must account for, on every chunk of every track (figures in docs/decisions.md).
  *
- * Only full-size chunks are pooled (a track's last chunk is usually shorter), and at most
- * `maxBytes` of them are kept: the pool never holds more than the downloads had in flight.
+ * Only power-of-two sizes are kept — the manifest's chunk sizes; a track's shorter last chunk
+ * would rarely fit another — and at most `maxBytes` of them.
  */
 export class ChunkBuffers {
   private readonly free = new Map<number, ArrayBuffer[]>();
@@ -32,7 +31,7 @@ export class ChunkBuffers {
   give(buffers: Iterable<ArrayBuffer>): void {
     for (const buffer of buffers) {
       const size = buffer.byteLength;
-      if (size === 0 || this.pooled.has(buffer) || this.pooledBytes + size > this.maxBytes) continue;
+      if (!isPowerOfTwo(size) || this.pooled.has(buffer) || this.pooledBytes + size > this.maxBytes) continue;
       let list = this.free.get(size);
       if (!list) this.free.set(size, (list = []));
       list.push(buffer);
@@ -41,10 +40,12 @@ export class ChunkBuffers {
     }
   }
 
-  /** Drops every pooled buffer (the engine closed or sizes changed). */
+  /** Drops every pooled buffer (the scheduler closed). */
   clear(): void {
     this.free.clear();
     this.pooled.clear();
     this.pooledBytes = 0;
   }
 }
+
+const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;

@@ -26,6 +26,13 @@ describe('ChunkBuffers', () => {
     expect(pool.take(64).buffer).not.toBe(a.buffer);
   });
 
+  it('keeps only power-of-two sizes (chunk sizes; a short last chunk would rarely fit again)', () => {
+    const pool = new ChunkBuffers();
+    const last = pool.take(1000);
+    pool.give([last.buffer]);
+    expect(pool.take(1000).buffer).not.toBe(last.buffer);
+  });
+
   it('keeps at most maxBytes; clear() empties it', () => {
     const pool = new ChunkBuffers(2048);
     const bufs = [pool.take(1024), pool.take(1024), pool.take(1024)];
