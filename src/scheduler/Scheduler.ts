@@ -325,12 +325,13 @@ export class Scheduler {
   }
 
   /**
-   * A request may start when fewer than `maxConcurrent` are open, and at most `maxConcurrent`
-   * more downloads are finishing their last commits (which bounds the memory they hold).
+   * A request may start when fewer than `maxConcurrent` are open and at most one download is
+   * finishing its last commits outside a slot: enough to keep the network busy (two or three
+   * allowed measured no faster), and it bounds the memory held by chunks waiting for a write.
    */
   private slotFree(): boolean {
     const max = this.throttle.maxConcurrent;
-    return this.fetching().length < max && this.active.size < 2 * max;
+    return this.fetching().length < max && this.active.size < max + 1;
   }
 
   private async run(entry: { job: SchedulerJob; controller: AbortController; fetching: boolean }): Promise<void> {

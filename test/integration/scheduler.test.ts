@@ -337,7 +337,7 @@ describe('pipelining', () => {
       })),
     );
     // While no write completes: "a" was read and waits for its write, "b" was fetched meanwhile —
-    // one request at a time, and no more than maxConcurrent downloads waiting for writes.
+    // one request at a time, and no more than one download finishing outside a request slot.
     await until(() => media(origin).length === 2);
     await new Promise((r) => setTimeout(r, 300));
     expect(media(origin).map((r) => r.path)).toEqual(['/media/a.mp3', '/media/b.mp3']);
