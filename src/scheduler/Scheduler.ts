@@ -80,12 +80,6 @@ export class Scheduler {
    */
   private readonly active = new Map<string, { job: SchedulerJob; controller: AbortController; fetching: boolean }>();
   private readonly attempts = new Map<string, Attempts>();
-  /**
-   * Tracks this scheduler wrote chunks for and has not reported yet: a download stopped (pause,
-   * a new plan) after its last write still ends in `onComplete(…, true)`, so `track-complete`
-   * is never lost to a stop that came a moment late.
-   */
-  private readonly wrote = new Set<string>();
   private readonly pauses = new Set<PauseReason>();
   private readonly urgent = new Map<string, number>();
   private urgentSeq = 0;
@@ -123,7 +117,6 @@ export class Scheduler {
       if (!this.planned.has(trackId)) controller.abort(new RepriseError('aborted', `track "${trackId}" is no longer needed offline`));
     }
     for (const trackId of this.attempts.keys()) if (!this.planned.has(trackId)) this.attempts.delete(trackId);
-    for (const trackId of this.wrote) if (!this.planned.has(trackId) && !this.active.has(trackId)) this.wrote.delete(trackId);
     this.queue = jobs.filter((job) => !this.active.has(job.trackId));
     if (options.windowMs !== undefined && options.windowMs > 0) this.windowUntil = this.hooks.clock.now() + options.windowMs;
     if (options.chunkSize) this.bucket.setCapacity(options.chunkSize);
@@ -178,7 +171,7 @@ export class Scheduler {
   setThrottle(throttle: ThrottleSettings): void {
     this.throttle = { ...throttle };
     this.bucket.setRate(throttle.bytesPerSecond);
-    const excess = this.fetching().length - throttle.maxConcurrent;
+    const excess = this.fetchingCount() - throttle.maxConcurrent;
     if (excess > 0) {
       const leastUrgent = this.fetching().sort((a, b) => this.order(b.job) - this.order(a.job)).slice(0, excess);
       for (const a of leastUrgent) a.controller.abort(new RepriseError('aborted', 'maxConcurrent was lowered'));
@@ -324,6 +317,12 @@ export class Scheduler {
     return [...this.active.values()].filter((a) => a.fetching);
   }
 
+  private fetchingCount(): number {
+    let n = 0;
+    for (const a of this.active.values()) if (a.fetching) n++;
+    return n;
+  }
+
   /**
    * A request may start when fewer than `maxConcurrent` are open and at most one download is
    * finishing its last commits outside a slot: enough to keep the network busy (two or three
@@ -331,7 +330,7 @@ export class Scheduler {
    */
   private slotFree(): boolean {
     const max = this.throttle.maxConcurrent;
-    return this.fetching().length < max && this.active.size < max + 1;
+    return this.fetchingCount() < max && this.active.size < max + 1;
   }
 
   private async run(entry: { job: SchedulerJob; controller: AbortController; fetching: boolean }): Promise<void> {
@@ -355,7 +354,6 @@ export class Scheduler {
         commit: async (chunks) => {
           await this.hooks.commit(job.trackId, chunks);
           committed += chunks.length;
-          this.wrote.add(job.trackId);
           for (const c of chunks) this.spaceLeft -= c.bytes.byteLength;
         },
         onRequest: () => {
@@ -373,8 +371,9 @@ export class Scheduler {
       else this.complete(job.trackId, true);
     } catch (error) {
       if (controller.signal.aborted) {
-        // Stopped after its last chunk was written: the track is complete all the same.
-        if (this.wrote.has(job.trackId) && !job.request()) return this.complete(job.trackId, true);
+        // Stopped (pause, a new plan) after its last chunk was written: the track is complete
+        // all the same, and reported so now rather than lost to a stop that came a moment late.
+        if (!this.closed && !job.request()) return this.complete(job.trackId, committed > 0);
         return this.requeue(job);
       }
       if (isRepriseError(error, 'quota-exceeded')) {
@@ -409,13 +408,10 @@ export class Scheduler {
     this.planned.delete(trackId);
     this.attempts.delete(trackId);
     this.urgent.delete(trackId);
-    // An earlier, stopped attempt may have written the chunks this one found already there.
-    const wrote = this.wrote.delete(trackId);
-    this.hooks.onComplete(trackId, downloaded || wrote);
+    this.hooks.onComplete(trackId, downloaded);
   }
 
   private fail(trackId: string, error: RepriseError): void {
-    this.wrote.delete(trackId);
     this.planned.delete(trackId);
     this.attempts.delete(trackId);
     this.urgent.delete(trackId);
