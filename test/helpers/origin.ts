@@ -33,7 +33,9 @@ export class TestOrigin {
   static async start(): Promise<TestOrigin> {
     const origin = new TestOrigin();
     origin.server = createServer((req, res) => void origin.handle(req, res));
-    origin.server.keepAliveTimeout = 1000;
+    // Connections are kept open between requests, as a CDN does (undici closes a
+    // connection after each response when the keep-alive timeout is 2 s or less); close() ends them all.
+    origin.server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve) => origin.server.listen(0, '127.0.0.1', resolve));
     origin.url = `http://127.0.0.1:${(origin.server.address() as AddressInfo).port}`;
     return origin;
@@ -111,10 +113,12 @@ export class TestOrigin {
       res.end(bytes);
       return;
     }
-    for (let i = 0; i < bytes.length && !res.destroyed; i += pace.bytes) {
+    // The last piece ends the response: a client that has every byte may start its next request.
+    let i = 0;
+    for (; i + pace.bytes < bytes.length && !res.destroyed; i += pace.bytes) {
       res.write(bytes.subarray(i, i + pace.bytes));
       await new Promise((r) => setTimeout(r, pace.everyMs));
     }
-    res.end();
+    res.end(res.destroyed ? undefined : bytes.subarray(i));
   }
 }
