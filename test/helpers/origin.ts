@@ -33,8 +33,8 @@ export class TestOrigin {
   static async start(): Promise<TestOrigin> {
     const origin = new TestOrigin();
     origin.server = createServer((req, res) => void origin.handle(req, res));
-    // Connections are kept open between requests, as a CDN does (undici closes a
-    // connection after each response when the keep-alive timeout is 2 s or less); close() ends them all.
+    // Connections stay open between requests, as at a CDN (Node's fetch closes a connection
+    // after each response when the keep-alive timeout is 2 s or less); close() ends them all.
     origin.server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve) => origin.server.listen(0, '127.0.0.1', resolve));
     origin.url = `http://127.0.0.1:${(origin.server.address() as AddressInfo).port}`;
