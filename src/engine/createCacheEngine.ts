@@ -1,5 +1,6 @@
-import { type CacheEngine, Engine } from './CacheEngine.js';
-import { type EngineOptions, resolveOptions } from './options.js';
+import type { CacheEngine, LeadingEngine } from './CacheEngine.js';
+import { Engine } from './Engine.js';
+import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options.js';
 
 /**
  * The engine without a worker: for Node, tests, and for running inside your own worker.
@@ -8,4 +9,9 @@ import { type EngineOptions, resolveOptions } from './options.js';
  */
 export async function createCacheEngine(options: EngineOptions): Promise<CacheEngine> {
   return Engine.open(resolveOptions(options));
+}
+
+/** The writing engine for options already resolved (the worker's leading tab). */
+export function openLeadingEngine(options: ResolvedOptions): Promise<LeadingEngine> {
+  return Engine.open(options);
 }

@@ -1,5 +1,5 @@
 import { RepriseError } from '../errors/RepriseError.js';
-import type { Engine } from '../engine/CacheEngine.js';
+import type { LeadingEngine } from '../engine/CacheEngine.js';
 import type { CacheEvents } from '../engine/types.js';
 import type { EngineMethod, TabMessage } from './protocol.js';
 
@@ -29,7 +29,7 @@ export interface TabPlatform {
  */
 export class TabCoordinator {
   readonly tab = Math.random().toString(36).slice(2);
-  private engine: Engine | undefined;
+  private engine: LeadingEngine | undefined;
   private leader: string | undefined;
   private readonly pending = new Map<string, Pending>();
   private seq = 0;
@@ -41,7 +41,7 @@ export class TabCoordinator {
 
   constructor(
     private readonly dbName: string,
-    private readonly openEngine: () => Promise<Engine>,
+    private readonly openEngine: () => Promise<LeadingEngine>,
     private readonly emit: EventSink,
     private readonly platform: TabPlatform,
   ) {

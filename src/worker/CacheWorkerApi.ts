@@ -1,4 +1,5 @@
-import { type CacheEngine, Engine } from '../engine/CacheEngine.js';
+import type { CacheEngine, PlaybackReport } from '../engine/CacheEngine.js';
+import { openLeadingEngine } from '../engine/createCacheEngine.js';
 import { resolveOptions } from '../engine/options.js';
 import type { EngineOptions } from '../engine/options.js';
 import type { CacheEvents } from '../engine/types.js';
@@ -21,7 +22,7 @@ export type WorkerEngineMethods = Pick<CacheEngine, (typeof ENGINE_METHODS)[numb
 export interface CacheWorkerApi extends WorkerEngineMethods {
   open(options: WorkerEngineOptions, listener: WorkerEventListener): Promise<{ role: 'leader' | 'follower' }>;
   /** Forwarded from the service worker (see Engine#playbackReport). */
-  playbackReport(report: Parameters<Engine['playbackReport']>[0]): Promise<void>;
+  playbackReport(report: PlaybackReport): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -36,7 +37,7 @@ export function createCacheWorkerApi(): CacheWorkerApi {
     ...forward,
     async open(options, listener) {
       const resolved = resolveOptions(options); // invalid-argument naming the option, before anything starts
-      coordinator = new TabCoordinator(resolved.dbName, () => Engine.open(resolved), (type, data) => void listener(type, data), {
+      coordinator = new TabCoordinator(resolved.dbName, () => openLeadingEngine(resolved), (type, data) => void listener(type, data), {
         locks: (globalThis.navigator as Navigator | undefined)?.locks,
         channel: (name) => new BroadcastChannel(name),
       });
