@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'quota-exceeded',
   'not-cached',
   'aborted',
+  'storage-failed',
+  'internal',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

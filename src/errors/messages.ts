@@ -20,4 +20,6 @@ export const HINTS: Record<ErrorCode, string> = {
   'quota-exceeded': 'the device is out of storage for this origin; free space (remove a playlist) and reprise resumes.',
   'not-cached': 'the track is not (fully) on the device yet; mark its playlist offline and let sync() fetch it.',
   aborted: 'the operation was cancelled (pause, close or a newer call).',
+  'storage-failed': 'nothing verified was lost; reload the page, and if it happens again, check the browser\'s storage settings for this site.',
+  internal: 'this is a bug in reprise; nothing stored was changed by it. Please report it with this message.',
 };

@@ -40,4 +40,4 @@ export function classifyReset(f: ResetFacts): { kind: ResetKind; reasons: ResetK
 /** Kinds after which every stored chunk is re-hashed before it counts as kept. */
 export const FULL_AUDIT_KINDS: readonly ResetKind[] = ['key-revoked', 'security-epoch', 'app-epoch'];
 /** Kinds after which downloads wait for the reset window (DESIGN.md "Throttled resync"). */
-export const WINDOWED_KINDS: readonly ResetKind[] = ['storage-lost', 'key-revoked', 'security-epoch', 'app-epoch', 'partial-loss'];
+export const WINDOWED_KINDS: readonly ResetKind[] = ['key-revoked', 'security-epoch', 'app-epoch'];

@@ -17,19 +17,48 @@ const DELETE_BATCH = 512;
  * "Transaction lifetime").
  */
 export class Store {
-  constructor(readonly db: RepriseDatabase) {}
+  /** Called once when the browser closes the database under the engine (a newer app version upgrades it, or storage was cleared). */
+  onClosed: ((reason: RepriseError) => void) | undefined;
+  private closedBy: RepriseError | undefined;
 
-  async readMeta(): Promise<MetaRecord> {
-    return parseMeta(await this.db.get('meta', 'state'));
+  constructor(readonly db: RepriseDatabase) {
+    // Another tab or an updated app wants to upgrade the schema: let it, instead of blocking it.
+    db.addEventListener('versionchange', () => {
+      this.lost(new RepriseError('aborted', 'another tab or a newer version of the app upgraded the offline store; reload the page to go on'));
+      db.close();
+    });
+    // Closed abnormally by the browser (storage cleared, disk error).
+    db.addEventListener('close', () => this.lost(new RepriseError('storage-failed', 'the browser closed the offline store (its data was cleared or the disk failed); reload the page to go on')));
   }
 
-  async writeMeta(meta: MetaRecord): Promise<void> {
-    await this.db.put('meta', { ...meta, schemaVersion: SCHEMA_VERSION }, 'state');
+  private lost(reason: RepriseError): void {
+    if (this.closedBy) return;
+    this.closedBy = reason;
+    this.onClosed?.(reason);
+  }
+
+  /** Runs a store operation; a browser error becomes `quota-exceeded` or `storage-failed` saying what failed. */
+  private async guard<T>(what: string, op: () => Promise<T>): Promise<T> {
+    if (this.closedBy) throw this.closedBy;
+    try {
+      return await op();
+    } catch (cause) {
+      throw this.closedBy ?? toStoreError(cause, what);
+    }
+  }
+
+  readMeta(): Promise<MetaRecord> {
+    return this.guard('read the state record', async () => parseMeta(await this.db.get('meta', 'state')));
+  }
+
+  writeMeta(meta: MetaRecord): Promise<void> {
+    return this.guard('write the state record', async () => void (await this.db.put('meta', { ...meta, schemaVersion: SCHEMA_VERSION }, 'state')));
   }
 
   /** Writes verified chunks in one transaction: all of them or none (a quota error aborts it). */
   async putChunks(chunks: readonly ChunkWrite[]): Promise<void> {
     if (chunks.length === 0) return;
+    if (this.closedBy) throw this.closedBy;
     // Relaxed durability (IndexedDB 3.0): the commit survives a closed tab or a killed worker,
     // which is what storage invariant 2 needs; only a power cut could lose it, and a lost chunk
     // is fetched again. Chromium writes ~1.5× faster this way.
@@ -40,90 +69,110 @@ export class Store {
       for (const chunk of chunks) void tx.store.put({ bytes: chunk.bytes }, chunk.digest).catch(() => {});
       await tx.done;
     } catch (cause) {
-      throw toStoreError(cause);
+      throw this.closedBy ?? toStoreError(cause, 'write chunks');
     }
   }
 
-  async getChunk(digest: string): Promise<ArrayBuffer | undefined> {
-    return (await this.db.get('chunks', digest))?.bytes;
+  getChunk(digest: string): Promise<ArrayBuffer | undefined> {
+    return this.guard('read a chunk', async () => (await this.db.get('chunks', digest))?.bytes);
   }
 
   /** Reads several chunks in one transaction; missing ones come back undefined. */
-  async getChunks(digests: readonly string[]): Promise<(ArrayBuffer | undefined)[]> {
-    const tx = this.db.transaction('chunks', 'readonly');
-    const values = await Promise.all(digests.map((d) => tx.store.get(d)));
-    await tx.done;
-    return values.map((v) => v?.bytes);
-  }
-
-  async chunkKeys(): Promise<string[]> {
-    return this.db.getAllKeys('chunks');
-  }
-
-  async deleteChunks(digests: readonly string[]): Promise<void> {
-    for (let i = 0; i < digests.length; i += DELETE_BATCH) {
-      const tx = this.db.transaction('chunks', 'readwrite');
-      for (const d of digests.slice(i, i + DELETE_BATCH)) void tx.store.delete(d).catch(() => {});
+  getChunks(digests: readonly string[]): Promise<(ArrayBuffer | undefined)[]> {
+    return this.guard('read chunks', async () => {
+      const tx = this.db.transaction('chunks', 'readonly');
+      const values = await Promise.all(digests.map((d) => tx.store.get(d)));
       await tx.done;
-    }
+      return values.map((v) => v?.bytes);
+    });
   }
 
-  async playlists(): Promise<PlaylistRecord[]> {
-    return this.db.getAll('playlists');
+  chunkKeys(): Promise<string[]> {
+    return this.guard('list the stored chunks', () => this.db.getAllKeys('chunks'));
   }
 
-  async putPlaylist(record: PlaylistRecord): Promise<void> {
-    await this.db.put('playlists', record);
+  deleteChunks(digests: readonly string[]): Promise<void> {
+    return this.guard('delete chunks', async () => {
+      for (let i = 0; i < digests.length; i += DELETE_BATCH) {
+        const tx = this.db.transaction('chunks', 'readwrite');
+        for (const d of digests.slice(i, i + DELETE_BATCH)) void tx.store.delete(d).catch(() => {});
+        await tx.done;
+      }
+    });
   }
 
-  async tracks(): Promise<TrackRecord[]> {
-    return this.db.getAll('tracks');
+  playlists(): Promise<PlaylistRecord[]> {
+    return this.guard('read the playlist records', () => this.db.getAll('playlists'));
   }
 
-  async putTrack(record: TrackRecord): Promise<void> {
-    await this.db.put('tracks', record);
+  putPlaylist(record: PlaylistRecord): Promise<void> {
+    return this.guard('write a playlist record', async () => void (await this.db.put('playlists', record)));
+  }
+
+  tracks(): Promise<TrackRecord[]> {
+    return this.guard('read the track records', () => this.db.getAll('tracks'));
+  }
+
+  putTrack(record: TrackRecord): Promise<void> {
+    return this.guard('write a track record', async () => void (await this.db.put('tracks', record)));
   }
 
   /** clear(): content, choices, play history and audit marks go; the meta record (security state) stays. */
-  async clearContent(): Promise<void> {
-    const tx = this.db.transaction(['chunks', 'playlists', 'tracks', 'audits'], 'readwrite');
-    await Promise.all([tx.objectStore('chunks').clear(), tx.objectStore('playlists').clear(), tx.objectStore('tracks').clear(), tx.objectStore('audits').clear(), tx.done]);
+  clearContent(): Promise<void> {
+    return this.guard('clear the stored content', async () => {
+      const tx = this.db.transaction(['chunks', 'playlists', 'tracks', 'audits'], 'readwrite');
+      await Promise.all([tx.objectStore('chunks').clear(), tx.objectStore('playlists').clear(), tx.objectStore('tracks').clear(), tx.objectStore('audits').clear(), tx.done]);
+    });
   }
 
   /** Digests already verified by audit `id` (to resume an interrupted audit without re-hashing). */
-  async auditedBy(id: string): Promise<Set<string>> {
-    const tx = this.db.transaction('audits', 'readonly');
-    const [keys, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll(), tx.done]);
-    return new Set(keys.filter((_, i) => values[i] === id));
+  auditedBy(id: string): Promise<Set<string>> {
+    return this.guard('read the audit marks', async () => {
+      const tx = this.db.transaction('audits', 'readonly');
+      const [keys, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll(), tx.done]);
+      return new Set(keys.filter((_, i) => values[i] === id));
+    });
   }
 
-  async clearAudits(): Promise<void> {
-    await this.db.clear('audits');
+  clearAudits(): Promise<void> {
+    return this.guard('clear the audit marks', () => this.db.clear('audits'));
   }
 
   /** One audit batch, in one transaction: marks what verified, deletes what did not. */
-  async commitAudit(id: string, verified: readonly string[], corrupt: readonly string[]): Promise<void> {
-    const tx = this.db.transaction(['chunks', 'audits'], 'readwrite');
-    const audits = tx.objectStore('audits');
-    const chunks = tx.objectStore('chunks');
-    for (const d of verified) void audits.put(id, d).catch(() => {});
-    for (const d of corrupt) {
-      void chunks.delete(d).catch(() => {});
-      void audits.delete(d).catch(() => {});
-    }
-    await tx.done;
+  commitAudit(id: string, verified: readonly string[], corrupt: readonly string[]): Promise<void> {
+    return this.guard('record an audit batch', async () => {
+      const tx = this.db.transaction(['chunks', 'audits'], 'readwrite');
+      const audits = tx.objectStore('audits');
+      const chunks = tx.objectStore('chunks');
+      for (const d of verified) void audits.put(id, d).catch(() => {});
+      for (const d of corrupt) {
+        void chunks.delete(d).catch(() => {});
+        void audits.delete(d).catch(() => {});
+      }
+      await tx.done;
+    });
   }
 
   close(): void {
+    this.closedBy ??= new RepriseError('aborted', 'this cache is closed; open a new one');
     this.db.close();
   }
 }
 
-/** QuotaExceededError (a DOMException; fake-indexeddb and Chromium agree on the name) → quota-exceeded. */
-export function toStoreError(cause: unknown): unknown {
+/**
+ * A browser storage error as a reprise error: QuotaExceededError (a DOMException; fake-indexeddb
+ * and the browsers agree on the name) → `quota-exceeded`; any other DOMException →
+ * `storage-failed`. Anything else (not a storage error) is returned as it is.
+ */
+export function toStoreError(cause: unknown, what = 'write to the offline store'): unknown {
+  if (cause instanceof RepriseError) return cause;
   const name = (cause as { name?: string } | null)?.name;
+  const message = (cause as { message?: string } | null)?.message;
   if (name === 'QuotaExceededError') {
-    return new RepriseError('quota-exceeded', 'IndexedDB refused the write: the storage quota is full', {}, { cause });
+    return new RepriseError('quota-exceeded', `IndexedDB refused to ${what}: the storage quota for this site is full`, {}, { cause });
+  }
+  if (typeof DOMException !== 'undefined' && cause instanceof DOMException) {
+    return new RepriseError('storage-failed', `IndexedDB could not ${what} (${name}${message ? `: ${message}` : ''})`, {}, { cause });
   }
   return cause;
 }

@@ -35,8 +35,6 @@ export async function openStore(factory: IDBFactory, name: string): Promise<Open
     }
     throw cause;
   }
-  // Another tab or an updated app wants to upgrade the schema: let it, instead of blocking it.
-  db.addEventListener('versionchange', () => db.close());
   return { db, previousVersion: previousVersion === -1 ? SCHEMA_VERSION : previousVersion };
 }
 

@@ -150,11 +150,24 @@ describe('failures and retries', () => {
 });
 
 describe('priority and the reset window', () => {
-  it('waits a random moment within resync.windowSeconds after a reset; prioritize() skips the wait', async () => {
-    const e = await setup(['t1', 't2', 't3'], {}, (m) => (m.resync = { windowSeconds: 900 }));
-    const seen = states(e);
+  it('a first install never waits the reset window (DESIGN.md: only service- or app-caused resets wait)', async () => {
+    const e = await setup(['t1', 't2'], {}, (m) => (m.resync = { windowSeconds: 900 }));
     const report = await e.sync();
     expect(report.kind).toBe('storage-lost');
+    await e.idle(); // the clock is manual: a wait would never end
+    expect(media(origin)).toHaveLength(2);
+  });
+
+  it('waits a random moment within resync.windowSeconds after a security reset; prioritize() skips the wait', async () => {
+    const e = await setup(['t0']);
+    await e.sync();
+    await e.idle();
+    origin.log.length = 0;
+    const ids = ['t0', 't1', 't2', 't3'];
+    await publish(origin, { tracks: ids.map((id) => track(id)), playlists: [{ id: 'p', trackIds: ids, offline: true }], epoch: 2, patch: (m) => (m.resync = { windowSeconds: 900 }) });
+    const seen = states(e);
+    const report = await e.sync();
+    expect(report.kind).toBe('security-epoch');
     await new Promise((r) => setTimeout(r, 30));
     expect(media(origin)).toHaveLength(0);
     expect(seen.at(-1)).toMatchObject({ state: 'waiting', reason: 'reset-window', until: clock.now() + 450_000 }); // random() = 0.5

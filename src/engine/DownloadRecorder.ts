@@ -1,0 +1,78 @@
+import type { VerifiedChunk } from '../downloader/ChunkSink.js';
+import type { ErrorCode } from '../errors/codes.js';
+import type { RepriseError } from '../errors/RepriseError.js';
+import type { Store } from '../store/Store.js';
+import type { Clock } from '../util/clock.js';
+import type { Emitter } from './Emitter.js';
+import type { Inventory } from './Inventory.js';
+import type { Planner } from './Planner.js';
+import type { ProgressReporter } from './ProgressReporter.js';
+import type { TrustState } from './TrustState.js';
+import type { CacheEvents } from './types.js';
+
+/**
+ * Failures that say something about the track on the origin, and so are remembered with it
+ * until a new manifest arrives. Anything else (storage, a cancelled download, a bug) is not the
+ * track's fault: it is reported but not recorded.
+ */
+export const TRACK_FAILURE_CODES: ReadonlySet<ErrorCode> = new Set(['network', 'not-found', 'integrity-mismatch', 'origin-not-allowed', 'unauthorized']);
+
+/** What a finished download changes: committed chunks, completed and failed tracks, and their events. */
+export class DownloadRecorder {
+  /** Chunks committed while a sync() runs: its report counts them as fetched, not kept. */
+  fetchedDuringSync: Set<string> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly trust: TrustState,
+    private readonly inventory: Inventory,
+    private readonly planner: Planner,
+    private readonly progress: ProgressReporter,
+    private readonly events: Emitter<CacheEvents>,
+    private readonly clock: Clock,
+  ) {}
+
+  async commit(trackId: string, chunks: VerifiedChunk[]): Promise<void> {
+    await this.store.putChunks(chunks);
+    this.inventory.commits++;
+    const { have, heldBackChunks } = this.inventory;
+    for (const c of chunks) {
+      heldBackChunks.delete(c.digest); // a verified copy replaced the bad one
+      this.fetchedDuringSync?.add(c.digest);
+      if (have.has(c.digest)) continue;
+      have.add(c.digest);
+      this.progress.stored(c.digest);
+    }
+    this.progress.schedule(trackId);
+  }
+
+  /**
+   * The scheduler found nothing more to fetch for the job. The track is recorded complete only
+   * with the content the manifest in force lists for it, every chunk present.
+   */
+  async complete(trackId: string, downloaded: boolean): Promise<void> {
+    const t = this.trust.catalog?.tracks.get(trackId);
+    if (!t || !this.inventory.isComplete(t)) return;
+    if (downloaded) this.progress.schedule(trackId);
+    const same = [...this.planner.tracksWithContent(t.contentId)];
+    if (!same.some((s) => s.track.id === trackId)) same.unshift(t);
+    // Events first (the chunks are committed already); the records that follow are bookkeeping.
+    if (downloaded) for (const s of same) this.events.emit('track-complete', { trackId: s.track.id });
+    for (const s of same) {
+      const record = { ...(this.inventory.trackRecords.get(s.track.id) ?? { id: s.track.id }), completedContentId: t.contentId, bytes: t.track.size };
+      delete record.failure;
+      await this.inventory.putTrack(record).catch(() => {});
+    }
+  }
+
+  async failed(trackId: string, error: RepriseError): Promise<void> {
+    const t = this.trust.catalog?.tracks.get(trackId);
+    if (!t) return;
+    const same = [...this.planner.tracksWithContent(t.contentId)];
+    if (!same.some((s) => s.track.id === trackId)) same.unshift(t);
+    for (const s of same) this.events.emit('track-failed', { trackId: s.track.id, code: error.code, message: error.message });
+    if (!TRACK_FAILURE_CODES.has(error.code)) return;
+    const failure = { code: error.code, message: error.message, at: this.clock.now(), contentId: t.contentId };
+    for (const s of same) await this.inventory.putTrack({ ...(this.inventory.trackRecords.get(s.track.id) ?? { id: s.track.id }), failure }).catch(() => {});
+  }
+}

@@ -1,0 +1,162 @@
+import { type Catalog, type CatalogTrack, chunkLength } from '../manifest/Catalog.js';
+import type { PlaylistRecord, TrackFailure, TrackRecord } from '../store/schema.js';
+import type { Store } from '../store/Store.js';
+import { type SelectionInput, neededTracks } from './offlineSelection.js';
+
+/**
+ * What this device holds and has chosen: the chunks present (and held back), the device's
+ * playlist choices, the per-track records (completed content, failures, plays) — the engine's
+ * memory of the store, kept in step with every write.
+ */
+export class Inventory {
+  /** Digests of stored chunks that count as present (verified when written or audited). */
+  readonly have: Set<string>;
+  /** Chunks that failed an audit against the stored manifest: kept in the store, never counted as present. */
+  readonly heldBackChunks = new Set<string>();
+  readonly choices: Map<string, PlaylistRecord>;
+  readonly trackRecords: Map<string, TrackRecord>;
+  /** Playlists remove()d since the last sync: the service's record applies again only then. */
+  readonly removed = new Set<string>();
+  /** Chunks a read found corrupt since the last sync (reported as partial-loss). */
+  readonly corruptSinceSync = new Set<string>();
+  /** Committed batches so far (to tell whether a store listing raced with a write). */
+  commits = 0;
+
+  constructor(
+    private readonly store: Store,
+    have: string[],
+    playlists: PlaylistRecord[],
+    tracks: TrackRecord[],
+  ) {
+    this.have = new Set(have);
+    this.choices = new Map(playlists.map((p) => [p.id, p]));
+    this.trackRecords = new Map(tracks.map((t) => [t.id, t]));
+  }
+
+  selection(catalog: Catalog | undefined): SelectionInput {
+    return { catalog, choices: this.choices, removed: this.removed };
+  }
+
+  /** Tracks of offline playlists in download priority order. */
+  neededTracks(catalog: Catalog | undefined): CatalogTrack[] {
+    return neededTracks(this.selection(catalog));
+  }
+
+  neededDigests(catalog: Catalog | undefined): Set<string> {
+    const set = new Set<string>();
+    for (const t of this.neededTracks(catalog)) for (const d of t.track.chunks) set.add(d);
+    return set;
+  }
+
+  missingIndices(t: CatalogTrack): number[] {
+    const out: number[] = [];
+    t.track.chunks.forEach((d, i) => {
+      if (!this.have.has(d)) out.push(i);
+    });
+    return out;
+  }
+
+  isComplete(t: CatalogTrack): boolean {
+    return t.track.chunks.every((d) => this.have.has(d));
+  }
+
+  /** The track's recorded failure, if it concerns the content it has now. */
+  failureOf(t: CatalogTrack): TrackFailure | undefined {
+    const failure = this.trackRecords.get(t.track.id)?.failure;
+    return failure && failure.contentId === t.contentId ? failure : undefined;
+  }
+
+  /** "none only checks that the chunk records are present": the store's, not this memory of them. */
+  async refreshPresence(): Promise<void> {
+    const commitsBefore = this.commits;
+    const stored = new Set(await this.store.chunkKeys());
+    if (this.commits === commitsBefore) for (const d of this.have) if (!stored.has(d)) this.have.delete(d);
+    for (const d of stored) if (!this.heldBackChunks.has(d)) this.have.add(d);
+  }
+
+  /**
+   * Chunks of tracks that were complete (with the content they still have) and are gone now,
+   * or that a read found corrupt since.
+   */
+  lostChunks(needed: readonly CatalogTrack[]): Set<string> {
+    const lost = new Set<string>(this.corruptSinceSync);
+    for (const t of needed) {
+      if (this.trackRecords.get(t.track.id)?.completedContentId !== t.contentId) continue;
+      for (const d of t.track.chunks) if (!this.have.has(d)) lost.add(d);
+    }
+    return lost;
+  }
+
+  /** Tracks that were complete on the device and cannot be played now (untrusted manifest, or chunks lost). */
+  heldBackTracks(catalog: Catalog | undefined, trusted: boolean): number {
+    let n = 0;
+    for (const record of this.trackRecords.values()) {
+      if (!record.completedContentId) continue;
+      if (!trusted) {
+        n++;
+        continue;
+      }
+      const t = catalog?.tracks.get(record.id);
+      if (t && t.contentId === record.completedContentId && t.track.chunks.some((d) => !this.have.has(d))) n++;
+    }
+    return n;
+  }
+
+  /** Offline content present (kept) and missing (to fetch), each distinct chunk counted once; `fetchedNow` counts as missing. */
+  contentTotals(needed: readonly CatalogTrack[], fetchedNow: ReadonlySet<string> = new Set()) {
+    const kept = { tracks: 0, bytes: 0 };
+    const toFetch = { tracks: 0, bytes: 0 };
+    const seenKept = new Set<string>();
+    const seenMissing = new Set<string>();
+    for (const t of needed) {
+      let complete = true;
+      t.track.chunks.forEach((digest, i) => {
+        const len = chunkLength(t.track, i);
+        if (this.have.has(digest) && !fetchedNow.has(digest)) {
+          if (!seenKept.has(digest)) (seenKept.add(digest), (kept.bytes += len));
+        } else {
+          complete = false;
+          if (!seenMissing.has(digest)) (seenMissing.add(digest), (toFetch.bytes += len));
+        }
+      });
+      if (complete) kept.tracks++;
+      else if (!this.failureOf(t)) toFetch.tracks++;
+    }
+    return { kept, toFetch };
+  }
+
+  async putTrack(record: TrackRecord): Promise<void> {
+    this.trackRecords.set(record.id, record);
+    await this.store.putTrack(record);
+  }
+
+  async putChoice(record: PlaylistRecord): Promise<void> {
+    this.choices.set(record.id, record);
+    await this.store.putPlaylist(record);
+  }
+
+  /** A new manifest was accepted: failures recorded against the old one get another chance. */
+  async forgetFailures(): Promise<void> {
+    for (const record of [...this.trackRecords.values()]) {
+      if (!record.failure) continue;
+      const { failure: _, ...rest } = record;
+      await this.putTrack(rest);
+    }
+  }
+
+  /** A track was served: remembered for download priority and the storage budget's LRU. */
+  async notePlay(trackId: string, catalog: Catalog | undefined, now: number): Promise<void> {
+    await this.putTrack({ ...(this.trackRecords.get(trackId) ?? { id: trackId }), lastPlayedAt: now });
+    for (const p of catalog?.playlists.values() ?? []) {
+      if (p.trackIds.includes(trackId)) await this.putChoice({ ...(this.choices.get(p.id) ?? { id: p.id }), lastPlayedAt: now });
+    }
+  }
+
+  forgetContent(): void {
+    this.have.clear();
+    this.heldBackChunks.clear();
+    this.choices.clear();
+    this.trackRecords.clear();
+    this.removed.clear();
+  }
+}

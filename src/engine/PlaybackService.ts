@@ -1,0 +1,101 @@
+import { RepriseError } from '../errors/RepriseError.js';
+import { type CatalogTrack, assertNotRefused } from '../manifest/Catalog.js';
+import { readVerified } from '../playback/readVerified.js';
+import type { Scheduler } from '../scheduler/Scheduler.js';
+import type { Store } from '../store/Store.js';
+import type { Clock } from '../util/clock.js';
+import { sha256Base64Url } from '../util/sha256.js';
+import type { PlaybackReport } from './CacheEngine.js';
+import type { Inventory } from './Inventory.js';
+import type { Planner } from './Planner.js';
+import type { TrustState } from './TrustState.js';
+
+/**
+ * Serving what is stored (security rule 5: every chunk checked as it is read), holding back a
+ * chunk that fails, and the service worker's reports of what it served.
+ */
+export class PlaybackService {
+  /** Corrupt-chunk reports being checked, by digest: one check however many tabs forward it. */
+  private readonly checking = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly trust: TrustState,
+    private readonly inventory: Inventory,
+    private readonly planner: Planner,
+    private readonly scheduler: Scheduler,
+    private readonly clock: Clock,
+  ) {}
+
+  async getTrack(trackId: string): Promise<Blob> {
+    const t = this.servableTrack(trackId);
+    const parts: Uint8Array[] = [];
+    for await (const part of readVerified(this.store, t.track, 0, t.track.size - 1, (_i, digest) => this.holdBack(digest))) parts.push(part);
+    await this.notePlay(trackId);
+    return new Blob(parts as BlobPart[], { type: t.track.mimeType });
+  }
+
+  /** The catalog entry of a track that can be served now, or the error saying why not. */
+  servableTrack(trackId: string): CatalogTrack {
+    const { catalog } = this.trust;
+    if (this.trust.meta.manifest && !this.trust.trusted) {
+      const why =
+        this.trust.heldBackCause === 'manifest-invalid'
+          ? 'the stored manifest no longer passes this build\'s checks'
+          : 'the key that signed the stored manifest is revoked or no longer trusted by this build';
+      throw new RepriseError('not-cached', `track "${trackId}" is held back: ${why}; it plays again once sync() accepts a new signed manifest (the device needs a network connection)`, { trackId, heldBack: true });
+    }
+    if (!catalog) throw new RepriseError('not-cached', `no manifest has been accepted yet; call sync() first (track "${trackId}")`, { trackId });
+    const t = catalog.trackOrThrow(trackId);
+    assertNotRefused(t);
+    const missing = this.inventory.missingIndices(t);
+    if (missing.length > 0) {
+      this.scheduler.prioritize(this.planner.jobIdFor(t));
+      throw new RepriseError('not-cached', `track "${trackId}" has ${missing.length} of ${t.track.chunks.length} chunks still to download`, { trackId });
+    }
+    return t;
+  }
+
+  /** A stored chunk failed its digest on a read: remove it and queue the track again. */
+  async holdBack(digest: string): Promise<void> {
+    this.inventory.have.delete(digest);
+    this.inventory.corruptSinceSync.add(digest);
+    this.onCorrupt?.(digest);
+    await this.store.deleteChunks([digest]);
+    this.planner.replan();
+  }
+
+  /** Set while a sync() runs: it counts chunks found corrupt by reads too. */
+  onCorrupt: ((digest: string) => void) | undefined;
+
+  /**
+   * From the service worker, which reads but never writes: a play it served (download priority),
+   * a chunk that failed its digest (checked again here, then held back), a track it could not serve.
+   */
+  async report(report: PlaybackReport): Promise<void> {
+    const t = this.trust.catalog?.tracks.get(report.trackId);
+    if (!t) return;
+    if (report.type === 'played') return this.notePlay(report.trackId);
+    if (report.type !== 'corrupt') return void this.scheduler.prioritize(this.planner.jobIdFor(t));
+    const { digest } = report;
+    if (!t.track.chunks.includes(digest)) return;
+    let check = this.checking.get(digest);
+    if (!check) {
+      check = this.checkReported(digest).finally(() => this.checking.delete(digest));
+      this.checking.set(digest, check);
+    }
+    await check;
+    this.scheduler.prioritize(this.planner.jobIdFor(t));
+  }
+
+  /** The report crossed a message boundary: nothing is deleted on its word alone. */
+  private async checkReported(digest: string): Promise<void> {
+    if (!this.inventory.have.has(digest)) return;
+    const [bytes] = await this.store.getChunks([digest]);
+    if (bytes && (await sha256Base64Url(bytes)) !== digest) await this.holdBack(digest);
+  }
+
+  private notePlay(trackId: string): Promise<void> {
+    return this.inventory.notePlay(trackId, this.trust.catalog, this.clock.now());
+  }
+}

@@ -1,0 +1,142 @@
+import { isRepriseError, RepriseError } from '../errors/RepriseError.js';
+import type { Catalog } from '../manifest/Catalog.js';
+import { FULL_AUDIT_KINDS, WINDOWED_KINDS, classifyReset } from '../reset/classifyReset.js';
+import { resetWindowDelayMs } from '../scheduler/resetWindow.js';
+import type { EngineParts } from './EngineParts.js';
+import { fetchManifest } from './fetchManifest.js';
+import type { ResetKind, SyncReport } from './types.js';
+
+/**
+ * One `sync()` (DESIGN.md "Reset detection"): fetch and verify the manifest (a refusal changes
+ * nothing), classify, accept, free what no offline playlist needs, audit what the kind requires
+ * in priority order while downloads of audited tracks already start, and report.
+ */
+export async function runSync(parts: EngineParts): Promise<SyncReport> {
+  const { opts, trust, inventory, audits, planner, recorder, budget, playback, state, scheduler } = parts;
+  const started = opts.clock.now();
+  state.set({ state: 'syncing' });
+  const fetched = new Set<string>();
+  const corrupt = new Set<string>();
+  recorder.fetchedDuringSync = fetched;
+  playback.onCorrupt = (d) => corrupt.add(d);
+  try {
+    await inventory.refreshPresence();
+    const storedManifest = trust.meta.manifest;
+    const fromEpoch = storedManifest?.epoch ?? 0;
+    const firstInstall = storedManifest === undefined;
+
+    const accepted = await fetchAndVerify(parts);
+    const inForce: Catalog = accepted ?? trust.catalog!;
+    const storedKeyDistrusted = trust.storedKeyDistrusted(accepted);
+    if (accepted) inventory.removed.clear();
+    const needed = inventory.neededTracks(inForce);
+    const neededDigests = new Set(needed.flatMap((t) => t.track.chunks));
+    let presentChunks = 0;
+    for (const d of neededDigests) if (inventory.have.has(d)) presentChunks++;
+    const lost = inventory.lostChunks(needed);
+    const { kind, reasons } = classifyReset({
+      stored: storedManifest ? { kid: storedManifest.kid, epoch: storedManifest.epoch } : undefined,
+      storedKeyDistrusted,
+      newEpoch: accepted?.epoch,
+      appSecurityEpoch: opts.appSecurityEpoch,
+      neededChunks: neededDigests.size,
+      presentChunks,
+      lostChunks: lost.size,
+      migratedFrom: trust.meta.migratedFrom,
+    });
+
+    if (accepted) {
+      trust.accept(accepted);
+      parts.applyThrottle();
+      await inventory.forgetFailures();
+    }
+    if (trust.meta.migratedFrom !== undefined) delete trust.meta.migratedFrom;
+    const fullAudit = FULL_AUDIT_KINDS.includes(kind) || (reasons.some((r) => FULL_AUDIT_KINDS.includes(r)) && accepted !== undefined);
+    if (fullAudit) await audits.begin(`${inForce.epoch}:${inForce.kid}`, accepted ? 'accepted' : 'stored');
+    else await trust.save();
+    // Unneeded content goes only once a manifest was accepted (storage invariant 3).
+    if (accepted) {
+      await budget.enforce();
+      await budget.collectGarbage();
+    }
+
+    // A first install never waits the window; the device's own losses start at once.
+    const windowMs = WINDOWED_KINDS.includes(kind) && !firstInstall ? resetWindowDelayMs(inForce.manifest.resync?.windowSeconds, opts.random) : 0;
+    const replan = () => planner.replan({ windowMs: first ? windowMs : scheduler.windowRemaining() });
+    let first = true;
+    const audit = trust.meta.audit;
+    const onCorrupt = (d: string) => corrupt.add(d);
+    if (audit && !audit.complete) {
+      await audits.run({ id: audit.id, tracks: inventory.neededTracks(trust.catalog), resumable: true, onCorrupt, replan: () => (replan(), (first = false)) });
+      await audits.markComplete(audit.id);
+    } else if (reasons.includes('partial-loss')) {
+      // Only the tracks that lost chunks are re-hashed ("the stored chunks it concerns").
+      const concerned = needed.filter((t) => t.track.chunks.some((d) => lost.has(d)));
+      await audits.run({ id: `partial:${opts.clock.now()}`, tracks: concerned, resumable: false, onCorrupt, replan: () => (replan(), (first = false)) });
+    } else {
+      replan();
+    }
+    if (inventory.neededTracks(trust.catalog).length > 0) void budget.askPersist();
+    await budget.refreshSpace();
+
+    const report = buildReport(parts, { kind, reasons, fromEpoch, accepted: accepted !== undefined, started, corrupt: corrupt.size, missing: lost.size, fetched });
+    if (kind !== 'none') parts.events.emit('reset', report);
+    return report;
+  } finally {
+    recorder.fetchedDuringSync = undefined;
+    playback.onCorrupt = undefined;
+    state.set(undefined);
+  }
+}
+
+/** The new manifest, verified; undefined when it is unreachable and a trusted one is stored. */
+async function fetchAndVerify({ opts, trust, inventory }: EngineParts): Promise<Catalog | undefined> {
+  let jws: string;
+  try {
+    jws = await fetchManifest(opts);
+  } catch (error) {
+    if (!isRepriseError(error, 'network')) throw error;
+    if (trust.servable) return undefined;
+    const stored = trust.meta.manifest;
+    if (stored) {
+      const heldBack = inventory.heldBackTracks(trust.catalog, trust.trusted);
+      throw new RepriseError(
+        'network',
+        `the manifest could not be fetched, and the stored one (key "${stored.kid}") is no longer trusted by this app: ${heldBack} tracks are held back until a new manifest verifies them`,
+        { heldBack },
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  return trust.verifyNew(jws);
+}
+
+interface ReportInput {
+  kind: ResetKind;
+  reasons: ResetKind[];
+  fromEpoch: number;
+  accepted: boolean;
+  started: number;
+  corrupt: number;
+  missing: number;
+  fetched: ReadonlySet<string>;
+}
+
+function buildReport({ opts, trust, inventory }: EngineParts, input: ReportInput): SyncReport {
+  const { kept, toFetch } = inventory.contentTotals(inventory.neededTracks(trust.catalog), input.fetched);
+  return {
+    kind: input.kind,
+    reasons: input.reasons,
+    fromEpoch: input.fromEpoch,
+    toEpoch: trust.catalog?.epoch ?? input.fromEpoch,
+    manifest: input.accepted ? 'accepted' : 'unreachable',
+    kept,
+    toFetch,
+    corruptChunks: input.corrupt,
+    missingChunks: input.missing,
+    heldBack: { tracks: inventory.heldBackTracks(trust.catalog, trust.trusted) },
+    refused: trust.catalog?.refused() ?? [],
+    durationMs: opts.clock.now() - input.started,
+  };
+}
