@@ -1,0 +1,142 @@
+// Issue 10: the engine stays correct when calls overlap, and every error it lets out has a code.
+import { IDBFactory } from 'fake-indexeddb';
+import { wrap, type IDBPDatabase } from 'idb';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CacheEngine, EngineState } from '../../src/engine/index.js';
+import { ERROR_CODES } from '../../src/errors/codes.js';
+import { CHUNK, bytesOf, chunkDigests, openEngine, publish, record } from '../helpers/catalog.js';
+import { corruptChunks, countChunkHashes } from '../helpers/damage.js';
+import { TestOrigin } from '../helpers/origin.js';
+import { until } from '../helpers/wait.js';
+
+let origin: TestOrigin;
+let engine: (CacheEngine & { factory: IDBFactory }) | undefined;
+
+beforeEach(async () => {
+  origin = await TestOrigin.start();
+});
+afterEach(async () => {
+  await engine?.close();
+  engine = undefined;
+  await origin.close();
+});
+
+const media = (path: string) => origin.log.filter((r) => r.path === path);
+
+describe('overlapping calls', () => {
+  it('finding 1: a track re-published while it downloads ends complete with the new content, fetched from its new URL', async () => {
+    const old = bytesOf('t1-old', CHUNK * 8);
+    const fresh = bytesOf('t1-new', CHUNK * 6);
+    origin.pace = { bytes: 8 * 1024, everyMs: 5 }; // the first download is still running when the re-publish arrives
+    await publish(origin, { tracks: [{ id: 't1', body: old }], playlists: [{ id: 'p', trackIds: ['t1'], offline: true }] });
+    const e = (engine = await openEngine(origin));
+    const completed = record<{ trackId: string }>(e, 'track-complete');
+    await e.sync();
+    await until(() => media('/media/t1.mp3').length > 0, 5000, 'the first download to start');
+    await publish(origin, { tracks: [{ id: 't1', body: fresh, path: '/media/t1-v2.mp3' }], playlists: [{ id: 'p', trackIds: ['t1'], offline: true }] });
+    await e.sync();
+    origin.pace = undefined;
+    await until(async () => (await e.status()).tracks[0]!.state === 'complete', 10_000, 't1 complete');
+    await e.idle();
+    const blob = await e.getTrack('t1');
+    expect(Buffer.from(await blob.arrayBuffer()).equals(fresh)).toBe(true);
+    expect(media('/media/t1-v2.mp3').length).toBeGreaterThan(0);
+    expect((await e.status()).queue).toEqual([]);
+    expect(completed.at(-1)).toEqual({ trackId: 't1' });
+  });
+
+  it('finding 2: verify() and sync() run one at a time; the sync never shows idle while it runs and its audit stays in force', async () => {
+    const tracks = ['a', 'b', 'c', 'd'].map((id) => ({ id, body: bytesOf(id, CHUNK * 16) }));
+    await publish(origin, { tracks, playlists: [{ id: 'p', trackIds: tracks.map((t) => t.id), offline: true }], epoch: 1 });
+    const first = await openEngine(origin);
+    await first.sync();
+    await first.idle();
+    await first.close();
+    await publish(origin, { tracks, playlists: [{ id: 'p', trackIds: tracks.map((t) => t.id), offline: true }], epoch: 2 });
+    const e = (engine = await openEngine(origin, { indexedDB: first.factory }));
+    const states = record<EngineState>(e, 'state');
+    const hashes = countChunkHashes();
+    try {
+      const verifying = e.verify();
+      const syncing = e.sync();
+      const [audit, report] = await Promise.all([verifying, syncing]);
+      // From the moment the sync starts, nothing reports idle until it is done.
+      const fromSync = states.slice(states.findIndex((s) => s.state === 'syncing'));
+      expect(fromSync.slice(0, -1).filter((s) => s.state === 'idle'), JSON.stringify(states)).toEqual([]);
+      expect(audit.chunksChecked).toBe(64);
+      expect(report.kind).toBe('security-epoch');
+      expect(report.kept).toEqual({ tracks: 4, bytes: CHUNK * 64 });
+      // Each full audit hashed every chunk once: verify's, then the security-epoch's.
+      expect(hashes.count).toBe(128);
+    } finally {
+      hashes.restore();
+    }
+    await e.close();
+    // The security-epoch audit was marked complete by the sync that ran it, not by verify().
+    const db = (await wrap(first.factory.open('reprise'))) as unknown as IDBPDatabase;
+    const meta = (await db.get('meta', 'state')) as { audit: { id: string; complete: boolean } };
+    db.close();
+    expect(meta.audit).toMatchObject({ id: expect.stringMatching(/^2:k1:/), complete: true });
+  });
+
+  it('finding 7: one corrupt chunk reported by several tabs at once is hashed and deleted once', async () => {
+    const body = bytesOf('t1', CHUNK * 4);
+    await publish(origin, { tracks: [{ id: 't1', body }], playlists: [{ id: 'p', trackIds: ['t1'], offline: true }] });
+    const first = await openEngine(origin);
+    await first.sync();
+    await first.idle();
+    await first.close();
+    const digest = chunkDigests(body)[2]!;
+    await corruptChunks(first.factory, [digest]);
+    const e = (engine = await openEngine(origin, { indexedDB: first.factory }));
+    await e.pause();
+    const hashes = countChunkHashes();
+    try {
+      const leader = e as CacheEngine & { playbackReport(r: unknown): Promise<void> };
+      await Promise.all([1, 2, 3, 4].map(() => leader.playbackReport({ type: 'corrupt', trackId: 't1', digest })));
+      expect(hashes.count).toBe(1);
+    } finally {
+      hashes.restore();
+    }
+    expect((await e.status()).tracks[0]).toMatchObject({ state: expect.not.stringMatching('complete') });
+  });
+});
+
+describe('errors keep their codes (finding 6)', () => {
+  it('a lowered limits option does not hold back a library whose manifest this device accepted', async () => {
+    const tracks = ['a', 'b', 'c'].map((id) => ({ id, body: bytesOf(id, CHUNK * 2) }));
+    await publish(origin, { tracks, playlists: [{ id: 'p', trackIds: ['a', 'b', 'c'], offline: true }] });
+    const first = await openEngine(origin);
+    await first.sync();
+    await first.idle();
+    await first.close();
+    const e = (engine = await openEngine(origin, { indexedDB: first.factory, limits: { maxTracks: 2 } }));
+    const blob = await e.getTrack('a');
+    expect(blob.size).toBe(CHUNK * 2);
+    // A new manifest over the limit is still refused, naming the limit.
+    await expect(e.sync()).rejects.toMatchObject({ name: 'manifest-invalid', message: expect.stringContaining('maxTracks') });
+    expect((await e.getTrack('b')).size).toBe(CHUNK * 2);
+  });
+
+  it('another connection upgrading the database closes the engine with a stable code; nothing is recorded as a track failure', async () => {
+    const tracks = ['a', 'b'].map((id) => ({ id, body: bytesOf(id, CHUNK * 8) }));
+    origin.pace = { bytes: 8 * 1024, everyMs: 5 };
+    await publish(origin, { tracks, playlists: [{ id: 'p', trackIds: ['a', 'b'], offline: true }] });
+    const e = (engine = await openEngine(origin));
+    const failed = record<{ code: string }>(e, 'track-failed');
+    const states = record<EngineState>(e, 'state');
+    await e.sync();
+    await until(() => origin.log.some((r) => r.path.startsWith('/media/')), 5000, 'a download to start');
+    // A newer app version opens the same database with a higher version (a schema upgrade).
+    const request = e.factory.open('reprise', 99);
+    const upgraded = (await wrap(request)) as unknown as IDBPDatabase;
+    await until(() => states.some((s) => s.state === 'closed'), 5000, 'the engine to close');
+    const error = await e.sync().catch((x: unknown) => x);
+    expect(ERROR_CODES).toContain((error as Error).name);
+    expect((error as Error).message).toMatch(/upgraded the offline store; reload/);
+    expect(failed).toEqual([]);
+    const records = (await upgraded.getAll('tracks')) as { failure?: unknown }[];
+    upgraded.close();
+    expect(records.filter((r) => r.failure)).toEqual([]);
+  });
+});
