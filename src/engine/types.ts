@@ -1,9 +1,9 @@
 import type { ErrorCode } from '../errors/codes.js';
 import type { PauseReason, WaitReason } from '../scheduler/Scheduler.js';
 
-/** DESIGN.md "Reset detection", in the order the first applicable one becomes `kind`. */
-export const RESET_KINDS = ['storage-lost', 'key-revoked', 'security-epoch', 'app-epoch', 'partial-loss', 'schema-upgrade', 'none'] as const;
-export type ResetKind = (typeof RESET_KINDS)[number];
+import type { ResetKind } from '../reset/resetKinds.js';
+
+export { RESET_KINDS, type ResetKind } from '../reset/resetKinds.js';
 
 export interface SyncReport {
   kind: ResetKind;

@@ -1,4 +1,4 @@
-import { RESET_KINDS, type ResetKind } from '../engine/types.js';
+import { RESET_KINDS, type ResetKind } from './resetKinds.js';
 
 /** What sync() knows when it compares the store with what the app and the server now say. */
 export interface ResetFacts {

@@ -2,6 +2,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { wrap, type IDBPDatabase } from 'idb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LeadingEngine } from '../../src/engine/CacheEngine.js';
 import type { CacheEngine, EngineState } from '../../src/engine/index.js';
 import { ERROR_CODES } from '../../src/errors/codes.js';
 import { CHUNK, bytesOf, chunkDigests, openEngine, publish, record } from '../helpers/catalog.js';
@@ -92,7 +93,7 @@ describe('overlapping calls', () => {
     await e.pause();
     const hashes = countChunkHashes();
     try {
-      const leader = e as CacheEngine & { playbackReport(r: unknown): Promise<void> };
+      const leader = e as unknown as LeadingEngine; // what the worker's leading tab holds
       await Promise.all([1, 2, 3, 4].map(() => leader.playbackReport({ type: 'corrupt', trackId: 't1', digest })));
       expect(hashes.count).toBe(1);
     } finally {
