@@ -14,6 +14,7 @@ import { DownloadRecorder } from './DownloadRecorder.js';
 import { Emitter } from './Emitter.js';
 import type { EngineParts } from './EngineParts.js';
 import { Inventory } from './Inventory.js';
+import { ManifestRetry } from './ManifestRetry.js';
 import { OperationQueue } from './OperationQueue.js';
 import { effectiveOffline } from './offlineSelection.js';
 import { type ResolvedOptions, type ThrottleOptions, parseOrThrow, throttleSchema } from './options.js';
@@ -71,9 +72,10 @@ export class Engine implements LeadingEngine {
     const planner = new Planner(trust, inventory, audits, scheduler, progress, () => state.closed);
     const recorder = new DownloadRecorder(store, trust, inventory, planner, progress, this.events, opts.clock);
     const budget: StorageBudget = new StorageBudget(opts, store, trust, inventory, scheduler, () => state.current().state === 'paused');
-    const playback = new PlaybackService(store, trust, inventory, planner, scheduler, opts.clock);
-    this.parts = { opts, store, events: this.events, trust, inventory, audits, planner, recorder, budget, playback, state, scheduler, applyThrottle: () => this.applyThrottle() };
-    this.detach.push(() => progress.close());
+    const retry = new ManifestRetry(opts.clock, opts.random, () => void this.sync().catch(() => {}));
+    const playback = new PlaybackService(store, trust, inventory, planner, scheduler, retry, opts.clock);
+    this.parts = { opts, store, events: this.events, trust, inventory, audits, planner, recorder, budget, playback, state, scheduler, retry, applyThrottle: () => this.applyThrottle() };
+    this.detach.push(() => progress.close(), () => retry.stop());
   }
 
   static async open(opts: ResolvedOptions): Promise<Engine> {
@@ -107,7 +109,21 @@ export class Engine implements LeadingEngine {
 
   /** Concurrent calls share one run: two syncs racing would classify the same reset twice. */
   sync(): Promise<SyncReport> {
-    this.syncing ??= this.mutate(() => runSync(this.parts)).finally(() => (this.syncing = undefined));
+    const retry = this.parts.retry;
+    this.syncing ??= this.mutate(() => runSync(this.parts))
+      .then(
+        (report) => {
+          if (report.manifest === 'unreachable') retry.failed();
+          else retry.reached();
+          return report;
+        },
+        (error: RepriseError) => {
+          if (error.details?.manifestUnreachable === true) retry.failed();
+          else if (error.name !== 'aborted') retry.reached();
+          throw error;
+        },
+      )
+      .finally(() => (this.syncing = undefined));
     return this.syncing;
   }
 

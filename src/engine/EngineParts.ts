@@ -4,6 +4,7 @@ import type { AuditRunner } from './AuditRunner.js';
 import type { DownloadRecorder } from './DownloadRecorder.js';
 import type { Emitter } from './Emitter.js';
 import type { Inventory } from './Inventory.js';
+import type { ManifestRetry } from './ManifestRetry.js';
 import type { ResolvedOptions } from './options.js';
 import type { PlaybackService } from './PlaybackService.js';
 import type { Planner } from './Planner.js';
@@ -26,6 +27,7 @@ export interface EngineParts {
   playback: PlaybackService;
   state: StateReporter;
   scheduler: Scheduler;
+  retry: ManifestRetry;
   /** App throttle settings, lowered (never raised) by the manifest's `resync` hints, given to the scheduler. */
   applyThrottle(): void;
 }

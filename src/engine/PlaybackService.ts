@@ -7,6 +7,7 @@ import type { Clock } from '../util/clock.js';
 import { sha256Base64Url } from '../util/sha256.js';
 import type { PlaybackReport } from './CacheEngine.js';
 import type { Inventory } from './Inventory.js';
+import type { ManifestRetry } from './ManifestRetry.js';
 import type { Planner } from './Planner.js';
 import type { TrustState } from './TrustState.js';
 
@@ -24,6 +25,7 @@ export class PlaybackService {
     private readonly inventory: Inventory,
     private readonly planner: Planner,
     private readonly scheduler: Scheduler,
+    private readonly retry: ManifestRetry,
     private readonly clock: Clock,
   ) {}
 
@@ -35,25 +37,38 @@ export class PlaybackService {
     return new Blob(parts as BlobPart[], { type: t.track.mimeType });
   }
 
-  /** The catalog entry of a track that can be served now, or the error saying why not. */
+  /** The catalog entry of a track that can be served now, or the error saying why not and what helps. */
   servableTrack(trackId: string): CatalogTrack {
     const { catalog } = this.trust;
-    if (this.trust.meta.manifest && !this.trust.trusted) {
+    const stored = this.trust.meta.manifest;
+    if (stored && !this.trust.trusted) {
       const why =
         this.trust.heldBackCause === 'manifest-invalid'
           ? 'the stored manifest no longer passes this build\'s checks'
-          : 'the key that signed the stored manifest is revoked or no longer trusted by this build';
-      throw new RepriseError('not-cached', `track "${trackId}" is held back: ${why}; it plays again once sync() accepts a new signed manifest (the device needs a network connection)`, { trackId, heldBack: true });
+          : `the key that signed the stored manifest ("${stored.kid}") is revoked or no longer trusted by this build`;
+      const next =
+        this.retry.unreachableSince !== undefined
+          ? 'the new manifest could not be fetched yet; reprise asks for it again as soon as the device is back online'
+          : 'it plays again once sync() accepts a new signed manifest, which needs a network connection';
+      throw new RepriseError('not-cached', `track "${trackId}" is on the device but held back: ${why}; ${next}. Nothing was deleted`, { trackId, heldBack: true }, { hint: null });
     }
-    if (!catalog) throw new RepriseError('not-cached', `no manifest has been accepted yet; call sync() first (track "${trackId}")`, { trackId });
+    if (!catalog) throw new RepriseError('not-cached', `no manifest has been accepted yet (track "${trackId}")`, { trackId }, { hint: 'call sync() first; it needs a network connection once.' });
     const t = catalog.trackOrThrow(trackId);
     assertNotRefused(t);
     const missing = this.inventory.missingIndices(t);
-    if (missing.length > 0) {
-      this.scheduler.prioritize(this.planner.jobIdFor(t));
-      throw new RepriseError('not-cached', `track "${trackId}" has ${missing.length} of ${t.track.chunks.length} chunks still to download`, { trackId });
-    }
-    return t;
+    if (missing.length === 0) return t;
+    const failure = this.inventory.failureOf(t);
+    if (failure) throw new RepriseError('not-cached', `track "${trackId}" could not be downloaded: ${failure.message}`, { trackId, failure: failure.code }, { hint: 'it is tried again after the next sync() that accepts a manifest.' });
+    this.scheduler.prioritize(this.planner.jobIdFor(t));
+    const of = `track "${trackId}" has ${missing.length} of ${t.track.chunks.length} chunks still to download`;
+    const state = this.scheduler.state();
+    const hint =
+      state.state === 'paused' && state.reason === 'offline'
+        ? 'the device is offline: it downloads first when the connection is back; wait for its track-complete event.'
+        : state.state === 'paused'
+          ? `downloads are paused (${state.reason}); it downloads first once they resume; wait for its track-complete event.`
+          : 'it was moved to the front of the download queue; wait for its track-complete event.';
+    throw new RepriseError('not-cached', of, { trackId }, { hint });
   }
 
   /** A stored chunk failed its digest on a read: remove it and queue the track again. */

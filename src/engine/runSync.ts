@@ -98,19 +98,19 @@ async function fetchAndVerify({ opts, trust, inventory }: EngineParts): Promise<
     if (!isRepriseError(error, 'network')) throw error;
     if (trust.servable) return undefined;
     const stored = trust.meta.manifest;
+    const details = { ...error.details, manifestUnreachable: true };
     if (stored) {
       const heldBack = inventory.heldBackTracks(trust.catalog, trust.trusted);
-      throw new RepriseError(
-        'network',
-        `the manifest could not be fetched, and the stored one (key "${stored.kid}") is no longer trusted by this app: ${heldBack} tracks are held back until a new manifest verifies them`,
-        { heldBack },
-        { cause: error },
-      );
+      const why = trust.heldBackCause === 'manifest-invalid' ? 'no longer passes this build\'s checks' : `is signed by key "${stored.kid}", which this build revoked or no longer trusts`;
+      throw new RepriseError('network', `${error.message.split(' — ')[0]}; the stored manifest ${why}, so ${heldBack} tracks are held back until a new manifest verifies them (nothing was deleted)`, { ...details, heldBack }, { cause: error, hint: RETRY_HINT });
     }
-    throw error;
+    throw new RepriseError('network', error.message.split(' — ')[0]!, details, { cause: error, hint: RETRY_HINT });
   }
   return trust.verifyNew(jws);
 }
+
+/** What happens after an unreachable manifest (ManifestRetry). */
+export const RETRY_HINT = 'reprise asks for it again as soon as the device is back online, and every few minutes while the app is open; sync() also tries at once.';
 
 interface ReportInput {
   kind: ResetKind;

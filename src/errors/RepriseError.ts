@@ -25,9 +25,13 @@ export class RepriseError extends Error {
   readonly code: ErrorCode;
   readonly details: ErrorDetails;
 
-  constructor(code: ErrorCode, what: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
-    const hint = HINTS[code];
-    super(hint ? `${what} — ${hint}` : what, options);
+  /**
+   * `options.hint` replaces the code's usual advice when the cause is known better where the
+   * error is made (a held-back track, a manifest that reprise will fetch again); `null` for none.
+   */
+  constructor(code: ErrorCode, what: string, details: ErrorDetails = {}, options?: { cause?: unknown; hint?: string | null }) {
+    const hint = options?.hint === undefined ? HINTS[code] : options.hint;
+    super(hint ? `${what} — ${hint}` : what, options?.cause === undefined ? undefined : { cause: options.cause });
     Object.defineProperty(this, 'name', { value: code, enumerable: false, configurable: true, writable: true });
     this.code = code;
     this.details = details;
