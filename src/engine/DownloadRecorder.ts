@@ -33,7 +33,22 @@ export class DownloadRecorder {
   ) {}
 
   async commit(trackId: string, chunks: VerifiedChunk[]): Promise<void> {
-    await this.store.putChunks(chunks);
+    try {
+      await this.store.putChunks(chunks);
+    } catch (error) {
+      // The quota took part of the batch: what it took is stored and counts.
+      const committed = new Set((error as RepriseError).details?.committed as string[] | undefined);
+      if (committed.size > 0) this.stored(trackId, chunks.filter((c) => committed.has(c.digest)));
+      if ((error as RepriseError).name === 'quota-exceeded') this.onQuota?.(error as RepriseError);
+      throw error;
+    }
+    this.stored(trackId, chunks);
+  }
+
+  /** Set by the storage budget: a write hit the quota. */
+  onQuota: ((error: RepriseError) => void) | undefined;
+
+  private stored(trackId: string, chunks: VerifiedChunk[]): void {
     this.inventory.commits++;
     const { have, heldBackChunks } = this.inventory;
     for (const c of chunks) {

@@ -29,6 +29,7 @@ import { StorageBudget } from './StorageBudget.js';
 import { TrustState } from './TrustState.js';
 import type { AuditReport, CacheEvents, CacheStatus, SyncReport } from './types.js';
 import { withStableCode } from './withStableCode.js';
+import { storageStatus } from './storageStatus.js';
 
 /**
  * The engine: a facade over one-concept modules. State-changing operations run one at a time
@@ -66,12 +67,16 @@ export class Engine implements LeadingEngine {
       opts.throttle,
     );
     const state: StateReporter = new StateReporter(this.events, () => scheduler.state(), (s) => {
-      if (s.state === 'paused' && s.reason === 'quota-exceeded') budget.watchQuota();
+      if (s.state === 'paused' && s.reason === 'quota-exceeded') budget.quotaPaused();
     });
     const audits = new AuditRunner(store, trust, inventory, state, opts.clock, this.lifetime.signal, () => scheduler.poke());
     const planner = new Planner(trust, inventory, audits, scheduler, progress, () => state.closed);
     const recorder = new DownloadRecorder(store, trust, inventory, planner, progress, this.events, opts.clock);
-    const budget: StorageBudget = new StorageBudget(opts, store, trust, inventory, scheduler, () => state.current().state === 'paused');
+    const budget: StorageBudget = new StorageBudget(opts, store, trust, inventory, scheduler, () => {
+      const s = state.current();
+      return s.state === 'paused' && s.reason === 'quota-exceeded';
+    });
+    recorder.onQuota = () => void budget.quotaHit();
     const retry = new ManifestRetry(opts.clock, opts.random, () => void this.sync().catch(() => {}));
     const playback = new PlaybackService(store, trust, inventory, planner, scheduler, retry, opts.clock);
     this.parts = { opts, store, events: this.events, trust, inventory, audits, planner, recorder, budget, playback, state, scheduler, retry, applyThrottle: () => this.applyThrottle() };
@@ -230,7 +235,7 @@ export class Engine implements LeadingEngine {
         state: state.current(),
         securityEpoch: trust.meta.highestEpoch,
         throttle: scheduler.throttleSettings,
-        storage: { usage: estimate?.usage ?? null, quota: estimate?.quota ?? null, persisted: budget.persisted },
+        storage: storageStatus(estimate, budget),
       });
     });
   }
@@ -272,7 +277,17 @@ export class Engine implements LeadingEngine {
   /** A state-changing operation: queued behind the others, rejected once closed. */
   private mutate<T>(op: () => Promise<T>): Promise<T> {
     if (this.closedBy) return Promise.reject(this.closedBy);
-    return this.operations.run(() => (this.closedBy ? Promise.reject(this.closedBy) : op())).catch((error) => Promise.reject(withStableCode(error)));
+    return this.operations
+      .run(() => (this.closedBy ? Promise.reject(this.closedBy) : op()))
+      .catch((error: unknown) => {
+        const coded = withStableCode(error);
+        // A record that does not fit pauses the queue as a chunk that does not fit would.
+        if (coded.name === 'quota-exceeded') {
+          void this.parts.budget.quotaHit();
+          this.parts.scheduler.pause('quota-exceeded');
+        }
+        throw coded;
+      });
   }
 
   /** A read: answers at once, never behind an operation. */

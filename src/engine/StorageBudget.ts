@@ -8,8 +8,12 @@ import type { ResolvedOptions } from './options.js';
 import { requestPersistence, storageEstimate } from './platform.js';
 import type { TrustState } from './TrustState.js';
 
-/** How often a quota pause looks at `navigator.storage.estimate()` again. */
-const QUOTA_POLL_MS = 30_000;
+/**
+ * While paused for quota, a one-chunk probe write asks the real quota whether there is room:
+ * first after 30 s, then doubling up to 30 min. `estimate()` is not asked: Chromium reports
+ * usage + 10 GiB whatever quota it enforces, so only a write tells the truth.
+ */
+export const QUOTA_PROBE = { firstMs: 30_000, capMs: 30 * 60_000 } as const;
 
 /**
  * What the device may hold: the `maxBytes` budget (least recently used playlists released
@@ -18,8 +22,10 @@ const QUOTA_POLL_MS = 30_000;
  */
 export class StorageBudget {
   persisted: boolean | null = null;
+  /** What this origin used when a write last failed for quota: the real ceiling, whatever estimate() says. */
+  ceiling: number | null = null;
   private persistAsked = false;
-  private quotaWatch: AbortController | undefined;
+  private probing: AbortController | undefined;
 
   constructor(
     private readonly opts: ResolvedOptions,
@@ -77,33 +83,45 @@ export class StorageBudget {
     this.scheduler.resume('quota-exceeded');
   }
 
-  /** The queue does not start a track the origin has no room for (it pauses `quota-exceeded` instead of failing half-way). */
+  /**
+   * The queue does not start a track the origin has no room for (it pauses `quota-exceeded`
+   * instead of failing half-way): room is the estimate's, or the learned ceiling's when lower.
+   */
   async refreshSpace(): Promise<void> {
     const estimate = await storageEstimate();
-    if (estimate?.quota === undefined || estimate.usage === undefined) return;
-    this.scheduler.setSpaceLeft(Math.max(0, estimate.quota - estimate.usage));
+    const usage = estimate?.usage;
+    if (usage === undefined) return;
+    const quota = Math.min(estimate?.quota ?? Infinity, this.ceiling ?? Infinity);
+    if (Number.isFinite(quota)) this.scheduler.setSpaceLeft(Math.max(0, quota - usage));
   }
 
-  /** While paused for quota, look again every 30 s: the browser or the user may have freed space. */
-  watchQuota(): void {
-    if (this.quotaWatch) return;
+  /** A write failed for quota: remember how much the origin held then. */
+  async quotaHit(): Promise<void> {
+    const usage = (await storageEstimate())?.usage;
+    this.ceiling = usage ?? this.ceiling;
+  }
+
+  /** The queue is paused for quota: probe for room with backoff (never downloads to find out). */
+  quotaPaused(): void {
+    if (this.probing) return;
     const timer = new AbortController();
-    this.quotaWatch = timer;
+    this.probing = timer;
     const loop = async () => {
       try {
-        while (!timer.signal.aborted && this.isPaused()) {
-          await this.opts.clock.sleep(QUOTA_POLL_MS, timer.signal);
-          const estimate = await storageEstimate();
-          const room = (estimate?.quota ?? 0) - (estimate?.usage ?? Infinity);
-          if (room > (this.trust.catalog?.maxChunkSize() ?? 0)) {
+        for (let attempt = 0; !timer.signal.aborted && this.isPaused(); attempt++) {
+          await this.opts.clock.sleep(Math.min(QUOTA_PROBE.capMs, QUOTA_PROBE.firstMs * 2 ** attempt), timer.signal);
+          if (!this.isPaused()) break;
+          if (await this.store.probeRoom(this.trust.catalog?.maxChunkSize() ?? 256 * 1024)) {
+            this.ceiling = null; // the quota grew (or the browser freed space): learn it again
             await this.refreshSpace();
             this.scheduler.resume('quota-exceeded');
+            break;
           }
         }
       } catch {
-        // aborted
+        // aborted, or the store closed
       } finally {
-        if (this.quotaWatch === timer) this.quotaWatch = undefined;
+        if (this.probing === timer) this.probing = undefined;
       }
     };
     void loop();
@@ -117,6 +135,6 @@ export class StorageBudget {
   }
 
   close(): void {
-    this.quotaWatch?.abort();
+    this.probing?.abort();
   }
 }

@@ -17,7 +17,7 @@ export interface StatusInput {
   state: EngineState;
   securityEpoch: number;
   throttle: ThrottleSettings;
-  storage: { usage: number | null; quota: number | null; persisted: boolean | null };
+  storage: Omit<CacheStatus['storage'], 'bytesStored'>;
 }
 
 /** Bytes of a track's chunks that are stored. */

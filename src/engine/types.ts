@@ -91,7 +91,18 @@ export interface CacheStatus {
   /** The highest security epoch ever accepted (kept by clear()). */
   securityEpoch: number;
   throttle: { maxConcurrent: number; bytesPerSecond: number | null };
-  storage: { bytesStored: number; usage: number | null; quota: number | null; persisted: boolean | null };
+  storage: {
+    /** Bytes of chunks this cache holds. */
+    bytesStored: number;
+    /** The origin's usage (`navigator.storage.estimate()`); null where the engine has no estimate (WebKitGTK). */
+    usage: number | null;
+    /** The origin's quota as far as it is known; null when unknown. */
+    quota: number | null;
+    /** Where `quota` comes from: the browser's estimate, or what the origin held when a write failed for quota (the real ceiling; Chromium's estimate reports usage + 10 GiB). */
+    quotaSource: 'estimate' | 'quota-error' | null;
+    /** Whether persistent storage was granted (asked for by the page the first time a playlist goes offline); null where the API does not exist. */
+    persisted: boolean | null;
+  };
   /** Track ids in download order (running first). */
   queue: string[];
   playlists: PlaylistStatus[];

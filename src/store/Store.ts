@@ -8,6 +8,9 @@ export interface ChunkWrite {
   bytes: ArrayBuffer;
 }
 
+/** The key of a quota probe (never a digest: those are 43 base64url characters). */
+const PROBE_KEY = 'quota-probe';
+
 /** How many keys one delete transaction removes; keeps each transaction short. */
 const DELETE_BATCH = 512;
 
@@ -56,8 +59,43 @@ export class Store {
   }
 
   /** Writes verified chunks in one transaction: all of them or none (a quota error aborts it). */
+  /**
+   * Writes verified chunks, a batch per transaction. When the quota refuses the batch, the
+   * chunks are written one at a time until one does not fit: what fits is kept (and listed in
+   * the error's `details.committed`), so a full device costs at most the chunk that did not fit.
+   */
   async putChunks(chunks: readonly ChunkWrite[]): Promise<void> {
     if (chunks.length === 0) return;
+    try {
+      await this.writeChunks(chunks);
+    } catch (error) {
+      if ((error as RepriseError).name !== 'quota-exceeded' || chunks.length === 1) throw error;
+      const committed: string[] = [];
+      for (const chunk of chunks) {
+        try {
+          await this.writeChunks([chunk]);
+        } catch (one) {
+          if ((one as RepriseError).name === 'quota-exceeded') (one as RepriseError).details.committed = committed;
+          throw one;
+        }
+        committed.push(chunk.digest);
+      }
+    }
+  }
+
+  /** Writes a probe of `bytes` and removes it: whether the quota has room for that much now. */
+  async probeRoom(bytes: number): Promise<boolean> {
+    try {
+      await this.writeChunks([{ digest: PROBE_KEY, bytes: new ArrayBuffer(bytes) }]);
+    } catch (error) {
+      if ((error as RepriseError).name === 'quota-exceeded') return false;
+      throw error;
+    }
+    await this.deleteChunks([PROBE_KEY]);
+    return true;
+  }
+
+  private async writeChunks(chunks: readonly ChunkWrite[]): Promise<void> {
     if (this.closedBy) throw this.closedBy;
     // Relaxed durability (IndexedDB 3.0): the commit survives a closed tab or a killed worker,
     // which is what storage invariant 2 needs; only a power cut could lose it, and a lost chunk
@@ -88,7 +126,7 @@ export class Store {
   }
 
   chunkKeys(): Promise<string[]> {
-    return this.guard('list the stored chunks', () => this.db.getAllKeys('chunks'));
+    return this.guard('list the stored chunks', async () => (await this.db.getAllKeys('chunks')).filter((k) => k !== PROBE_KEY));
   }
 
   deleteChunks(digests: readonly string[]): Promise<void> {
