@@ -1,0 +1,83 @@
+// Issue 22: a full device — no download storm, the batch that fits is kept, a true error everywhere.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { CacheEngine, EngineState } from '../../src/engine/index.js';
+import { CHUNK, bytesOf, openEngine, publish, record } from '../helpers/catalog.js';
+import { ManualClock } from '../helpers/ManualClock.js';
+import { TestOrigin } from '../helpers/origin.js';
+import { simulateQuota } from '../helpers/quota.js';
+import { until } from '../helpers/wait.js';
+
+let origin: TestOrigin;
+let engine: CacheEngine | undefined;
+let quota: ReturnType<typeof simulateQuota> | undefined;
+beforeEach(async () => {
+  origin = await TestOrigin.start();
+});
+afterEach(async () => {
+  await engine?.close();
+  engine = undefined;
+  quota?.restore();
+  quota = undefined;
+  vi.unstubAllGlobals();
+  await origin.close();
+});
+
+const mediaBytes = () => origin.log.filter((r) => r.path.startsWith('/media/')).reduce((n, r) => n + r.bytes, 0);
+const mediaRequests = () => origin.log.filter((r) => r.path.startsWith('/media/')).length;
+/** Chromium 138+: estimate() reports usage + 10 GiB whatever quota it enforces. */
+const lyingEstimate = () => vi.stubGlobal('navigator', { onLine: true, storage: { estimate: async () => ({ usage: quota!.used(), quota: quota!.used() + 10 * 2 ** 30 }) } });
+
+describe('a full device', () => {
+  it('no download storm: while paused for quota, no media request however long, even with estimate() saying there is room', async () => {
+    quota = simulateQuota(CHUNK * 10);
+    lyingEstimate();
+    const clock = new ManualClock();
+    await publish(origin, { tracks: ['a', 'b', 'c'].map((id) => ({ id, body: bytesOf(id, CHUNK * 8) })), playlists: [{ id: 'p', trackIds: ['a', 'b', 'c'], offline: true }] });
+    const e = (engine = await openEngine(origin, { clock, throttle: { maxConcurrent: 1 } }));
+    const states = record<EngineState>(e, 'state');
+    await e.sync();
+    await until(() => states.some((s) => s.state === 'paused' && s.reason === 'quota-exceeded'), 5000, 'the quota pause');
+    await e.idle();
+    const before = mediaRequests();
+    for (let minute = 0; minute < 60; minute++) await clock.advance(60_000); // an hour, probes included
+    expect(mediaRequests()).toBe(before);
+    expect((await e.status()).state).toEqual({ state: 'paused', reason: 'quota-exceeded' });
+    expect((await e.status()).storage).toMatchObject({ quotaSource: 'quota-error' });
+  });
+
+  it('a quota hit keeps the chunks of the batch that fit; the quota grows, a probe finds room, and the rest completes', async () => {
+    quota = simulateQuota(CHUNK * 11);
+    const clock = new ManualClock();
+    const bodies = ['a', 'b'].map((id) => ({ id, body: bytesOf(id, CHUNK * 8) }));
+    await publish(origin, { tracks: bodies, playlists: [{ id: 'p', trackIds: ['a', 'b'], offline: true }] });
+    const e = (engine = await openEngine(origin, { clock, throttle: { maxConcurrent: 1 } }));
+    const states = record<EngineState>(e, 'state');
+    await e.sync();
+    await until(() => states.some((s) => s.state === 'paused' && s.reason === 'quota-exceeded'), 5000, 'the quota pause');
+    await e.idle();
+    // Every chunk that fit is stored: 11 of 16.
+    const b = (await e.status()).tracks.find((t) => t.id === "b")!;
+    expect(b.bytesDone).toBe(CHUNK * 3);
+    quota.limit = Infinity; // the user freed space elsewhere on the device
+    await clock.advance(30_000); // the first probe
+    await until(async () => (await e.status()).tracks.every((t) => t.state === 'complete'), 5000, 'both tracks complete');
+    const size = CHUNK * 16;
+    const fetched = mediaBytes();
+    // At most the chunk that did not fit, plus what the cancelled response had already sent of one chunk.
+    expect(fetched).toBeLessThanOrEqual(size + 2 * CHUNK);
+    console.log(`quota hit once: bytes fetched ÷ content size = ${(fetched / size).toFixed(3)}`);
+  });
+
+  it('a record write that hits the quota rejects quota-exceeded with what to do, and the queue pauses with that reason', async () => {
+    await publish(origin, { tracks: [{ id: 'a', body: bytesOf('a', CHUNK) }], playlists: [{ id: 'p', trackIds: ['a'], offline: false }] });
+    const e = (engine = await openEngine(origin));
+    await e.sync();
+    quota = simulateQuota(16, { allStores: true });
+    const error = (await e.setOffline('p', true).catch((x: unknown) => x)) as Error;
+    expect(error.name).toBe('quota-exceeded');
+    expect(error.message).toMatch(/IndexedDB refused to write a playlist record: the storage quota for this site is full — .*remove a playlist/);
+    expect((await e.status()).state).toEqual({ state: 'paused', reason: 'quota-exceeded' });
+    const syncError = (await e.sync().catch((x: unknown) => x)) as Error;
+    expect(syncError.name).toBe('quota-exceeded');
+  });
+});
