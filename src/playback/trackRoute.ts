@@ -85,7 +85,9 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
     const { track, reader } = found;
     const etag = `"${found.contentId}"`;
     const plan = planAnswer(request, { size: track.size, etag });
-    const headers = new Headers({ etag, 'accept-ranges': 'bytes', 'cache-control': 'no-store' });
+    const headers = new Headers({ 'accept-ranges': 'bytes', 'cache-control': 'no-store' });
+    // The validator goes with the representation (200, 206) and with 304 (§15.4.5), as nginx does.
+    if (plan.status !== 412 && plan.status !== 416) headers.set('etag', etag);
     if (plan.status !== 200 && plan.status !== 206) {
       if (plan.status === 416) headers.set('content-range', `bytes */${track.size}`);
       return new Response(null, { status: plan.status, headers });
