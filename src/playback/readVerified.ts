@@ -1,6 +1,7 @@
 import { RepriseError } from '../errors/RepriseError.js';
 import type { ManifestTrack } from '../manifest/schema.js';
 import { sha256Base64Url } from '../util/sha256.js';
+import type { VerifiedChunkCache } from './VerifiedChunkCache.js';
 
 /** Chunks read per IndexedDB transaction while serving (the write side batches 16 too). */
 export const READ_BATCH = 8;
@@ -11,9 +12,12 @@ export interface ChunkReader {
 
 /**
  * Yields the bytes `[start, end]` (inclusive) of a track, reading only the chunks the range
- * touches and checking each against the manifest digest before any of its bytes are yielded
- * (security rule 5). A missing chunk throws `not-cached`; a chunk that fails throws
- * `integrity-mismatch` after `onCorrupt` (which holds it back and queues a re-fetch).
+ * touches, each once, and checking each against the manifest digest before any of its bytes
+ * are yielded (security rule 5). The first chunk is read alone so its bytes leave as soon as
+ * they verify; later ones in batches of READ_BATCH. A chunk held in `verified` is served from
+ * there without reading or hashing it again; a chunk that verifies is put there.
+ * A missing chunk throws `not-cached`; a chunk that fails throws `integrity-mismatch` after
+ * `onCorrupt` (which holds it back and queues a re-fetch).
  */
 export async function* readVerified(
   reader: ChunkReader,
@@ -21,30 +25,42 @@ export async function* readVerified(
   start = 0,
   end = track.size - 1,
   onCorrupt?: (index: number, digest: string) => void | Promise<void>,
+  verified?: VerifiedChunkCache,
 ): AsyncGenerator<Uint8Array> {
   const first = Math.floor(start / track.chunkSize);
   const last = Math.floor(end / track.chunkSize);
-  for (let batchStart = first; batchStart <= last; batchStart += READ_BATCH) {
+  for (let batchStart = first; batchStart <= last; ) {
+    const batchEnd = Math.min(last, batchStart === first ? first : batchStart + READ_BATCH - 1);
     const indices: number[] = [];
-    for (let i = batchStart; i <= Math.min(last, batchStart + READ_BATCH - 1); i++) indices.push(i);
+    for (let i = batchStart; i <= batchEnd; i++) indices.push(i);
+    batchStart = batchEnd + 1;
     const digests = indices.map((i) => track.chunks[i]!);
-    const values = await reader.getChunks(digests);
-    const hashes = await Promise.all(values.map((v) => (v ? sha256Base64Url(v) : Promise.resolve(undefined))));
+    const held = digests.map((d) => verified?.get(d));
+    const toRead = digests.filter((_d, k) => !held[k]);
+    const read = toRead.length ? await reader.getChunks(toRead) : [];
+    const hashes = await Promise.all(read.map((v) => (v ? sha256Base64Url(v) : Promise.resolve(undefined))));
+    let r = 0;
     for (let k = 0; k < indices.length; k++) {
       const index = indices[k]!;
-      const bytes = values[k];
-      if (!bytes) throw new RepriseError('not-cached', `track "${track.id}" chunk ${index} is not on the device`, { trackId: track.id, chunkIndex: index });
-      if (hashes[k] !== digests[k]) {
-        await onCorrupt?.(index, digests[k]!);
-        throw new RepriseError('integrity-mismatch', `track "${track.id}" chunk ${index} no longer matches its digest; it is held back and will be fetched again`, {
-          trackId: track.id,
-          chunkIndex: index,
-        });
+      let bytes = held[k];
+      if (!bytes) {
+        bytes = read[r];
+        const hash = hashes[r++];
+        if (!bytes) throw new RepriseError('not-cached', `track "${track.id}" chunk ${index} is not on the device`, { trackId: track.id, chunkIndex: index });
+        if (hash !== digests[k]) {
+          await onCorrupt?.(index, digests[k]!);
+          throw new RepriseError('integrity-mismatch', `track "${track.id}" chunk ${index} no longer matches its digest; it is held back and will be fetched again`, {
+            trackId: track.id,
+            chunkIndex: index,
+          });
+        }
+        verified?.put(digests[k]!, bytes);
       }
       const chunkStart = index * track.chunkSize;
       const from = Math.max(start, chunkStart) - chunkStart;
       const to = Math.min(end + 1, chunkStart + bytes.byteLength) - chunkStart;
-      yield new Uint8Array(bytes, from, to - from);
+      // Bytes held in `verified` leave as a copy: whoever consumes them may transfer the buffer.
+      yield verified ? new Uint8Array(bytes.slice(from, to)) : new Uint8Array(bytes, from, to - from);
     }
   }
 }

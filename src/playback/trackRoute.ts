@@ -1,12 +1,9 @@
-import rangeParser from 'range-parser';
 import { RepriseError, isRepriseError } from '../errors/RepriseError.js';
-import { type Manifest, manifestSchema } from '../manifest/schema.js';
-import { fromBase64Url } from '../util/base64url.js';
-import { openStore } from '../store/openStore.js';
-import { Store } from '../store/Store.js';
+import { planAnswer } from './planAnswer.js';
 import { readVerified } from './readVerified.js';
-
+import { type TrackSource, storeTrackSource } from './storeTrackSource.js';
 import { TRACK_PATH } from './trackPath.js';
+import { VerifiedChunkCache } from './VerifiedChunkCache.js';
 
 export { TRACK_PATH };
 
@@ -18,28 +15,48 @@ export interface TrackRouteOptions {
   /** IndexedDB database name; the same as the page's `dbName`. Default "reprise". */
   dbName?: string;
   indexedDB?: IDBFactory;
+  /** Where tracks come from; default the offline store named by `dbName` (tests pass a fake). */
+  source?: TrackSource;
   /**
    * Where reports go (plays, corrupt chunks, tracks asked for but missing). Default: posted to
    * every window client as `{ type: 'reprise:playback', report }`; the page client forwards
    * them to the engine, the one writer.
    */
   report?: (report: PlaybackReport) => void;
+  /** Bytes of verified chunks kept in memory for seeks back into them (default 4 MiB; 0: none). */
+  verifiedCacheBytes?: number;
+  /** Milliseconds clock for play reports (default `Date.now`). */
+  now?: () => number;
 }
 
 /** A play is reported at most once a minute per track (seeks make many range requests). */
 const PLAY_REPORT_INTERVAL_MS = 60_000;
 
+const plain = (status: number, text: string) =>
+  new Response(`reprise: ${text}`, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } });
+
 /**
- * Serves `trackUrl(id)` from the store: 200 with the whole track, 206 for one `bytes=` range
- * (reading only the chunks it touches, streamed), 416 for an unsatisfiable range, 404 for a
- * track it cannot serve verified. Every chunk is checked against the manifest digest before a
- * byte of it is sent (security rule 5); the first ones before the status line is, so a corrupt
- * head answers 404 instead of a broken 200.
+ * THE place where an answer meets a chunk that is not stored (DESIGN.md "Playback URL", "play
+ * while missing" hooks in here). Today: the track is reported `wanted` (the engine queues it)
+ * and, before the status line, the answer is 404; after it, the body ends with this error.
+ */
+function chunkMissing(trackId: string, error: RepriseError, report: (r: PlaybackReport) => void): Response {
+  report({ type: 'wanted', trackId });
+  return plain(404, error.message);
+}
+
+/**
+ * Serves `trackUrl(id)` as an HTTP server would (RFC 9110; the table is docs/playback-url.md):
+ * 200 whole, 206 for one `bytes=` range (reading only the chunks it touches, streamed), 416,
+ * 304 and 412 by the validators (`ETag` = the quoted content id), 404 for a track it cannot
+ * serve verified. Every chunk is checked against the manifest digest before a byte of it is
+ * sent (security rule 5); the first one before the status line is, so a corrupt or missing head
+ * answers 404 instead of a broken 200.
  */
 export function createTrackRoute(options: TrackRouteOptions = {}) {
-  const dbName = options.dbName ?? 'reprise';
-  let store: Promise<Store> | undefined;
-  let parsed: { jws: string; manifest: Manifest; tracks: Map<string, Manifest['tracks'][number]> } | undefined;
+  let source = options.source;
+  const verified = options.verifiedCacheBytes === 0 ? undefined : new VerifiedChunkCache(options.verifiedCacheBytes);
+  const now = options.now ?? Date.now;
   const lastPlayReport = new Map<string, number>();
 
   const scopeUrl = () => new URL(options.scope ?? (globalThis as unknown as { registration: ServiceWorkerRegistration }).registration.scope);
@@ -48,27 +65,6 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
     const clients = (globalThis as unknown as { clients?: Clients }).clients;
     void clients?.matchAll({ type: 'window', includeUncontrolled: true }).then((list) => list.forEach((c) => c.postMessage({ type: 'reprise:playback', report: r })));
   };
-
-  const getStore = () => {
-    store ??= openStore(options.indexedDB ?? indexedDB, dbName).then(({ db }) => {
-      db.addEventListener('close', () => (store = undefined));
-      db.addEventListener('versionchange', () => (store = undefined));
-      return new Store(db);
-    });
-    return store;
-  };
-
-  /** The manifest the engine accepted (and verified), parsed once per version of it. */
-  async function manifestInForce(s: Store) {
-    const meta = await s.readMeta();
-    if (!meta.manifest || meta.manifestTrusted === false) return undefined;
-    if (parsed?.jws !== meta.manifest.jws) {
-      const payload = JSON.parse(new TextDecoder().decode(fromBase64Url(meta.manifest.jws.split('.')[1] ?? '')));
-      const manifest = manifestSchema().parse(payload);
-      parsed = { jws: meta.manifest.jws, manifest, tracks: new Map(manifest.tracks.map((t) => [t.id, t])) };
-    }
-    return parsed;
-  }
 
   function trackIdOf(request: Request): string | undefined {
     const url = new URL(request.url);
@@ -83,84 +79,41 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
 
   async function handle(request: Request): Promise<Response> {
     const trackId = trackIdOf(request)!;
-    const notFound = (why: string) => new Response(`reprise: ${why}`, { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } });
-    let s: Store;
-    let inForce: Awaited<ReturnType<typeof manifestInForce>>;
-    try {
-      s = await getStore();
-      inForce = await manifestInForce(s);
-    } catch {
-      return notFound('the offline store cannot be read');
-    }
-    if (!inForce) return notFound('no trusted manifest on this device');
-    const track = inForce.tracks.get(trackId);
-    if (!track) return notFound(`no track "${trackId}" in the manifest in force`);
-
-    const size = track.size;
-    const rangeHeader = request.headers.get('range');
-    let start = 0;
-    let end = size - 1;
-    let status = 200;
-    if (rangeHeader) {
-      const ranges = rangeParser(size, rangeHeader, { combine: true });
-      if (ranges === -1) {
-        return new Response(null, { status: 416, headers: { 'content-range': `bytes */${size}`, 'accept-ranges': 'bytes' } });
-      }
-      // -2 (malformed) or several ranges: RFC 9110 §14.2 lets a server ignore Range; answer 200.
-      if (ranges !== -2 && ranges.length === 1 && ranges.type === 'bytes') {
-        start = ranges[0]!.start;
-        end = ranges[0]!.end;
-        status = 206;
-      }
+    source ??= storeTrackSource(options.indexedDB ?? indexedDB, options.dbName ?? 'reprise');
+    const found = await source.lookup(trackId);
+    if ('unavailable' in found) return plain(404, found.unavailable);
+    const { track, reader } = found;
+    const etag = `"${found.contentId}"`;
+    const plan = planAnswer(request, { size: track.size, etag });
+    const headers = new Headers({ 'accept-ranges': 'bytes', 'cache-control': 'no-store' });
+    // The validator goes with the representation (200, 206) and with 304 (§15.4.5), as nginx does.
+    if (plan.status !== 412 && plan.status !== 416) headers.set('etag', etag);
+    if (plan.status !== 200 && plan.status !== 206) {
+      if (plan.status === 416) headers.set('content-range', `bytes */${track.size}`);
+      return new Response(null, { status: plan.status, headers });
     }
 
-    const chunks = readVerified(s, track, start, end, (_index, digest) => report({ type: 'corrupt', trackId, digest }));
+    const chunks = readVerified(reader, track, plan.start, plan.end, (_index, digest) => report({ type: 'corrupt', trackId, digest }), verified);
     let first: IteratorResult<Uint8Array>;
     try {
       first = await chunks.next();
     } catch (error) {
-      if (isRepriseError(error, 'not-cached')) report({ type: 'wanted', trackId });
-      return notFound(isRepriseError(error) ? (error as RepriseError).message : 'the track cannot be read');
+      if (isRepriseError(error, 'not-cached')) return chunkMissing(trackId, error as RepriseError, report);
+      return plain(404, isRepriseError(error) ? (error as RepriseError).message : 'the track cannot be read');
     }
-    const now = Date.now();
-    if (now - (lastPlayReport.get(trackId) ?? 0) > PLAY_REPORT_INTERVAL_MS) {
-      lastPlayReport.set(trackId, now);
+    const at = now();
+    if (at - (lastPlayReport.get(trackId) ?? -Infinity) > PLAY_REPORT_INTERVAL_MS) {
+      lastPlayReport.set(trackId, at);
       report({ type: 'played', trackId });
     }
-    const headers = new Headers({
-      'content-type': track.mimeType,
-      'content-length': String(end - start + 1),
-      'accept-ranges': 'bytes',
-      'cache-control': 'no-store',
-    });
-    if (status === 206) headers.set('content-range', `bytes ${start}-${end}/${size}`);
-    if (request.method === 'HEAD') {
+    headers.set('content-type', track.mimeType);
+    headers.set('content-length', String(plan.end - plan.start + 1));
+    if (plan.status === 206) headers.set('content-range', `bytes ${plan.start}-${plan.end}/${track.size}`);
+    if (!plan.body) {
       void chunks.return(undefined);
-      return new Response(null, { status, headers });
+      return new Response(null, { status: plan.status, headers });
     }
-    let pendingFirst: Uint8Array | undefined = first.done ? undefined : first.value;
-    // highWaterMark 0: a chunk is read (and verified) when the player pulls it, not ahead.
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (pendingFirst) {
-          controller.enqueue(pendingFirst);
-          pendingFirst = undefined;
-          return;
-        }
-        try {
-          const next = await chunks.next();
-          if (next.done) controller.close();
-          else controller.enqueue(next.value);
-        } catch (error) {
-          // A later chunk failed: end the response with an error; none of its bytes were sent.
-          controller.error(error instanceof RepriseError ? error : new RepriseError('integrity-mismatch', String(error)));
-        }
-      },
-      cancel() {
-        void chunks.return(undefined);
-      },
-    }, { highWaterMark: 0 });
-    return new Response(body, { status, headers });
+    return new Response(streamOf(first.done ? undefined : first.value, chunks, trackId, report), { status: plan.status, headers });
   }
 
   return {
@@ -169,7 +122,41 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
       return (request.method === 'GET' || request.method === 'HEAD') && trackIdOf(request) !== undefined;
     },
     handle,
+    /** The verified chunks held for seeks (undefined when `verifiedCacheBytes` is 0). */
+    verified,
   };
+}
+
+/**
+ * The body: the first piece (already verified), then each next chunk when the player pulls it
+ * (highWaterMark 0: nothing is read or hashed ahead). A later chunk that is missing or fails
+ * ends the body with an error; none of its bytes are sent.
+ */
+function streamOf(first: Uint8Array | undefined, chunks: AsyncGenerator<Uint8Array>, trackId: string, report: (r: PlaybackReport) => void): ReadableStream<Uint8Array> {
+  let pending = first;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (pending) {
+          controller.enqueue(pending);
+          pending = undefined;
+          return;
+        }
+        try {
+          const next = await chunks.next();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        } catch (error) {
+          if (isRepriseError(error, 'not-cached')) report({ type: 'wanted', trackId });
+          controller.error(error instanceof RepriseError ? error : new RepriseError('integrity-mismatch', String(error)));
+        }
+      },
+      cancel() {
+        void chunks.return(undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 /**
@@ -182,3 +169,4 @@ export function registerTrackRoute(options: TrackRouteOptions = {}): void {
     if (route.matches(event.request)) event.respondWith(route.handle(event.request));
   });
 }
+

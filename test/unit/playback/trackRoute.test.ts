@@ -1,0 +1,186 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { contentIdOf } from '../../../src/manifest/contentId.js';
+import type { TrackSource } from '../../../src/playback/storeTrackSource.js';
+import { type PlaybackReport, createTrackRoute } from '../../../src/playback/trackRoute.js';
+
+const CHUNK = 64 * 1024;
+const SIZE = 3 * CHUNK + 1000; // three whole chunks and a short last one
+const BODY = Buffer.alloc(SIZE, 0).map((_b, i) => (i * 7 + (i >> 11)) & 0xff);
+const DIGESTS = [0, 1, 2, 3].map((i) => createHash('sha256').update(BODY.subarray(i * CHUNK, (i + 1) * CHUNK)).digest('base64url'));
+const TRACK = { id: 'song.mp3', url: 'media/song.mp3', mimeType: 'audio/mpeg', size: SIZE, chunkSize: CHUNK, chunks: DIGESTS };
+const SCOPE = 'https://app.test/';
+const URL_ = `${SCOPE}__reprise__/track/song.mp3`;
+const ETAG = `"${await contentIdOf(DIGESTS)}"`;
+
+/** A fake store: chunks by digest (a test removes or damages some), counting chunk reads. */
+function fakeStore() {
+  const chunks = new Map(DIGESTS.map((d, i) => [d, BODY.buffer.slice(BODY.byteOffset + i * CHUNK, BODY.byteOffset + Math.min(SIZE, (i + 1) * CHUNK))]));
+  const reads: number[] = [];
+  const source: TrackSource = {
+    async lookup(id) {
+      if (id !== TRACK.id) return { unavailable: `no track "${id}"` };
+      return {
+        track: TRACK,
+        contentId: ETAG.slice(1, -1),
+        reader: { getChunks: async (digests) => digests.map((d) => (reads.push(DIGESTS.indexOf(d)), chunks.get(d))) },
+      };
+    },
+  };
+  return { chunks, reads, source };
+}
+
+function setup(verifiedCacheBytes?: number) {
+  const store = fakeStore();
+  const reports: PlaybackReport[] = [];
+  let clock = 0;
+  const route = createTrackRoute({ scope: SCOPE, source: store.source, report: (r) => reports.push(r), verifiedCacheBytes, now: () => clock });
+  return { ...store, reports, route, advance: (ms: number) => (clock += ms) };
+}
+
+async function ask(route: ReturnType<typeof createTrackRoute>, headers: Record<string, string> = {}, method = 'GET', url = URL_) {
+  const response = await route.handle(new Request(url, { method, headers }));
+  const body = Buffer.from(await response.arrayBuffer());
+  return { response, body, header: (name: string) => response.headers.get(name) };
+}
+
+/** [Range, first byte, last byte, chunks read]. Chunk boundaries are at multiples of 65536. */
+const ranges: [string, number, number, number[]][] = [
+  ['bytes=0-0', 0, 0, [0]],
+  ['bytes=0-65535', 0, CHUNK - 1, [0]],
+  ['bytes=65535-65536', CHUNK - 1, CHUNK, [0, 1]],
+  ['bytes=65536-131071', CHUNK, 2 * CHUNK - 1, [1]],
+  ['bytes=100000-100099', 100000, 100099, [1]],
+  ['bytes=131072-', 2 * CHUNK, SIZE - 1, [2, 3]],
+  ['bytes=196608-', 3 * CHUNK, SIZE - 1, [3]],
+  ['bytes=-1', SIZE - 1, SIZE - 1, [3]],
+  ['bytes=-1000', 3 * CHUNK, SIZE - 1, [3]],
+  ['bytes=-1001', 3 * CHUNK - 1, SIZE - 1, [2, 3]],
+  ['bytes=-999999', 0, SIZE - 1, [0, 1, 2, 3]],
+  ['Bytes=10-20', 10, 20, [0]],
+  ['bytes=100-2000000', 100, SIZE - 1, [0, 1, 2, 3]],
+];
+
+describe('the track route, in Node against a fake store', () => {
+  it.each(ranges)('%s → 206 with exactly those bytes, reading only the chunks it touches', async (range, start, end, read) => {
+    const { route, reads } = setup(0);
+    const { response, body, header } = await ask(route, { range });
+    expect(response.status).toBe(206);
+    expect(header('content-range')).toBe(`bytes ${start}-${end}/${SIZE}`);
+    expect(header('content-length')).toBe(String(end - start + 1));
+    expect(header('etag')).toBe(ETAG);
+    expect(header('accept-ranges')).toBe('bytes');
+    expect(header('content-type')).toBe('audio/mpeg');
+    expect(body.equals(BODY.subarray(start, end + 1))).toBe(true);
+    expect(reads).toEqual(read);
+  });
+
+  it('no Range: 200 with the whole track and its validators', async () => {
+    const { route } = setup();
+    const { response, body, header } = await ask(route);
+    expect(response.status).toBe(200);
+    expect(body.equals(BODY)).toBe(true);
+    expect([header('content-length'), header('content-range'), header('etag')]).toEqual([String(SIZE), null, ETAG]);
+  });
+
+  it.each([
+    ['several ranges', { range: 'bytes=0-9,100-109' }, 'GET', 200],
+    ['unknown unit', { range: 'items=0-9' }, 'GET', 200],
+    ['malformed', { range: 'bytes=x-y' }, 'GET', 200],
+    ['If-Range with another tag', { range: 'bytes=0-9', 'if-range': '"old"' }, 'GET', 200],
+    ['HEAD with Range', { range: 'bytes=0-9' }, 'HEAD', 200],
+  ] as const)('%s → the whole track (%s)', async (_what, headers, method, status) => {
+    const { route } = setup();
+    const { response, body, header } = await ask(route, headers, method);
+    expect(response.status).toBe(status);
+    expect(header('content-length')).toBe(String(SIZE));
+    expect(header('content-range')).toBeNull();
+    expect(header('etag')).toBe(ETAG);
+    expect(body.equals(method === 'HEAD' ? Buffer.alloc(0) : BODY)).toBe(true);
+  });
+
+  it.each([
+    ['bytes=999999-', {}, 416, `bytes */${SIZE}`],
+    ['bytes=-0', {}, 416, `bytes */${SIZE}`],
+    [undefined, { 'if-none-match': ETAG }, 304, null],
+    [undefined, { 'if-none-match': '*' }, 304, null],
+    ['bytes=0-9', { 'if-none-match': `"x", ${ETAG}` }, 304, null],
+    [undefined, { 'if-match': '"x"' }, 412, null],
+  ] as const)('Range %s with %o → %i and no body, no chunk read', async (range, conditions, status, contentRange) => {
+    const { route, reads } = setup();
+    const { response, body, header } = await ask(route, { ...(range ? { range } : {}), ...conditions });
+    expect(response.status).toBe(status);
+    expect(header('content-range')).toBe(contentRange);
+    // ETag on 304 (§15.4.5), none on 412 and 416, as nginx.
+    expect(header('etag')).toBe(status === 304 ? ETAG : null);
+    expect(body.length).toBe(0);
+    expect(reads).toEqual([]);
+  });
+
+  it('HEAD: the headers of the GET, no body; it checks the head chunk only', async () => {
+    const { route, reads } = setup(0);
+    const { response, body, header } = await ask(route, {}, 'HEAD');
+    expect([response.status, header('content-length'), header('content-type'), body.length]).toEqual([200, String(SIZE), 'audio/mpeg', 0]);
+    expect(reads).toEqual([0]);
+  });
+
+  it('a chunk the range needs is missing: 404 and a "wanted" report', async () => {
+    const { route, chunks, reports } = setup();
+    chunks.delete(DIGESTS[1]!);
+    expect((await ask(route, { range: 'bytes=70000-70009' })).response.status).toBe(404);
+    expect(reports).toEqual([{ type: 'wanted', trackId: TRACK.id }]);
+    expect((await ask(route, { range: 'bytes=0-9' })).response.status).toBe(206);
+  });
+
+  it('a later chunk missing ends the body with an error after the verified bytes', async () => {
+    const { route, chunks, reports } = setup();
+    chunks.delete(DIGESTS[2]!);
+    const response = await route.handle(new Request(URL_));
+    expect(response.status).toBe(200);
+    await expect(response.arrayBuffer()).rejects.toThrow(/chunk 2 is not on the device/);
+    expect(reports.filter((r) => r.type === 'wanted')).toHaveLength(1);
+  });
+
+  it('a damaged chunk is never served: 404 and a "corrupt" report naming its digest', async () => {
+    const { route, chunks, reports } = setup();
+    const damaged = chunks.get(DIGESTS[0]!)!.slice(0);
+    new Uint8Array(damaged)[5]! ^= 1;
+    chunks.set(DIGESTS[0]!, damaged);
+    expect((await ask(route, { range: 'bytes=0-9' })).response.status).toBe(404);
+    expect(reports).toEqual([{ type: 'corrupt', trackId: TRACK.id, digest: DIGESTS[0] }]);
+  });
+
+  it('a track not in the manifest in force: 404', async () => {
+    const { route } = setup();
+    const { response, body } = await ask(route, {}, 'GET', `${SCOPE}__reprise__/track/other`);
+    expect(response.status).toBe(404);
+    expect(body.toString()).toMatch(/no track "other"/);
+  });
+
+  it('a seek back into a verified chunk reads it from the verified cache, not the store', async () => {
+    const { route, reads } = setup();
+    await ask(route, { range: 'bytes=70000-70099' });
+    await ask(route, { range: 'bytes=80000-80099' });
+    const again = await ask(route, { range: 'bytes=65536-65545' });
+    expect(again.body.equals(BODY.subarray(65536, 65546))).toBe(true);
+    expect(reads).toEqual([1]);
+  });
+
+  it('reports a play at most once a minute per track (injected clock)', async () => {
+    const { route, reports, advance } = setup();
+    await ask(route, { range: 'bytes=0-9' });
+    await ask(route, { range: 'bytes=10-19' });
+    advance(60_001);
+    await ask(route, { range: 'bytes=20-29' });
+    expect(reports).toEqual([{ type: 'played', trackId: TRACK.id }, { type: 'played', trackId: TRACK.id }]);
+  });
+
+  it('matches GET and HEAD of track URLs under its scope only', () => {
+    const { route } = setup();
+    expect(route.matches(new Request(URL_))).toBe(true);
+    expect(route.matches(new Request(URL_, { method: 'HEAD' }))).toBe(true);
+    expect(route.matches(new Request(URL_, { method: 'POST' }))).toBe(false);
+    expect(route.matches(new Request('https://other.test/__reprise__/track/song.mp3'))).toBe(false);
+    expect(route.matches(new Request(`${SCOPE}media/song.mp3`))).toBe(false);
+  });
+});
