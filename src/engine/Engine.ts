@@ -97,8 +97,9 @@ export class Engine implements LeadingEngine {
         backoff: opts.backoff,
         chunkSize: 256 * 1024,
         commit: (trackId, chunks) => this.commit(trackId, chunks),
-        onComplete: (trackId, downloaded) => void this.onComplete(trackId, downloaded),
-        onFailed: (trackId, error) => void this.onFailed(trackId, error),
+        allowedOrigins: this.allowed,
+        onComplete: (job, downloaded) => void this.onComplete(job.trackId, downloaded),
+        onFailed: (job, error) => void this.onFailed(job.trackId, error),
         onChange: () => this.emitState(),
         onBody: (bytes) => this.meter.add(opts.clock.now(), bytes),
       },
@@ -486,6 +487,8 @@ export class Engine implements LeadingEngine {
   private job(t: CatalogTrack): SchedulerJob {
     return {
       trackId: t.track.id,
+      contentId: t.contentId,
+      url: t.url!,
       origin: t.origin!,
       request: () => {
         const missing = this.missingIndices(t);
