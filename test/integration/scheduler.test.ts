@@ -151,10 +151,18 @@ describe('failures and retries', () => {
 
 describe('priority and the reset window', () => {
   it('waits a random moment within resync.windowSeconds after a reset; prioritize() skips the wait', async () => {
-    const e = await setup(['t1', 't2', 't3'], {}, (m) => (m.resync = { windowSeconds: 900 }));
+    // A first install starts at once (DESIGN.md); the window applies to a reset the service caused:
+    // here a new epoch that re-publishes t1–t3 (t0 is unchanged and stays).
+    const e = await setup(['t0', 't1', 't2', 't3'], {}, (m) => (m.resync = { windowSeconds: 900 }));
+    await e.sync();
+    await e.idle();
+    expect(media(origin)).toHaveLength(4);
+    origin.log.length = 0;
+    const v2 = ['t1', 't2', 't3'].map((id) => ({ id, body: bytesOf(`${id}-v2`, CHUNK * 4) }));
+    await publish(origin, { tracks: [track('t0'), ...v2], playlists: [{ id: 'p', trackIds: ['t0', 't1', 't2', 't3'], offline: true }], epoch: 2, patch: (m) => (m.resync = { windowSeconds: 900 }) });
     const seen = states(e);
     const report = await e.sync();
-    expect(report.kind).toBe('storage-lost');
+    expect(report.kind).toBe('security-epoch');
     await new Promise((r) => setTimeout(r, 30));
     expect(media(origin)).toHaveLength(0);
     expect(seen.at(-1)).toMatchObject({ state: 'waiting', reason: 'reset-window', until: clock.now() + 450_000 }); // random() = 0.5
