@@ -511,3 +511,4 @@ describe('storage quota', () => {
     expect(media(origin).filter((r) => r.path === '/media/shared.mp3')).toHaveLength(1); // kept, not fetched again
   });
 });
+
