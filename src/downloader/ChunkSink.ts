@@ -1,3 +1,4 @@
+import type { Clock } from '../util/clock.js';
 import { sha256Base64Url } from '../util/sha256.js';
 import type { ChunkBuffers } from './ChunkBuffers.js';
 
@@ -35,13 +36,15 @@ export class ChunkSink {
   private pendingBytes = 0;
   private batch: VerifiedChunk[] = [];
   private batchBytes = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Aborts the batch timer's sleep (on the injected clock). */
+  private timer: AbortController | undefined;
   private flushing: Promise<void> | undefined;
   private draining: Promise<void> | undefined;
   private failure: { error: unknown } | undefined;
 
   constructor(
     private readonly commit: (chunks: VerifiedChunk[]) => Promise<void>,
+    private readonly clock: Clock,
     /** Where buffers go once nothing needs them: after their write committed, or a failed check. */
     private readonly buffers?: ChunkBuffers,
   ) {}
@@ -95,7 +98,13 @@ export class ChunkSink {
     this.batch.push({ index: item.index, digest: item.expected, bytes: item.bytes });
     this.batchBytes += item.bytes.byteLength;
     if (this.batch.length >= BATCH_CHUNKS || this.batchBytes >= BATCH_BYTES) await this.flush();
-    else this.timer ??= setTimeout(() => void this.flush().catch(() => {}), BATCH_MAX_AGE_MS);
+    else if (!this.timer) {
+      const timer = (this.timer = new AbortController());
+      this.clock.sleep(BATCH_MAX_AGE_MS, timer.signal).then(
+        () => void this.flush().catch(() => {}),
+        () => {},
+      );
+    }
   }
 
   /**
@@ -104,7 +113,7 @@ export class ChunkSink {
    * queued behind the one in flight.
    */
   private flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.abort();
     this.timer = undefined;
     const previous = this.flushing ?? Promise.resolve();
     if (this.batch.length === 0) return previous;

@@ -25,8 +25,15 @@ export interface DownloadHooks {
   /** Abort a request that delivers no body bytes for this long. */
   stallMs: number;
   credentials?: RequestCredentials;
-  /** Awaited after every piece of body: the token bucket, applied as bytes arrive. */
+  /**
+   * The token bucket: awaited for a request's bytes before it is sent, and for any body bytes
+   * beyond what was asked (a 200 to a Range request) as they arrive.
+   */
   throttle(bytes: number, signal: AbortSignal): Promise<void>;
+  /** Largest request, in bytes (at least one chunk is always asked): what the bucket pays for at once. Default: no limit. */
+  maxRequestBytes?(): number;
+  /** Origins a response's final URL (after redirects) may be on. Default: the request URL's origin. */
+  allowedOrigins?: ReadonlySet<string>;
   /** Stores verified chunks, in one transaction. */
   commit(chunks: VerifiedChunk[]): Promise<void>;
   /** Called when a request starts; the returned function when it ends (in-flight accounting). */
@@ -65,13 +72,16 @@ export function isTransient(error: unknown): boolean {
  * Throws a RepriseError: `transient` ones (details.transient) are for the scheduler to retry.
  */
 export async function downloadTrack(req: DownloadRequest, hooks: DownloadHooks): Promise<DownloadResult> {
-  const sink = new ChunkSink(hooks.commit, hooks.buffers);
+  const sink = new ChunkSink(hooks.commit, hooks.clock, hooks.buffers);
   const wanted = new Set(req.missing);
   let failure: unknown;
   try {
     for (const run of planRanges(req.missing)) {
-      if (![...range(run.first, run.last)].some((i) => wanted.has(i))) continue; // a 200 already covered it
-      await fetchRun(req, hooks, run.first, run.last, wanted, sink);
+      for (let first = run.first; first <= run.last; ) {
+        const last = lastChunkOfRequest(req, first, run.last, hooks.maxRequestBytes?.() ?? Infinity);
+        if ([...range(first, last)].some((i) => wanted.has(i))) await fetchRun(req, hooks, first, last, wanted, sink); // else a 200 already covered it
+        first = last + 1;
+      }
     }
   } catch (error) {
     failure = error;
@@ -96,6 +106,17 @@ export async function downloadTrack(req: DownloadRequest, hooks: DownloadHooks):
   return { committed: sink.committed };
 }
 
+/**
+ * The last chunk of a request that starts at chunk `first`: as many chunks of the run as fit
+ * in `maxBytes`, and at least one (DESIGN.md: the origin sends at most one chunk beyond the cap).
+ */
+export function lastChunkOfRequest(req: Pick<DownloadRequest, 'size' | 'chunkSize'>, first: number, runLast: number, maxBytes: number): number {
+  if (!Number.isFinite(maxBytes)) return runLast;
+  let last = first;
+  while (last < runLast && Math.min(req.size, (last + 2) * req.chunkSize) - first * req.chunkSize <= maxBytes) last++;
+  return last;
+}
+
 function* range(first: number, last: number) {
   for (let i = first; i <= last; i++) yield i;
 }
@@ -107,9 +128,11 @@ async function fetchRun(req: DownloadRequest, hooks: DownloadHooks, first: numbe
   const headers: Record<string, string> = {};
   if (!(start === 0 && end === size - 1)) headers.Range = `bytes=${start}-${end}`;
 
+  // Paid for before it is asked: whatever the browser reads ahead, the origin sends no more.
+  await hooks.throttle(end - start + 1, hooks.signal);
   const done = hooks.onRequest?.(req.url);
+  let response: Response | undefined;
   try {
-    let response: Response;
     try {
       // no-store: the verified chunks are the copy; the HTTP cache would keep a second one.
       response = await hooks.fetch(req.url, { headers, signal: hooks.signal, credentials: hooks.credentials ?? 'same-origin', redirect: 'follow', cache: 'no-store' });
@@ -117,6 +140,7 @@ async function fetchRun(req: DownloadRequest, hooks: DownloadHooks, first: numbe
       if (hooks.signal.aborted) throw abortError(hooks.signal);
       throw transient('network', `fetching track "${trackId}" failed (${(cause as Error)?.message ?? cause})`, { trackId, url: req.url }, cause);
     }
+    checkFinalUrl(response, req, hooks.allowedOrigins);
     checkStatus(response, req, hooks.clock.now());
 
     let bodyStart: number;
@@ -142,10 +166,25 @@ async function fetchRun(req: DownloadRequest, hooks: DownloadHooks, first: numbe
       bodyStart = 0;
       stopAt = Math.min(size, (Math.max(...wanted) + 1) * chunkSize);
     }
-    await readBody(response, req, hooks, bodyStart, stopAt, wanted, sink);
+    await readBody(response, req, hooks, bodyStart, stopAt, wanted, sink, end - start + 1);
+  } catch (error) {
+    // Refused or failed: nothing more of it is wanted, and an open response keeps the origin sending.
+    void response?.body?.cancel().catch(() => {});
+    throw error;
   } finally {
     done?.();
   }
+}
+
+/** DESIGN.md "Throttled resync": a response whose final URL left the allowed origins is refused unread. */
+function checkFinalUrl(response: Response, req: DownloadRequest, allowed: ReadonlySet<string> | undefined): void {
+  if (!response.url) return; // a constructed Response (tests, a service worker's own) has no URL
+  const origin = new URL(response.url).origin;
+  if (allowed ? allowed.has(origin) : origin === new URL(req.url).origin) return;
+  throw new RepriseError('origin-not-allowed', `track "${req.trackId}": ${req.url} redirected to ${origin}, which is neither the manifest's origin nor in allowedOrigins`, {
+    trackId: req.trackId,
+    url: req.url,
+  });
 }
 
 function checkStatus(response: Response, req: DownloadRequest, now: number): void {
@@ -155,15 +194,14 @@ function checkStatus(response: Response, req: DownloadRequest, now: number): voi
     // An HTML page with status 200 is a captive portal or a CDN error page, not the track.
     const type = response.headers.get('content-type') ?? '';
     if (/^text\/html/i.test(type) && !/^text\/html/i.test(req.mimeType)) {
-      void response.body?.cancel().catch(() => {});
       throw transient('network', `track "${req.trackId}": the origin answered an HTML page instead of ${req.mimeType}`, details);
     }
     return;
   }
-  void response.body?.cancel().catch(() => {});
   if (status === 401 || status === 403) throw new RepriseError('unauthorized', `track "${req.trackId}": the origin answered ${status}`, details);
   if (status === 404 || status === 410) throw new RepriseError('not-found', `track "${req.trackId}": the origin answered ${status}`, details);
-  if (status === 408 || status === 429 || status >= 500) {
+  // 416 for a range the manifest says exists: the origin is mid-publish; try again later.
+  if (status === 408 || status === 416 || status === 429 || status >= 500) {
     const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(response.headers.get('retry-after'), now) : undefined;
     throw transient('network', `track "${req.trackId}": the origin answered ${status}`, { ...details, retryAfterMs });
   }
@@ -178,8 +216,11 @@ async function readBody(
   stopAt: number,
   wanted: Set<number>,
   sink: ChunkSink,
+  /** Bytes already paid for (the request). */
+  paid: number,
 ): Promise<void> {
   const { chunkSize, size, digests, trackId } = req;
+  let read = 0;
   if (!response.body) throw transient('network', `track "${trackId}": the response has no body`, { trackId });
   const reader = response.body.getReader();
   const watchdog = stallWatchdog(reader, hooks, trackId);
@@ -218,10 +259,15 @@ async function readBody(
           chunk = undefined;
         }
       }
-      watchdog.throttled = true;
-      await hooks.throttle(value.byteLength, hooks.signal);
-      watchdog.throttled = false;
-      watchdog.progress();
+      read += value.byteLength;
+      const unpaid = Math.min(value.byteLength, read - paid);
+      if (unpaid > 0) {
+        // More than was asked (a 200 to a Range request): paid as it is read, the cap then holds on average.
+        watchdog.throttled = true;
+        await hooks.throttle(unpaid, hooks.signal);
+        watchdog.throttled = false;
+        watchdog.progress();
+      }
     }
   } finally {
     watchdog.stop();

@@ -1,6 +1,7 @@
 import type { VerifiedChunk } from '../downloader/ChunkSink.js';
 import type { ErrorCode } from '../errors/codes.js';
 import type { RepriseError } from '../errors/RepriseError.js';
+import type { SchedulerJob } from '../scheduler/SchedulerJob.js';
 import type { Store } from '../store/Store.js';
 import type { Clock } from '../util/clock.js';
 import type { Emitter } from './Emitter.js';
@@ -65,9 +66,11 @@ export class DownloadRecorder {
    * The scheduler found nothing more to fetch for the job. The track is recorded complete only
    * with the content the manifest in force lists for it, every chunk present.
    */
-  async complete(trackId: string, downloaded: boolean): Promise<void> {
+  async complete(job: SchedulerJob, downloaded: boolean): Promise<void> {
+    const { trackId } = job;
     const t = this.trust.catalog?.tracks.get(trackId);
-    if (!t || !this.inventory.isComplete(t)) return;
+    // A job for content the manifest no longer lists for this track completes nothing.
+    if (!t || t.contentId !== job.contentId || !this.inventory.isComplete(t)) return;
     if (downloaded) this.progress.schedule(trackId);
     const same = [...this.planner.tracksWithContent(t.contentId)];
     if (!same.some((s) => s.track.id === trackId)) same.unshift(t);
@@ -80,9 +83,10 @@ export class DownloadRecorder {
     }
   }
 
-  async failed(trackId: string, error: RepriseError): Promise<void> {
+  async failed(job: SchedulerJob, error: RepriseError): Promise<void> {
+    const { trackId } = job;
     const t = this.trust.catalog?.tracks.get(trackId);
-    if (!t) return;
+    if (!t || t.contentId !== job.contentId) return;
     const same = [...this.planner.tracksWithContent(t.contentId)];
     if (!same.some((s) => s.track.id === trackId)) same.unshift(t);
     for (const s of same) this.events.emit('track-failed', { trackId: s.track.id, code: error.code, message: error.message });

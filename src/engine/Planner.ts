@@ -45,7 +45,7 @@ export class Planner {
       if (this.inventory.failureOf(t) || contents.has(t.contentId)) continue;
       contents.add(t.contentId);
       if (this.inventory.isComplete(t) && !this.audits.blocks(t)) continue;
-      jobs.push(this.job(t.track.id));
+      jobs.push(this.job(t));
       planned.push(t);
     }
     this.progress.plan(planned, this.inventory.have);
@@ -61,36 +61,22 @@ export class Planner {
     return this.byContent.get(t.contentId)?.[0]?.track.id ?? t.track.id;
   }
 
-  /**
-   * A job makes the track's content *as the manifest in force lists it now* complete: a track
-   * re-published while it downloads is looked up again when the job asks what is missing.
-   */
-  private job(trackId: string): SchedulerJob {
-    const current = () => {
-      const t = this.trust.catalog?.tracks.get(trackId);
-      return t && !t.refused && this.trust.mayFetch ? t : undefined;
-    };
-    const first = current()!;
+  /** A job fetches what the track's entry in the manifest in force misses; a re-published entry is a new job (the scheduler swaps them). */
+  private job(t: CatalogTrack): SchedulerJob {
     return {
-      trackId,
-      origin: first.origin!,
+      trackId: t.track.id,
+      contentId: t.contentId,
+      url: t.url!,
+      origin: t.origin!,
       request: () => {
-        const t = current();
-        if (!t) return undefined;
         const missing = this.inventory.missingIndices(t);
         if (missing.length === 0) return undefined;
         const { id, mimeType, size, chunkSize, chunks } = t.track;
         return { trackId: id, url: t.url!, mimeType, size, chunkSize, digests: chunks, missing };
       },
-      remainingBytes: () => {
-        const t = current();
-        return t ? this.inventory.missingIndices(t).reduce((n, i) => n + chunkLength(t.track, i), 0) : 0;
-      },
+      remainingBytes: () => this.inventory.missingIndices(t).reduce((n, i) => n + chunkLength(t.track, i), 0),
       // A track whose stored chunks are still being audited waits: what it misses is not known yet.
-      ready: () => {
-        const t = current();
-        return !t || !this.audits.blocks(t);
-      },
+      ready: () => !this.audits.blocks(t),
     };
   }
 }

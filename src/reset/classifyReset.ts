@@ -39,5 +39,9 @@ export function classifyReset(f: ResetFacts): { kind: ResetKind; reasons: ResetK
 
 /** Kinds after which every stored chunk is re-hashed before it counts as kept. */
 export const FULL_AUDIT_KINDS: readonly ResetKind[] = ['key-revoked', 'security-epoch', 'app-epoch'];
-/** Kinds after which downloads wait for the reset window (DESIGN.md "Throttled resync"). */
+/**
+ * Kinds after which downloads wait for the reset window (DESIGN.md "Throttled resync"): resets
+ * caused by the service or the app. `storage-lost` and `partial-loss` are the device's own and
+ * start at once, and a first install never waits (the caller checks that).
+ */
 export const WINDOWED_KINDS: readonly ResetKind[] = ['key-revoked', 'security-epoch', 'app-epoch'];

@@ -25,6 +25,12 @@ export class TestOrigin {
   inFlight = 0;
   maxInFlight = 0;
   faults: Fault[] = [];
+  /**
+   * Body bytes the origin's sockets accepted (the kernel took them: each write's callback), per
+   * 100 ms since the origin started: what went on the wire, whatever a client reads ahead.
+   */
+  readonly wire: number[] = [];
+  private readonly started = performance.now();
   /** When set, bodies are written in pieces of this size with this pause between them. */
   pace: { bytes: number; everyMs: number } | undefined;
   private server!: Server;
@@ -53,6 +59,12 @@ export class TestOrigin {
     return this.log.filter((r) => r.path.startsWith(prefix)).reduce((n, r) => n + r.bytes, 0);
   }
 
+  private accepted(bytes: number): void {
+    const slot = Math.floor((performance.now() - this.started) / 100);
+    while (this.wire.length <= slot) this.wire.push(0);
+    this.wire[slot]! += bytes;
+  }
+
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -68,11 +80,16 @@ export class TestOrigin {
     const write = res.write.bind(res);
     res.write = ((chunk: Buffer, ...rest: never[]) => {
       entry.bytes += chunk.length;
-      return write(chunk, ...rest);
+      const n = Buffer.byteLength(chunk);
+      return write(chunk, () => this.accepted(n));
     }) as typeof res.write;
     const end = res.end.bind(res);
     res.end = ((chunk?: unknown, ...rest: never[]) => {
-      if (chunk && typeof chunk !== 'function') entry.bytes += Buffer.byteLength(chunk as Buffer);
+      if (chunk && typeof chunk !== 'function') {
+        const n = Buffer.byteLength(chunk as Buffer);
+        entry.bytes += n;
+        return end(chunk as Buffer, () => this.accepted(n));
+      }
       return end(chunk as Buffer, ...rest);
     }) as typeof res.end;
     const file = this.files.get(path);

@@ -147,6 +147,82 @@ describe('downloadTrack', () => {
   });
 });
 
+describe('refused responses, redirects and 416 (DESIGN.md "Throttled resync")', () => {
+  const open = () => new Promise<number>((r) => setTimeout(() => r(origin.inFlight), 200)); // the origin saw the cancel
+
+  it.each([
+    ['a shifted Content-Range', (file: Buffer) => ({ status: 206, headers: { 'content-range': `bytes ${CHUNK}-${file.length - 1}/${file.length}` }, body: file.subarray(CHUNK) })],
+    ['a 200 of the wrong length', (file: Buffer) => ({ status: 200, headers: { 'content-length': String(file.length + 7) }, body: Buffer.concat([file, Buffer.alloc(7)]) })],
+  ])('a response refused for %s is cancelled at once: no request stays open at the origin', async (_what, answer) => {
+    const big = bytesOf('big', 6 * 1024 * 1024);
+    origin.put('/song.mp3', big);
+    origin.faults.push((req, res, file) => {
+      const a = answer(file!);
+      res.writeHead(a.status, { 'content-type': 'audio/mpeg', ...a.headers });
+      res.write(a.body); // a large body the client must not leave open
+      return true;
+    });
+    const req = { ...request([0, 1]), size: big.length, digests: chunkDigests(big) };
+    await expect(downloadTrack(req, { fetch, clock: systemClock, signal: new AbortController().signal, stallMs: 2000, throttle: async () => {}, commit: async () => {} })).rejects.toMatchObject({ details: { transient: true } });
+    expect(await open()).toBe(0);
+  });
+
+  it('a redirect to an origin not allowed is cancelled unread: nothing stored, origin-not-allowed', async () => {
+    const other = await TestOrigin.start();
+    try {
+      other.put('/song.mp3', body);
+      origin.faults.push((req, res) => (res.writeHead(302, { location: `${other.url}/song.mp3` }).end(), true));
+      const error = await downloadTrack(request(), {
+        fetch,
+        clock: systemClock,
+        signal: new AbortController().signal,
+        stallMs: 2000,
+        allowedOrigins: new Set([origin.url]),
+        throttle: async () => {},
+        commit: async (chunks) => void chunks.forEach((c) => stored.set(c.index, Buffer.from(c.bytes))),
+      }).catch((e) => e);
+      expect(error).toMatchObject({ name: 'origin-not-allowed', details: { trackId: 'song' } });
+      expect(error.details.transient).toBeUndefined();
+      expect(stored.size).toBe(0);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(other.inFlight).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a redirect to an allowed origin is followed', async () => {
+    const other = await TestOrigin.start();
+    try {
+      other.put('/song.mp3', body);
+      origin.faults.push((req, res) => (res.writeHead(302, { location: `${other.url}/song.mp3` }).end(), true));
+      await downloadTrack(request(), { fetch, clock: systemClock, signal: new AbortController().signal, stallMs: 2000, allowedOrigins: new Set([origin.url, other.url]), throttle: async () => {}, commit: async (chunks) => void chunks.forEach((c) => stored.set(c.index, Buffer.from(c.bytes))) });
+      expect(stored.size).toBe(digests.length);
+      expectStoredVerbatim();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a single 416 is transient: the engine retries and completes the track', async () => {
+    let refused = 0;
+    origin.faults.push((req, res, file) => (req.url!.startsWith('/media/') && refused++ === 0 ? (res.writeHead(416, { 'content-range': `bytes */${file!.length}` }).end(), true) : false));
+    await publish(origin, { tracks: [{ id: 't1', body: bytesOf('t1', CHUNK * 3) }], playlists: [{ id: 'p', trackIds: ['t1'], offline: true }] });
+    const engine = await openEngine(origin, { backoff: { baseMs: 10, capMs: 10, attempts: 6 } });
+    try {
+      const failed: unknown[] = [];
+      engine.on('track-failed', (f) => failed.push(f));
+      await engine.sync();
+      await engine.idle();
+      expect(failed).toEqual([]);
+      expect(origin.requestsFor('/media/t1.mp3')).toHaveLength(2);
+      expect((await engine.status()).tracks[0]!.state).toBe('complete');
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
 describe('resuming after an interruption (storage invariant 2)', () => {
   it('a new engine on the same store fetches no committed chunk again', async () => {
     const long = bytesOf('long', CHUNK * 40);

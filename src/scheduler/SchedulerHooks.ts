@@ -1,0 +1,32 @@
+import type { RepriseError } from '../errors/RepriseError.js';
+import type { VerifiedChunk } from '../downloader/ChunkSink.js';
+import type { Clock } from '../util/clock.js';
+import type { BackoffOptions } from './backoff.js';
+import type { SchedulerJob } from './SchedulerJob.js';
+
+export interface ThrottleSettings {
+  /** Requests in flight at once. */
+  maxConcurrent: number;
+  /** Body bytes per second over all requests; Infinity for no cap. */
+  bytesPerSecond: number;
+}
+
+export interface SchedulerHooks {
+  fetch: typeof fetch;
+  clock: Clock;
+  random: () => number;
+  credentials?: RequestCredentials;
+  stallMs: number;
+  backoff: BackoffOptions;
+  /** Largest chunk size in the plan: the token bucket's capacity (no burst above one chunk). */
+  chunkSize: number;
+  /** Origins a response's final URL (after redirects) may be on. */
+  allowedOrigins: ReadonlySet<string>;
+  commit(trackId: string, chunks: VerifiedChunk[]): Promise<void>;
+  /** The job that ran (its content id is what was fetched). `downloaded`: false when nothing had to be fetched. */
+  onComplete(job: SchedulerJob, downloaded: boolean): void;
+  onFailed(job: SchedulerJob, error: RepriseError): void;
+  /** State, queue or pauses may have changed. */
+  onChange(): void;
+  onBody?(bytes: number): void;
+}
