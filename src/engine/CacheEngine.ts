@@ -27,11 +27,9 @@ export interface CacheEngine {
   idle(): Promise<void>;
 }
 
-/**
- * Reports from the service worker, which reads but never writes (one writer per store): a play
- * it served, a chunk that failed its digest, or a track it could not serve.
- */
-export type PlaybackReport = { type: 'played' | 'wanted'; trackId: string } | { type: 'corrupt'; trackId: string; digest: string };
+import type { PlaybackReport } from '../playback/PlaybackReport.js';
+
+export type { PlaybackReport };
 
 /** The engine that writes (the leading tab's): the public operations plus the service worker's reports. */
 export interface LeadingEngine extends CacheEngine {

@@ -4,6 +4,7 @@ import type { RepriseError } from '../errors/RepriseError.js';
 import type { SchedulerJob } from '../scheduler/SchedulerJob.js';
 import type { Store } from '../store/Store.js';
 import type { Clock } from '../util/clock.js';
+import type { ChunkNewsPublisher } from './ChunkNews.js';
 import type { Emitter } from './Emitter.js';
 import type { Inventory } from './Inventory.js';
 import type { Planner } from './Planner.js';
@@ -31,6 +32,7 @@ export class DownloadRecorder {
     private readonly progress: ProgressReporter,
     private readonly events: Emitter<CacheEvents>,
     private readonly clock: Clock,
+    private readonly news: ChunkNewsPublisher,
   ) {}
 
   async commit(trackId: string, chunks: VerifiedChunk[]): Promise<void> {
@@ -51,6 +53,7 @@ export class DownloadRecorder {
 
   private stored(trackId: string, chunks: VerifiedChunk[]): void {
     this.inventory.commits++;
+    this.news.stored(chunks.map((c) => c.digest));
     const { have, heldBackChunks } = this.inventory;
     for (const c of chunks) {
       heldBackChunks.delete(c.digest); // a verified copy replaced the bad one
@@ -76,9 +79,12 @@ export class DownloadRecorder {
     if (!same.some((s) => s.track.id === trackId)) same.unshift(t);
     // Events first (the chunks are committed already); the records that follow are bookkeeping.
     if (downloaded) for (const s of same) this.events.emit('track-complete', { trackId: s.track.id });
+    const offline = new Set(this.inventory.neededTracks(this.trust.catalog).map((n) => n.track.id));
     for (const s of same) {
+      const playing = this.inventory.streaming.delete(s.track.id);
       const record = { ...(this.inventory.trackRecords.get(s.track.id) ?? { id: s.track.id }), completedContentId: t.contentId, bytes: t.track.size };
       delete record.failure;
+      if (playing && !offline.has(s.track.id)) record.cachedByPlay = true;
       await this.inventory.putTrack(record).catch(() => {});
     }
   }
@@ -89,7 +95,10 @@ export class DownloadRecorder {
     if (!t || t.contentId !== job.contentId) return;
     const same = [...this.planner.tracksWithContent(t.contentId)];
     if (!same.some((s) => s.track.id === trackId)) same.unshift(t);
-    for (const s of same) this.events.emit('track-failed', { trackId: s.track.id, code: error.code, message: error.message });
+    for (const s of same) {
+      this.events.emit('track-failed', { trackId: s.track.id, code: error.code, message: error.message });
+      if (this.inventory.streaming.delete(s.track.id)) this.news.unavailable(s.track.id, error.code, error.message);
+    }
     if (!TRACK_FAILURE_CODES.has(error.code)) return;
     const failure = { code: error.code, message: error.message, at: this.clock.now(), contentId: t.contentId };
     for (const s of same) await this.inventory.putTrack({ ...(this.inventory.trackRecords.get(s.track.id) ?? { id: s.track.id }), failure }).catch(() => {});

@@ -11,6 +11,7 @@ import { AuditRunner } from './AuditRunner.js';
 import { buildStatus } from './buildStatus.js';
 import type { LeadingEngine, PlaybackReport } from './CacheEngine.js';
 import { DownloadRecorder } from './DownloadRecorder.js';
+import { ChunkNewsPublisher } from './ChunkNews.js';
 import { Emitter } from './Emitter.js';
 import type { EngineParts } from './EngineParts.js';
 import { Inventory } from './Inventory.js';
@@ -69,19 +70,22 @@ export class Engine implements LeadingEngine {
     );
     const state: StateReporter = new StateReporter(this.events, () => scheduler.state(), (s) => {
       if (s.state === 'paused' && s.reason === 'quota-exceeded') budget.quotaPaused();
+      // Readers waiting for a playing track's chunks learn at once that nothing will fetch them now.
+      if (s.state === 'paused') for (const id of inventory.streaming.keys()) news.unavailable(id, s.reason === 'offline' ? 'network' : s.reason, `downloads are paused (${s.reason})`);
     });
     const audits = new AuditRunner(store, trust, inventory, state, opts.clock, this.lifetime.signal, () => scheduler.poke());
     const planner = new Planner(trust, inventory, audits, scheduler, progress, () => state.closed);
-    const recorder = new DownloadRecorder(store, trust, inventory, planner, progress, this.events, opts.clock);
+    const news = new ChunkNewsPublisher(opts.dbName);
+    const recorder = new DownloadRecorder(store, trust, inventory, planner, progress, this.events, opts.clock, news);
     const budget: StorageBudget = new StorageBudget(opts, store, trust, inventory, scheduler, () => {
       const s = state.current();
       return s.state === 'paused' && s.reason === 'quota-exceeded';
     });
     recorder.onQuota = () => void budget.quotaHit();
     const retry = new ManifestRetry(opts.clock, opts.random, () => void this.sync().catch(() => {}));
-    const playback = new PlaybackService(store, trust, inventory, planner, scheduler, retry, opts.clock);
+    const playback = new PlaybackService(store, trust, inventory, planner, scheduler, retry, opts.clock, news);
     this.parts = { opts, store, events: this.events, trust, inventory, audits, planner, recorder, budget, playback, state, scheduler, retry, applyThrottle: () => this.applyThrottle() };
-    this.detach.push(() => progress.close(), () => retry.stop());
+    this.detach.push(() => progress.close(), () => retry.stop(), () => news.close());
   }
 
   static async open(opts: ResolvedOptions): Promise<Engine> {

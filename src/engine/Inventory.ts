@@ -21,6 +21,8 @@ export class Inventory {
   readonly corruptSinceSync = new Set<string>();
   /** Committed batches so far (to tell whether a store listing raced with a write). */
   commits = 0;
+  /** Tracks being played while chunks are missing, with the chunk playback needs first (most recent last). */
+  readonly streaming = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -48,7 +50,37 @@ export class Inventory {
     return set;
   }
 
+  /** Tracks played and kept without an offline playlist (plus those streaming now), least recently played first. */
+  playedTracks(catalog: Catalog | undefined): CatalogTrack[] {
+    if (!catalog) return [];
+    const out: CatalogTrack[] = [];
+    for (const r of [...this.trackRecords.values()].sort((a, b) => (a.lastPlayedAt ?? 0) - (b.lastPlayedAt ?? 0))) {
+      const t = catalog.tracks.get(r.id);
+      if (t && !t.refused && (r.cachedByPlay || this.streaming.has(r.id))) out.push(t);
+    }
+    for (const id of this.streaming.keys()) {
+      const t = catalog.tracks.get(id);
+      if (t && !t.refused && !out.includes(t)) out.push(t);
+    }
+    return out;
+  }
+
+  /** Digests to keep: what the offline playlists need, and what was played. */
+  keptDigests(catalog: Catalog | undefined): Set<string> {
+    const set = this.neededDigests(catalog);
+    for (const t of this.playedTracks(catalog)) for (const d of t.track.chunks) set.add(d);
+    return set;
+  }
+
+  /** Missing chunk indices; for a track playing now, from the chunk playback needs, then the rest. */
   missingIndices(t: CatalogTrack): number[] {
+    const from = this.streaming.get(t.track.id);
+    const all = this.missingInOrder(t);
+    if (from === undefined || from === 0) return all;
+    return [...all.filter((i) => i >= from), ...all.filter((i) => i < from)];
+  }
+
+  private missingInOrder(t: CatalogTrack): number[] {
     const out: number[] = [];
     t.track.chunks.forEach((d, i) => {
       if (!this.have.has(d)) out.push(i);

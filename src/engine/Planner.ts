@@ -26,7 +26,12 @@ export class Planner {
   replan(options: { windowMs?: number } = {}): void {
     if (this.isClosed()) return;
     const catalog = this.trust.catalog;
-    const needed = this.inventory.neededTracks(catalog);
+    // Tracks playing now while chunks are missing come first (DESIGN.md "Playback URL"), most recent first.
+    const playing = [...this.inventory.streaming.keys()].reverse().flatMap((id) => {
+      const t = catalog?.tracks.get(id);
+      return t && !t.refused ? [t] : [];
+    });
+    const needed = [...playing, ...this.inventory.neededTracks(catalog).filter((t) => !this.inventory.streaming.has(t.track.id))];
     // One pass, so completions and lookups stay O(1) with tens of thousands of tracks.
     this.byContent = new Map();
     for (const t of needed) {

@@ -6,6 +6,7 @@ import type { Store } from '../store/Store.js';
 import type { Clock } from '../util/clock.js';
 import { sha256Base64Url } from '../util/sha256.js';
 import type { PlaybackReport } from './CacheEngine.js';
+import type { ChunkNewsPublisher } from './ChunkNews.js';
 import type { Inventory } from './Inventory.js';
 import type { ManifestRetry } from './ManifestRetry.js';
 import type { Planner } from './Planner.js';
@@ -27,6 +28,7 @@ export class PlaybackService {
     private readonly scheduler: Scheduler,
     private readonly retry: ManifestRetry,
     private readonly clock: Clock,
+    private readonly news: ChunkNewsPublisher,
   ) {}
 
   async getTrack(trackId: string): Promise<Blob> {
@@ -58,8 +60,8 @@ export class PlaybackService {
     const missing = this.inventory.missingIndices(t);
     if (missing.length === 0) return t;
     const failure = this.inventory.failureOf(t);
-    if (failure) throw new RepriseError('not-cached', `track "${trackId}" could not be downloaded: ${failure.message}`, { trackId, failure: failure.code }, { hint: 'it is tried again after the next sync() that accepts a manifest.' });
-    this.scheduler.prioritize(this.planner.jobIdFor(t));
+    void this.want(t, 0);
+    if (failure) throw new RepriseError('not-cached', `track "${trackId}" could not be downloaded: ${failure.message}`, { trackId, failure: failure.code }, { hint: 'it was queued to be tried once more; wait for its track-complete event.' });
     const of = `track "${trackId}" has ${missing.length} of ${t.track.chunks.length} chunks still to download`;
     const state = this.scheduler.state();
     const hint =
@@ -91,7 +93,7 @@ export class PlaybackService {
     const t = this.trust.catalog?.tracks.get(report.trackId);
     if (!t) return;
     if (report.type === 'played') return this.notePlay(report.trackId);
-    if (report.type !== 'corrupt') return void this.scheduler.prioritize(this.planner.jobIdFor(t));
+    if (report.type === 'wanted') return this.want(t, report.chunk ?? 0);
     const { digest } = report;
     if (!t.track.chunks.includes(digest)) return;
     let check = this.checking.get(digest);
@@ -101,6 +103,27 @@ export class PlaybackService {
     }
     await check;
     this.scheduler.prioritize(this.planner.jobIdFor(t));
+  }
+
+  /**
+   * Playback needs chunks of `t` from `chunk` on: fetched first, from that chunk, past the reset
+   * window, within the cap; a track that failed is tried once more. If nothing can fetch it now
+   * (no trusted manifest, downloads paused), waiting readers are told at once.
+   */
+  async want(t: CatalogTrack, chunk: number): Promise<void> {
+    if (this.inventory.isComplete(t)) return;
+    if (!this.trust.mayFetch) return this.news.unavailable(t.track.id, 'not-cached', `track "${t.track.id}" is held back until a new manifest is accepted`);
+    const failure = this.inventory.trackRecords.get(t.track.id)?.failure;
+    if (failure) {
+      const { failure: _, ...rest } = this.inventory.trackRecords.get(t.track.id)!;
+      await this.inventory.putTrack(rest);
+    }
+    this.inventory.streaming.delete(t.track.id);
+    this.inventory.streaming.set(t.track.id, Math.max(0, Math.min(chunk, t.track.chunks.length - 1)));
+    this.planner.replan({ windowMs: this.scheduler.windowRemaining() });
+    this.scheduler.prioritize(this.planner.jobIdFor(t));
+    const state = this.scheduler.state();
+    if (state.state === 'paused') this.news.unavailable(t.track.id, state.reason === 'offline' ? 'network' : state.reason, `downloads are paused (${state.reason})`);
   }
 
   /** The report crossed a message boundary: nothing is deleted on its word alone. */

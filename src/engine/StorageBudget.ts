@@ -51,6 +51,13 @@ export class StorageBudget {
     };
     const { choices } = this.inventory;
     let evicted = false;
+    // Content kept because it was played goes first, least recently played first.
+    const offline = this.inventory.neededDigests(catalog);
+    for (const t of this.inventory.playedTracks(catalog)) {
+      if (needBytes() + this.playedOnlyBytes(offline) <= this.opts.maxBytes) break;
+      if (this.inventory.streaming.has(t.track.id)) continue;
+      evicted = (await this.forgetPlayed(t.track.id)) || evicted;
+    }
     while (needBytes() > this.opts.maxBytes) {
       const candidates = offlinePlaylists(this.inventory.selection(catalog)).filter((p) => !choices.get(p.id)?.pinned);
       if (candidates.length <= 1) break; // never evict the last playlist to make room for itself
@@ -62,10 +69,40 @@ export class StorageBudget {
     if (evicted) await this.collectGarbage();
   }
 
+  /** Bytes of played content that no offline playlist needs. */
+  private playedOnlyBytes(offline: ReadonlySet<string>): number {
+    let n = 0;
+    const seen = new Set<string>();
+    for (const t of this.inventory.playedTracks(this.trust.catalog)) {
+      t.track.chunks.forEach((d, i) => {
+        if (!offline.has(d) && !seen.has(d) && this.inventory.have.has(d)) (seen.add(d), (n += chunkLength(t.track, i)));
+      });
+    }
+    return n;
+  }
+
+  private async forgetPlayed(trackId: string): Promise<boolean> {
+    const record = this.inventory.trackRecords.get(trackId);
+    if (!record?.cachedByPlay) return false;
+    const { cachedByPlay: _, ...rest } = record;
+    await this.inventory.putTrack(rest);
+    return true;
+  }
+
+  /** Under quota pressure: frees the content kept only because it was played. True when some was freed. */
+  async evictPlayed(): Promise<boolean> {
+    let evicted = false;
+    for (const t of this.inventory.playedTracks(this.trust.catalog)) {
+      if (!this.inventory.streaming.has(t.track.id)) evicted = (await this.forgetPlayed(t.track.id)) || evicted;
+    }
+    if (evicted) await this.collectGarbage();
+    return evicted;
+  }
+
   /** Deletes stored chunks no offline playlist needs — only under a trusted manifest (invariant 3). */
   async collectGarbage(): Promise<void> {
     if (!this.trust.servable) return;
-    const needed = this.inventory.neededDigests(this.trust.catalog);
+    const needed = this.inventory.keptDigests(this.trust.catalog);
     const { have, heldBackChunks } = this.inventory;
     const unneeded = [...have, ...heldBackChunks].filter((d) => !needed.has(d));
     if (unneeded.length === 0) return;
@@ -99,6 +136,8 @@ export class StorageBudget {
   async quotaHit(): Promise<void> {
     const usage = (await storageEstimate())?.usage;
     this.ceiling = usage ?? this.ceiling;
+    // Offline content is never evicted; played content is, first (storage invariant 5).
+    if (await this.evictPlayed()) this.scheduler.resume('quota-exceeded');
   }
 
   /** The queue is paused for quota: probe for room with backoff (never downloads to find out). */

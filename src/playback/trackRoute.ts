@@ -7,7 +7,9 @@ import { VerifiedChunkCache } from './VerifiedChunkCache.js';
 
 export { TRACK_PATH };
 
-export type PlaybackReport = { type: 'played' | 'wanted'; trackId: string } | { type: 'corrupt'; trackId: string; digest: string };
+import type { PlaybackReport } from './PlaybackReport.js';
+
+export type { PlaybackReport };
 
 export interface TrackRouteOptions {
   /** The service worker's scope URL (default: `self.registration.scope`). */

@@ -89,6 +89,8 @@ export interface TrackRecord {
   bytes?: number;
   lastPlayedAt?: number;
   failure?: TrackFailure;
+  /** Stored because it was played, not because an offline playlist needs it: evicted first (storage invariant 5). */
+  cachedByPlay?: boolean;
 }
 
 export interface RepriseDB extends DBSchema {

@@ -1,0 +1,102 @@
+// Issue 18: a track plays at once, stored or not — the engine side: what the service worker asks
+// for is fetched first (from the chunk playback needs), readers hear of every chunk stored, and
+// what was played is kept, evicted before any offline content.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { LeadingEngine } from '../../src/engine/CacheEngine.js';
+import type { ChunkNews } from '../../src/playback/PlaybackReport.js';
+import { CHUNK, bytesOf, openEngine, publish } from '../helpers/catalog.js';
+import { TestOrigin } from '../helpers/origin.js';
+import { until } from '../helpers/wait.js';
+
+let origin: TestOrigin;
+let engine: LeadingEngine | undefined;
+let news: BroadcastChannel | undefined;
+beforeEach(async () => {
+  origin = await TestOrigin.start();
+});
+afterEach(async () => {
+  await engine?.close();
+  engine = undefined;
+  news?.close();
+  vi.unstubAllGlobals();
+  await origin.close();
+});
+
+const media = () => origin.log.filter((r) => r.path.startsWith('/media/'));
+
+function listen(dbName: string): ChunkNews[] {
+  const seen: ChunkNews[] = [];
+  news = new BroadcastChannel(`reprise:${dbName}:chunks`);
+  news.onmessage = (e: MessageEvent<ChunkNews>) => seen.push(e.data);
+  return seen;
+}
+
+async function open(options: Parameters<typeof openEngine>[1] = {}) {
+  engine = (await openEngine(origin, options)) as unknown as LeadingEngine;
+  return engine;
+}
+
+describe('play while missing (engine)', () => {
+  it('a wanted track is fetched first, from the chunk playback needs, past the reset window; readers hear each chunk stored', async () => {
+    const bodies = { a: bytesOf('a', CHUNK * 4), b: bytesOf('b', CHUNK * 4), x: bytesOf('x', CHUNK * 8) };
+    const tracks = Object.entries(bodies).map(([id, body]) => ({ id, body }));
+    await publish(origin, { tracks, playlists: [{ id: 'p', trackIds: ['a'], offline: true }, { id: 'q', trackIds: ['b', 'x'], offline: false }], epoch: 1 });
+    const first = await openEngine(origin);
+    await first.sync();
+    await first.idle();
+    await first.close();
+    // A security reset with a 15-minute window: the queued work waits, playback does not.
+    await publish(origin, { tracks, playlists: [{ id: 'p', trackIds: ['a', 'b'], offline: true }, { id: 'q', trackIds: ['x'], offline: false }], epoch: 2, patch: (m) => (m.resync = { windowSeconds: 900 }) });
+    const e = await open({ indexedDB: first.factory, throttle: { maxConcurrent: 1 } });
+    const heard = listen('reprise');
+    origin.log.length = 0;
+    const report = await e.sync();
+    expect(report.kind).toBe('security-epoch');
+    expect(media()).toEqual([]); // b waits for the window
+    await e.playbackReport({ type: 'wanted', trackId: 'x', chunk: 5 });
+    await until(() => media().length >= 2, 5000, 'x to be fetched');
+    expect(media()[0]).toMatchObject({ path: '/media/x.mp3', range: `bytes=${5 * CHUNK}-${8 * CHUNK - 1}` });
+    expect(media()[1]).toMatchObject({ path: '/media/x.mp3', range: `bytes=0-${5 * CHUNK - 1}` });
+    await until(() => heard.filter((n) => n.type === 'stored').flatMap((n) => (n.type === 'stored' ? n.digests : [])).length >= 8, 5000, 'chunk news');
+    expect(media().every((r) => r.path === '/media/x.mp3')).toBe(true);
+    // Played content stays through the next sync (it is not an offline playlist's).
+    await e.sync();
+    expect(Buffer.from(await (await e.getTrack('x')).arrayBuffer()).equals(bodies.x)).toBe(true);
+    expect(media().filter((r) => r.path === '/media/x.mp3')).toHaveLength(2);
+  });
+
+  it('offline, a wanted track is reported unavailable at once (the reader fails fast, no hang)', async () => {
+    await publish(origin, { tracks: [{ id: 'x', body: bytesOf('x', CHUNK * 2) }], playlists: [{ id: 'q', trackIds: ['x'], offline: false }] });
+    const e = await open();
+    await e.sync();
+    const heard = listen('reprise');
+    await e.pause(); // as the browser's offline event would
+    await e.playbackReport({ type: 'wanted', trackId: 'x', chunk: 0 });
+    await until(() => heard.some((n) => n.type === 'unavailable'), 2000, 'unavailable news');
+    expect(heard.find((n) => n.type === 'unavailable')).toMatchObject({ trackId: 'x', code: 'user' });
+    expect(media()).toEqual([]);
+  });
+
+  it('maxBytes: content kept because it was played is evicted before any offline playlist', async () => {
+    const bodies = { a: bytesOf('a', CHUNK * 4), x: bytesOf('x', CHUNK * 4), y: bytesOf('y', CHUNK * 4) };
+    await publish(origin, {
+      tracks: Object.entries(bodies).map(([id, body]) => ({ id, body })),
+      playlists: [{ id: 'p', trackIds: ['a'], offline: true }, { id: 'q', trackIds: ['x', 'y'], offline: false }],
+    });
+    const e = await open({ maxBytes: CHUNK * 8 });
+    await e.sync();
+    await e.idle();
+    await e.playbackReport({ type: 'wanted', trackId: 'x' });
+    await e.idle();
+    await until(async () => (await e.getTrack('x').then(() => true, () => false)), 5000, 'x stored');
+    // y is played too: over maxBytes, x (played earlier) goes, the offline playlist stays.
+    await e.playbackReport({ type: 'played', trackId: 'x' });
+    await e.playbackReport({ type: 'wanted', trackId: 'y' });
+    await e.idle();
+    await e.sync();
+    await e.idle();
+    expect((await e.getTrack('a')).size).toBe(CHUNK * 4);
+    expect((await e.getTrack('y')).size).toBe(CHUNK * 4);
+    await expect(e.getTrack('x')).rejects.toMatchObject({ name: 'not-cached' });
+  });
+});
