@@ -158,3 +158,31 @@ describe('openOfflineCache() never hangs (Chromium)', () => {
     }
   });
 });
+
+describe('openOfflineCache() resolves only once the service worker answers trackUrl() (Chromium)', () => {
+  const INSTALLS = 50;
+  it(`${INSTALLS} first installs: no track request reaches the origin`, { timeout: 300_000 }, async () => {
+    let reachedOrigin = 0;
+    let uncontrolled = 0;
+    for (let i = 0; i < INSTALLS; i++) {
+      const site = await startLifecycleSite(); // a new port: a new origin, with no registration yet
+      try {
+        const page = await openPage(browser.context, site.url);
+        const seen = await page.evaluate(async (options) => {
+          const w = window as never as { openOfflineCache: (o: unknown) => Promise<{ trackUrl(id: string): string; close(): Promise<void> }> };
+          const cache = await w.openOfflineCache(options);
+          const controlled = navigator.serviceWorker.controller !== null;
+          const status = (await fetch(cache.trackUrl('t1'))).status;
+          await cache.close();
+          return { controlled, status };
+        }, site.options);
+        if (!seen.controlled) uncontrolled++;
+        reachedOrigin += site.origin.log.filter((r) => r.path.includes('/__reprise__/track/')).length;
+        await page.close();
+      } finally {
+        await site.origin.close();
+      }
+    }
+    expect({ reachedOrigin, uncontrolled }).toEqual({ reachedOrigin: 0, uncontrolled: 0 });
+  });
+});
