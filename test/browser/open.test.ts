@@ -120,6 +120,7 @@ describe('openOfflineCache() never hangs (Chromium)', () => {
       c.site?.(site);
       const page = await openPage(browser.context, site.url);
       const result = await attempt(page, { ...(c.options(site.options) as object), openTimeoutMs: BOUND_MS }, site.options);
+      console.info(`open: ${c.name} → ${result.name} in ${Math.round(result.elapsed)} ms (bound ${BOUND_MS} ms)`);
       expect(result.name).toBe(c.code);
       expect(result.message).toMatch(c.message!);
       expect(result.details?.path).toBe(c.path);
@@ -183,6 +184,7 @@ describe('openOfflineCache() resolves only once the service worker answers track
         await site.origin.close();
       }
     }
+    console.info(`first installs: ${INSTALLS}, track requests at the origin: ${reachedOrigin}, resolved uncontrolled: ${uncontrolled}`);
     expect({ reachedOrigin, uncontrolled }).toEqual({ reachedOrigin: 0, uncontrolled: 0 });
   });
 });
