@@ -3,6 +3,9 @@
 import { expose } from 'comlink';
 import { createCacheWorkerApi } from '../src/worker/CacheWorkerApi.js';
 import { installErrorTransfer } from '../src/worker/errorTransfer.js';
+import { WORKER_HELLO } from '../src/worker/lifecycleMessages.js';
 
 installErrorTransfer();
 expose(createCacheWorkerApi());
+// The page waits for this before it opens the engine: a URL that serves something else times out.
+postMessage(WORKER_HELLO);

@@ -1,4 +1,4 @@
-export { openOfflineCache, type OfflineCache, type OfflineCacheOptions, type ServiceWorkerOptions } from './openOfflineCache.js';
+export { openOfflineCache, DEFAULT_OPEN_TIMEOUT_MS, type OfflineCache, type OfflineCacheOptions, type ServiceWorkerOptions } from './openOfflineCache.js';
 export type * from '../engine/types.js';
 export { ERROR_CODES, type ErrorCode } from '../errors/codes.js';
 export { isRepriseError } from '../errors/isRepriseError.js';

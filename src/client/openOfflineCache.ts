@@ -1,31 +1,32 @@
-import { type Remote, proxy, releaseProxy, wrap } from 'comlink';
-import { Workbox } from 'workbox-window';
 import type { CacheEngine } from '../engine/CacheEngine.js';
 import type { CacheEvents } from '../engine/types.js';
 import { TRACK_PATH } from '../playback/trackPath.js';
 import { ENGINE_METHODS } from '../tabs/protocol.js';
-import type { CacheWorkerApi, WorkerEngineMethods, WorkerEngineOptions } from '../worker/CacheWorkerApi.js';
+import type { WorkerEngineMethods, WorkerEngineOptions } from '../worker/CacheWorkerApi.js';
 import { installErrorTransfer } from '../worker/errorTransfer.js';
+import { connectServiceWorker, nextController, type ServiceWorkerOptions } from './connectServiceWorker.js';
 import { pageError } from './pageError.js';
+import { requireOptions } from './requireOptions.js';
+import { startCacheWorker } from './startCacheWorker.js';
+import { within } from './within.js';
 
-export interface ServiceWorkerOptions {
-  /** URL of the service worker script (the ready-made one is `reprise/service-worker.js`). */
-  url: string;
-  /** Registration scope. Default: the script's directory. */
-  scope?: string;
-  /** `module` for an ES module service worker. Default `classic`. */
-  type?: WorkerType;
-}
+export type { ServiceWorkerOptions };
+
+/** How long `openOfflineCache()` may take before it rejects, unless `openTimeoutMs` says otherwise. */
+export const DEFAULT_OPEN_TIMEOUT_MS = 15_000;
 
 export interface OfflineCacheOptions extends WorkerEngineOptions {
   /** The service worker that serves trackUrl(); `false` to play with getTrack() instead (WebViews without service workers). */
   serviceWorker: ServiceWorkerOptions | false;
   /** URL of the cache worker (`reprise/worker`). Default: `cache-worker.js` next to this module. */
   workerUrl?: string | URL;
+  /** The bound on `openOfflineCache()` (worker start, engine open, service worker control). Default 15 000 ms. */
+  openTimeoutMs?: number;
 }
 
 /** The page's handle: the engine's operations, run in the worker, plus the playback URL. */
 export interface OfflineCache extends Omit<CacheEngine, 'on'> {
+  /** Adds a listener. An `app-update` that is waiting reaches a listener added later, too. */
   on<K extends keyof CacheEvents>(type: K, listener: (event: CacheEvents[K]) => void): () => void;
   /** `<service worker scope>__reprise__/track/<id>`; throws `invalid-argument` without a service worker. */
   trackUrl(trackId: string): string;
@@ -33,20 +34,29 @@ export interface OfflineCache extends Omit<CacheEngine, 'on'> {
   readonly role: 'leader' | 'follower';
   /** The service worker registration, when there is one. */
   readonly registration: ServiceWorkerRegistration | undefined;
-  /** Activates a waiting service worker (after an `app-update` event); the page should reload. */
-  applyUpdate(): void;
+  /** A new version of the app's service worker that waits for {@link applyUpdate}, if any. */
+  readonly updateWaiting: CacheEvents['app-update'] | undefined;
+  /**
+   * Activates the waiting service worker and, once it controls the page, reloads the page so the
+   * app's code matches it (`{ reload: false }` for apps that reload themselves; then it resolves
+   * when the new worker controls the page).
+   */
+  applyUpdate(options?: { reload?: boolean }): Promise<void>;
 }
 
 /**
  * Opens the offline cache: starts the cache worker (the engine runs there, one writer across
- * tabs), registers the service worker with workbox-window, and forwards events. Options are
- * validated in the worker; a bad one rejects with `invalid-argument` naming it.
+ * tabs) and registers the service worker with workbox-window, and resolves once the service
+ * worker controls the page. Never hangs: any failure, or `openTimeoutMs` passing, rejects with a
+ * stable code naming the URL or option at fault, and leaves no worker or lock behind.
  */
 export async function openOfflineCache(options: OfflineCacheOptions): Promise<OfflineCache> {
-  const { serviceWorker, workerUrl, ...engineOptions } = options ?? ({} as OfflineCacheOptions);
-  if (serviceWorker !== false && (typeof serviceWorker !== 'object' || serviceWorker === null || typeof serviceWorker.url !== 'string')) {
-    throw pageError('invalid-argument', 'options.serviceWorker: give { url } of the service worker, or false to play with getTrack()', 'options.serviceWorker');
+  requireOptions(options);
+  const { serviceWorker, workerUrl, openTimeoutMs = DEFAULT_OPEN_TIMEOUT_MS, ...engineOptions } = options;
+  if (serviceWorker !== false && (typeof serviceWorker !== 'object' || typeof serviceWorker.url !== 'string')) {
+    throw pageError('invalid-argument', 'options.serviceWorker: give { url } of the service worker, or false to play with getTrack()', { path: 'options.serviceWorker' });
   }
+  if (!(openTimeoutMs > 0)) throw pageError('invalid-argument', `options.openTimeoutMs: ${openTimeoutMs} is not a positive number of milliseconds`, { path: 'options.openTimeoutMs' });
   if (typeof engineOptions.manifestUrl === 'string' && engineOptions.manifestUrl !== '') {
     // Relative to the page, not to the worker script.
     engineOptions.manifestUrl = new URL(engineOptions.manifestUrl, document.baseURI).href;
@@ -54,35 +64,27 @@ export async function openOfflineCache(options: OfflineCacheOptions): Promise<Of
   installErrorTransfer();
   const listeners = new Map<keyof CacheEvents, Set<(event: never) => void>>();
   const emit = (type: keyof CacheEvents, event: unknown) => listeners.get(type)?.forEach((fn) => fn(event as never));
+  let update: CacheEvents['app-update'] | undefined;
+  const onUpdate = (event: CacheEvents['app-update']) => emit('app-update', (update = event));
 
-  const worker = new Worker(workerUrl ?? new URL('./cache-worker.js', import.meta.url), { type: 'module', name: 'reprise' });
-  const api: Remote<CacheWorkerApi> = wrap<CacheWorkerApi>(worker);
-  let role: 'leader' | 'follower';
-  try {
-    ({ role } = await api.open(engineOptions, proxy((type, event) => emit(type, event))));
-  } catch (error) {
-    worker.terminate();
-    throw error;
+  const signal = AbortSignal.timeout(openTimeoutMs);
+  const url = new URL(workerUrl ?? new URL('./cache-worker.js', import.meta.url), document.baseURI);
+  const [started, connected] = await Promise.allSettled([
+    startCacheWorker(url, engineOptions, (type, event) => emit(type, event), signal, openTimeoutMs),
+    serviceWorker ? connectServiceWorker(serviceWorker, signal, openTimeoutMs, onUpdate) : undefined,
+  ]);
+  if (started.status === 'rejected') throw started.reason;
+  if (connected.status === 'rejected') {
+    await started.value.stop().catch(() => {});
+    throw connected.reason;
   }
+  const { api, role, stop } = started.value;
+  const registration = connected.value;
 
-  let registration: ServiceWorkerRegistration | undefined;
-  let workbox: Workbox | undefined;
   const onSwMessage = (event: MessageEvent) => {
     if (event.data?.type === 'reprise:playback') void api.playbackReport(event.data.report).catch(() => {});
   };
-  if (serviceWorker) {
-    if (!('serviceWorker' in navigator)) {
-      throw pageError('invalid-argument', 'this browser (or WebView) has no service workers: pass serviceWorker: false and play with getTrack()', 'options.serviceWorker');
-    }
-    workbox = new Workbox(serviceWorker.url, { scope: serviceWorker.scope, type: serviceWorker.type });
-    // A new version waits until the app says so: the app can prompt the listener first.
-    workbox.addEventListener('waiting', (e) => emit('app-update', { scriptUrl: e.sw?.scriptURL }));
-    navigator.serviceWorker.addEventListener('message', onSwMessage);
-    registration = await workbox.register();
-    await navigator.serviceWorker.ready;
-  }
-
-  const scope = registration?.scope;
+  navigator.serviceWorker?.addEventListener('message', onSwMessage);
   let closed = false;
   // The engine's operations, run in the worker. After close() the worker is gone: calls reject
   // with `aborted` instead of hanging.
@@ -93,35 +95,42 @@ export async function openOfflineCache(options: OfflineCacheOptions): Promise<Of
         closed ? Promise.reject(pageError('aborted', 'this cache is closed; open a new one')) : (api[m] as (...a: unknown[]) => Promise<unknown>)(...args),
     ]),
   ) as unknown as WorkerEngineMethods;
-  const cache: OfflineCache = {
+  return {
     ...operations,
     role,
     registration,
+    get updateWaiting() {
+      return update;
+    },
     on(type, listener) {
       let set = listeners.get(type);
       if (!set) listeners.set(type, (set = new Set()));
-      set.add(listener as (event: never) => void);
-      return () => void set.delete(listener as (event: never) => void);
+      const fn = listener as (event: never) => void;
+      set.add(fn);
+      // An update found before this listener existed (even before open resolved) still reaches it.
+      if (type === 'app-update' && update) queueMicrotask(() => set.has(fn) && fn(update as never));
+      return () => void set.delete(fn);
     },
     trackUrl(trackId) {
-      if (!scope) throw pageError('invalid-argument', 'trackUrl() needs a service worker; with serviceWorker: false, play getTrack() through an object URL', 'trackId');
-      return `${scope}${TRACK_PATH}${encodeURIComponent(trackId)}`;
+      if (!registration) throw pageError('invalid-argument', 'trackUrl() needs a service worker; with serviceWorker: false, play getTrack() through an object URL', { path: 'trackId' });
+      return `${registration.scope}${TRACK_PATH}${encodeURIComponent(trackId)}`;
     },
-    applyUpdate() {
-      workbox?.messageSkipWaiting();
+    async applyUpdate({ reload = true } = {}) {
+      const waiting = registration?.waiting;
+      if (waiting) {
+        const controlled = nextController();
+        waiting.postMessage({ type: 'SKIP_WAITING' });
+        await within(AbortSignal.timeout(openTimeoutMs), controlled, () => pageError('aborted', `the waiting service worker did not take control within ${openTimeoutMs} ms; a custom service worker must call skipWaiting() on { type: 'SKIP_WAITING' }`));
+      }
+      // Another tab may have applied it already: this page's code is still the old one.
+      if (reload && (waiting || update)) location.reload();
     },
     async close() {
       if (closed) return;
       closed = true;
       navigator.serviceWorker?.removeEventListener('message', onSwMessage);
-      try {
-        await api.close();
-      } finally {
-        api[releaseProxy]();
-        worker.terminate();
-        listeners.clear();
-      }
+      listeners.clear();
+      await stop();
     },
   };
-  return cache;
 }

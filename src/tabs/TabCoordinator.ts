@@ -1,7 +1,8 @@
 import { RepriseError } from '../errors/RepriseError.js';
-import type { LeadingEngine } from '../engine/CacheEngine.js';
+import type { LeadingEngine, PlaybackReport } from '../engine/CacheEngine.js';
 import type { CacheEvents } from '../engine/types.js';
 import type { EngineMethod, TabMessage } from './protocol.js';
+import { ReportFilter } from './ReportFilter.js';
 
 export type EventSink = <K extends keyof CacheEvents>(type: K, data: CacheEvents[K]) => void;
 
@@ -16,14 +17,20 @@ interface Pending {
 export interface TabPlatform {
   locks: LockManager | undefined;
   channel(name: string): BroadcastChannel;
+  /** Milliseconds, for the playback-report window. Default `Date.now`. */
+  now?: () => number;
 }
+
+const EVENTS = ['progress', 'track-complete', 'track-failed', 'state', 'reset'] as const;
 
 /**
  * One engine writes per database (storage invariant 4). Every tab's worker asks for the Web Lock
  * `reprise:<dbName>`; the one holding it runs the engine, the others hand their calls to it over
  * a BroadcastChannel and re-emit its events. When the leading tab closes, its lock is released,
- * the next tab's request is granted, it opens the engine and syncs: pending work resumes from
- * the store without fetching any committed chunk again.
+ * the next tab's request is granted, it opens the engine and syncs; calls still waiting for an
+ * answer are sent again to the new leader (only then: a leader announcing itself again changes
+ * nothing). A leader whose engine fails to open releases the lock and rejects `start()` with the
+ * engine's error. After `close()` nothing is posted.
  *
  * Without Web Locks (old WebViews) every tab leads: run one tab there.
  */
@@ -34,10 +41,14 @@ export class TabCoordinator {
   private readonly pending = new Map<string, Pending>();
   private seq = 0;
   private closed = false;
+  /** Why the last attempt to lead failed, while no other tab leads: calls reject with it. */
+  private failure: unknown;
   private release: (() => void) | undefined;
   private readonly channel: BroadcastChannel | undefined;
+  private readonly reports: ReportFilter;
+  private settled = false;
   private readonly ready: Promise<void>;
-  private markReady!: () => void;
+  private settle!: (error?: unknown) => void;
 
   constructor(
     private readonly dbName: string,
@@ -45,7 +56,15 @@ export class TabCoordinator {
     private readonly emit: EventSink,
     private readonly platform: TabPlatform,
   ) {
-    this.ready = new Promise((resolve) => (this.markReady = resolve));
+    this.ready = new Promise((resolve, reject) => {
+      this.settle = (error) => {
+        if (this.settled) return;
+        this.settled = true;
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+    });
+    this.reports = new ReportFilter(platform.now ?? Date.now);
     if (platform.locks) {
       this.channel = platform.channel(`reprise:${dbName}`);
       this.channel.onmessage = (e: MessageEvent<TabMessage>) => void this.onMessage(e.data);
@@ -56,7 +75,7 @@ export class TabCoordinator {
     return this.engine ? 'leader' : 'follower';
   }
 
-  /** Resolves once this tab either leads or knows a leader. */
+  /** Resolves once this tab either leads or knows a leader; rejects when this tab cannot lead. */
   async start(): Promise<void> {
     const locks = this.platform.locks;
     if (!locks) {
@@ -66,10 +85,16 @@ export class TabCoordinator {
     void locks
       .request(`reprise:${this.dbName}`, { mode: 'exclusive' }, async () => {
         if (this.closed) return;
-        await this.lead();
-        await new Promise<void>((resolve) => (this.release = resolve)); // held until close()
+        const held = new Promise<void>((resolve) => (this.release = resolve)); // until close()
+        try {
+          await this.lead();
+        } catch (error) {
+          this.fail(error);
+          return; // releases the lock: the next tab tries
+        }
+        await held;
       })
-      .catch(() => {});
+      .catch((error: unknown) => this.fail(error));
     this.post({ type: 'who' });
     return this.ready;
   }
@@ -77,7 +102,8 @@ export class TabCoordinator {
   /** Runs an engine operation here when leading, else on the leading tab. */
   call(method: EngineMethod, args: unknown[]): Promise<unknown> {
     if (this.closed) return Promise.reject(new RepriseError('aborted', 'this cache is closed; open a new one'));
-    if (this.engine) return (this.engine[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+    if (this.engine) return this.run(this.engine, method, args);
+    if (this.failure !== undefined && !this.leader) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       const id = `${this.tab}:${++this.seq}`;
       this.pending.set(id, { method, args, resolve, reject });
@@ -88,20 +114,30 @@ export class TabCoordinator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.settle(new RepriseError('aborted', 'this cache was closed while opening'));
     for (const p of this.pending.values()) p.reject(new RepriseError('aborted', 'this cache is closed'));
     this.pending.clear();
-    await this.engine?.close();
-    this.engine = undefined;
-    this.release?.();
     this.channel?.close();
+    const engine = this.engine;
+    this.engine = undefined;
+    try {
+      await engine?.close();
+    } finally {
+      this.release?.();
+    }
   }
 
   private async lead(): Promise<void> {
     const takingOver = this.leader !== undefined && this.leader !== this.tab;
     const engine = await this.openEngine();
+    if (this.closed) {
+      await engine.close();
+      throw new RepriseError('aborted', 'this cache was closed while opening');
+    }
     this.engine = engine;
     this.leader = this.tab;
-    for (const type of ['progress', 'track-complete', 'track-failed', 'state', 'reset'] as const) {
+    this.failure = undefined;
+    for (const type of EVENTS) {
       engine.on(type, (data) => {
         this.emit(type, data);
         this.post({ type: 'event', event: { type, data } as never });
@@ -111,12 +147,28 @@ export class TabCoordinator {
     // A tab that takes over resumes the pending work (DESIGN.md `none`: "resume any pending
     // work") — before the calls it hands itself, so an idle() among them waits for that work.
     if (takingOver) void engine.sync().catch(() => {});
-    this.markReady();
+    this.settle();
     // Calls this tab had handed to a leader that went away run here now.
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
-      this.call(p.method, p.args).then(p.resolve, p.reject);
+      this.run(engine, p.method, p.args).then(p.resolve, p.reject);
     }
+  }
+
+  /** This tab could not lead: the opening caller learns why; later, calls waiting here do. */
+  private fail(error: unknown): void {
+    if (this.closed) return;
+    this.failure = error;
+    this.leader = undefined; // the lock was ours: no other tab leads
+    if (!this.settled) return this.settle(error);
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+
+  private run(engine: LeadingEngine, method: EngineMethod, args: unknown[]): Promise<unknown> {
+    // The service worker messages every page; each forwards the report: act on it once.
+    if (method === 'playbackReport' && !this.reports.first(args[0] as PlaybackReport)) return Promise.resolve();
+    return (engine[method] as (...a: unknown[]) => Promise<unknown>)(...args);
   }
 
   private send(id: string): void {
@@ -126,7 +178,7 @@ export class TabCoordinator {
   }
 
   private post(message: TabMessage): void {
-    this.channel?.postMessage(message);
+    if (!this.closed) this.channel?.postMessage(message);
   }
 
   private async onMessage(m: TabMessage): Promise<void> {
@@ -136,8 +188,11 @@ export class TabCoordinator {
         if (this.engine) this.post({ type: 'leader', tab: this.tab });
         return;
       case 'leader':
+        // Also the leader's answer to another tab's `who`: only a new leader needs the calls again.
+        if (this.engine || m.tab === this.leader) return;
         this.leader = m.tab;
-        this.markReady();
+        this.failure = undefined;
+        this.settle();
         for (const id of this.pending.keys()) this.send(id);
         return;
       case 'event':
@@ -146,7 +201,7 @@ export class TabCoordinator {
       case 'call': {
         if (m.to !== this.tab || !this.engine) return;
         try {
-          const value = await (this.engine[m.method] as (...a: unknown[]) => Promise<unknown>)(...m.args);
+          const value = await this.run(this.engine, m.method, m.args);
           this.post({ type: 'reply', id: m.id, to: m.from, ok: true, value });
         } catch (error) {
           const e = error as RepriseError;
@@ -160,7 +215,7 @@ export class TabCoordinator {
         if (!p) return;
         this.pending.delete(m.id);
         if (m.ok) p.resolve(m.value);
-        else p.reject(Object.assign(new Error(m.error.message), { name: m.error.name, details: m.error.details }));
+        else p.reject(Object.assign(new Error(m.error.message), { name: m.error.name, code: m.error.name, details: m.error.details }));
         return;
       }
     }

@@ -41,7 +41,14 @@ export function createCacheWorkerApi(): CacheWorkerApi {
         locks: (globalThis.navigator as Navigator | undefined)?.locks,
         channel: (name) => new BroadcastChannel(name),
       });
-      await coordinator.start();
+      try {
+        await coordinator.start();
+      } catch (error) {
+        // The engine could not open here (its lock is already released): nothing stays behind.
+        await coordinator.close();
+        coordinator = undefined;
+        throw error;
+      }
       return { role: coordinator.role };
     },
     playbackReport: (r) => call('playbackReport', [r]) as Promise<void>,

@@ -1,0 +1,60 @@
+import { Workbox } from 'workbox-window';
+import type { CacheEvents } from '../engine/types.js';
+import { CLAIM_MESSAGE_TYPE } from '../worker/lifecycleMessages.js';
+import { pageError } from './pageError.js';
+import { scriptError } from './scriptError.js';
+import { within } from './within.js';
+
+export interface ServiceWorkerOptions {
+  /** URL of the service worker script (the ready-made one is `reprise/service-worker.js`). */
+  url: string;
+  /** Registration scope. Default: the script's directory. */
+  scope?: string;
+  /** `module` for an ES module service worker. Default `classic`. */
+  type?: WorkerType;
+}
+
+/** Resolves on the next `controllerchange` of this page. */
+export function nextController(): Promise<void> {
+  return new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', () => resolve(), { once: true }));
+}
+
+/**
+ * Registers the service worker with workbox-window and resolves once it controls this page, so a
+ * `trackUrl()` fetched right after never reaches the network (on a first install too). Rejects
+ * with a code and the option at fault: a scope that cannot cover the page (before registering),
+ * a script that answers 404 (`not-found`) or cannot be registered, a worker that does not take
+ * control before `signal` aborts. `onUpdate` hears of a new version waiting, also one that was
+ * already waiting when the page loaded.
+ */
+export async function connectServiceWorker(options: ServiceWorkerOptions, signal: AbortSignal, ms: number, onUpdate: (event: CacheEvents['app-update']) => void): Promise<ServiceWorkerRegistration> {
+  const container = navigator.serviceWorker;
+  if (!container) {
+    throw pageError('invalid-argument', 'options.serviceWorker: this browser (or WebView) has no service workers; pass serviceWorker: false and play with getTrack()', { path: 'options.serviceWorker' });
+  }
+  const script = new URL(options.url, location.href).href;
+  const scope = new URL(options.scope ?? './', script).href;
+  if (!location.href.startsWith(scope)) {
+    const option = options.scope === undefined ? 'options.serviceWorker.url' : 'options.serviceWorker.scope';
+    throw pageError('invalid-argument', `${option}: the scope ${scope} does not cover this page (${location.href}); serve the service worker from the page's directory or above, or set options.serviceWorker.scope`, { path: option, url: scope });
+  }
+  const workbox = new Workbox(options.url, { scope: options.scope, type: options.type });
+  // A new version waits until the app says so: the app can prompt the listener first.
+  workbox.addEventListener('waiting', (e) => onUpdate({ scriptUrl: e.sw?.scriptURL }));
+  const path = 'options.serviceWorker.url';
+  const failed = (what: string, hint: string) => () => pageError('invalid-argument', `${path}: ${script} ${what} within ${ms} ms; ${hint}raise options.openTimeoutMs on a slow network`, { path, url: script });
+  let registration: ServiceWorkerRegistration | undefined;
+  try {
+    registration = await within(signal, workbox.register({ immediate: true }), failed('was not registered', ''));
+  } catch (error) {
+    if ((error as Error).name === 'invalid-argument') throw error;
+    throw await scriptError(path, script, String(error));
+  }
+  if (!registration) throw await scriptError(path, script, 'registration failed');
+  if (!container.controller) {
+    const controlled = nextController();
+    registration.active?.postMessage({ type: CLAIM_MESSAGE_TYPE });
+    await within(signal, controlled, failed('did not take control of this page', "a custom service worker must call clients.claim() when it activates and on reprise's claim message (docs/lifecycle.md), or "));
+  }
+  return registration;
+}
