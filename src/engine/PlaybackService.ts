@@ -120,6 +120,7 @@ export class PlaybackService {
     }
     this.inventory.streaming.delete(t.track.id);
     this.inventory.streaming.set(t.track.id, Math.max(0, Math.min(chunk, t.track.chunks.length - 1)));
+    await this.notePlay(t.track.id); // asked for by playback: it is being played
     this.planner.replan({ windowMs: this.scheduler.windowRemaining() });
     this.scheduler.prioritize(this.planner.jobIdFor(t));
     const state = this.scheduler.state();
