@@ -16,7 +16,7 @@ export interface ChunkReader {
  * are yielded (security rule 5). The first chunk is read alone so its bytes leave as soon as
  * they verify; later ones in batches of READ_BATCH. A chunk held in `verified` is served from
  * there without reading or hashing it again; a chunk that verifies is put there.
- * A missing chunk throws `not-cached`; a chunk that fails throws `integrity-mismatch` after
+ * A missing chunk waits for `onMissing` (play while missing) or throws `not-cached`; a chunk that fails throws `integrity-mismatch` after
  * `onCorrupt` (which holds it back and queues a re-fetch).
  */
 export async function* readVerified(
@@ -26,6 +26,7 @@ export async function* readVerified(
   end = track.size - 1,
   onCorrupt?: (index: number, digest: string) => void | Promise<void>,
   verified?: VerifiedChunkCache,
+  onMissing?: (index: number, digest: string) => Promise<void>,
 ): AsyncGenerator<Uint8Array> {
   const first = Math.floor(start / track.chunkSize);
   const last = Math.floor(end / track.chunkSize);
@@ -45,15 +46,25 @@ export async function* readVerified(
       let bytes = held[k];
       if (!bytes) {
         bytes = read[r];
-        const hash = hashes[r++];
-        if (!bytes) throw new RepriseError('not-cached', `track "${track.id}" chunk ${index} is not on the device`, { trackId: track.id, chunkIndex: index });
-        if (hash !== digests[k]) {
-          await onCorrupt?.(index, digests[k]!);
-          throw new RepriseError('integrity-mismatch', `track "${track.id}" chunk ${index} no longer matches its digest; it is held back and will be fetched again`, {
+        let hash = hashes[r++];
+        const corrupt = () =>
+          new RepriseError('integrity-mismatch', `track "${track.id}" chunk ${index} no longer matches its digest; it is held back and will be fetched again`, {
             trackId: track.id,
             chunkIndex: index,
           });
+        if (bytes && hash !== digests[k]) {
+          await onCorrupt?.(index, digests[k]!);
+          if (!onMissing) throw corrupt();
+          bytes = undefined; // held back: fetched again, like a missing one
         }
+        if (!bytes && onMissing) {
+          // Play while missing: the engine fetches it first; it is read once it is stored.
+          await onMissing(index, digests[k]!);
+          [bytes] = await reader.getChunks([digests[k]!]);
+          hash = bytes ? await sha256Base64Url(bytes) : undefined;
+          if (bytes && hash !== digests[k]) throw corrupt();
+        }
+        if (!bytes) throw new RepriseError('not-cached', `track "${track.id}" chunk ${index} is not on the device`, { trackId: track.id, chunkIndex: index });
         verified?.put(digests[k]!, bytes);
       }
       const chunkStart = index * track.chunkSize;

@@ -1,6 +1,8 @@
 import { RepriseError, isRepriseError } from '../errors/RepriseError.js';
 import { planAnswer } from './planAnswer.js';
+import { chunkNewsChannel } from './PlaybackReport.js';
 import { readVerified } from './readVerified.js';
+import { type ChunkNewsSource, broadcastChunkNews, statusForUnavailable, waitForChunk } from './waitForChunk.js';
 import { type TrackSource, storeTrackSource } from './storeTrackSource.js';
 import { TRACK_PATH } from './trackPath.js';
 import { VerifiedChunkCache } from './VerifiedChunkCache.js';
@@ -29,6 +31,13 @@ export interface TrackRouteOptions {
   verifiedCacheBytes?: number;
   /** Milliseconds clock for play reports (default `Date.now`). */
   now?: () => number;
+  /**
+   * How long an answer waits for a missing chunk the engine is fetching before it fails (504 before
+   * the status line, an error in the body after). Default 30 s, the engine's `stallTimeoutMs`.
+   */
+  stallTimeoutMs?: number;
+  /** Where news of stored chunks comes from (default the engine's BroadcastChannel `reprise:<dbName>:chunks`). */
+  news?: ChunkNewsSource;
 }
 
 /** A play is reported at most once a minute per track (seeks make many range requests). */
@@ -36,16 +45,6 @@ const PLAY_REPORT_INTERVAL_MS = 60_000;
 
 const plain = (status: number, text: string) =>
   new Response(`reprise: ${text}`, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } });
-
-/**
- * THE place where an answer meets a chunk that is not stored (DESIGN.md "Playback URL", "play
- * while missing" hooks in here). Today: the track is reported `wanted` (the engine queues it)
- * and, before the status line, the answer is 404; after it, the body ends with this error.
- */
-function chunkMissing(trackId: string, error: RepriseError, report: (r: PlaybackReport) => void): Response {
-  report({ type: 'wanted', trackId });
-  return plain(404, error.message);
-}
 
 /**
  * Serves `trackUrl(id)` as an HTTP server would (RFC 9110; the table is docs/playback-url.md):
@@ -60,6 +59,8 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
   const verified = options.verifiedCacheBytes === 0 ? undefined : new VerifiedChunkCache(options.verifiedCacheBytes);
   const now = options.now ?? Date.now;
   const lastPlayReport = new Map<string, number>();
+  const news = options.news ?? broadcastChunkNews(chunkNewsChannel(options.dbName ?? 'reprise'));
+  const timeoutMs = options.stallTimeoutMs ?? 30_000;
 
   const scopeUrl = () => new URL(options.scope ?? (globalThis as unknown as { registration: ServiceWorkerRegistration }).registration.scope);
   const report = (r: PlaybackReport) => {
@@ -95,13 +96,19 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
       return new Response(null, { status: plan.status, headers });
     }
 
-    const chunks = readVerified(reader, track, plan.start, plan.end, (_index, digest) => report({ type: 'corrupt', trackId, digest }), verified);
+    // Play while missing (DESIGN.md "Playback URL"): a chunk not stored is asked of the engine,
+    // which fetches it first; the answer goes on once it is stored and verified.
+    const onMissing = (index: number, digest: string) =>
+      waitForChunk(trackId, index, digest, { reader, news, timeoutMs, pollMs: 250, ask: () => report({ type: 'wanted', trackId, chunk: index }) });
+    const chunks = readVerified(reader, track, plan.start, plan.end, (_index, digest) => report({ type: 'corrupt', trackId, digest }), verified, onMissing);
     let first: IteratorResult<Uint8Array>;
     try {
       first = await chunks.next();
     } catch (error) {
-      if (isRepriseError(error, 'not-cached')) return chunkMissing(trackId, error as RepriseError, report);
-      return plain(404, isRepriseError(error) ? (error as RepriseError).message : 'the track cannot be read');
+      if (!isRepriseError(error)) return plain(500, 'the track cannot be read');
+      const e = error as RepriseError;
+      if (e.name === 'integrity-mismatch') return plain(502, e.message);
+      return plain(statusForUnavailable(e), e.message);
     }
     const at = now();
     if (at - (lastPlayReport.get(trackId) ?? -Infinity) > PLAY_REPORT_INTERVAL_MS) {
@@ -115,7 +122,7 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
       void chunks.return(undefined);
       return new Response(null, { status: plan.status, headers });
     }
-    return new Response(streamOf(first.done ? undefined : first.value, chunks, trackId, report), { status: plan.status, headers });
+    return new Response(streamOf(first.done ? undefined : first.value, chunks), { status: plan.status, headers });
   }
 
   return {
@@ -134,7 +141,7 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
  * (highWaterMark 0: nothing is read or hashed ahead). A later chunk that is missing or fails
  * ends the body with an error; none of its bytes are sent.
  */
-function streamOf(first: Uint8Array | undefined, chunks: AsyncGenerator<Uint8Array>, trackId: string, report: (r: PlaybackReport) => void): ReadableStream<Uint8Array> {
+function streamOf(first: Uint8Array | undefined, chunks: AsyncGenerator<Uint8Array>): ReadableStream<Uint8Array> {
   let pending = first;
   return new ReadableStream<Uint8Array>(
     {
@@ -149,7 +156,6 @@ function streamOf(first: Uint8Array | undefined, chunks: AsyncGenerator<Uint8Arr
           if (next.done) controller.close();
           else controller.enqueue(next.value);
         } catch (error) {
-          if (isRepriseError(error, 'not-cached')) report({ type: 'wanted', trackId });
           controller.error(error instanceof RepriseError ? error : new RepriseError('integrity-mismatch', String(error)));
         }
       },

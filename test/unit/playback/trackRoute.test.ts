@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { contentIdOf } from '../../../src/manifest/contentId.js';
 import type { TrackSource } from '../../../src/playback/storeTrackSource.js';
+import type { ChunkNews } from '../../../src/playback/PlaybackReport.js';
 import { type PlaybackReport, createTrackRoute } from '../../../src/playback/trackRoute.js';
+import type { ChunkNewsSource } from '../../../src/playback/waitForChunk.js';
 
 const CHUNK = 64 * 1024;
 const SIZE = 3 * CHUNK + 1000; // three whole chunks and a short last one
@@ -30,13 +32,37 @@ function fakeStore() {
   return { chunks, reads, source };
 }
 
-function setup(verifiedCacheBytes?: number) {
+/** The engine's side, faked: news of stored chunks, and what it does when a chunk is asked for. */
+function fakeNews() {
+  const listeners = new Set<(n: ChunkNews) => void>();
+  const news: ChunkNewsSource = {
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  return { news, publish: (n: ChunkNews) => listeners.forEach((l) => l(n)), listening: () => listeners.size };
+}
+
+function setup(verifiedCacheBytes?: number, options: { stallTimeoutMs?: number; onReport?: (r: PlaybackReport) => void } = {}) {
   const store = fakeStore();
   const reports: PlaybackReport[] = [];
+  const engine = fakeNews();
   let clock = 0;
-  const route = createTrackRoute({ scope: SCOPE, source: store.source, report: (r) => reports.push(r), verifiedCacheBytes, now: () => clock });
-  return { ...store, reports, route, advance: (ms: number) => (clock += ms) };
+  const route = createTrackRoute({
+    scope: SCOPE,
+    source: store.source,
+    report: (r) => (reports.push(r), options.onReport?.(r)),
+    verifiedCacheBytes,
+    now: () => clock,
+    news: engine.news,
+    stallTimeoutMs: options.stallTimeoutMs ?? 2000,
+  });
+  return { ...store, reports, route, engine, advance: (ms: number) => (clock += ms) };
 }
+
+/** A chunk as the engine stores it once fetched: bytes back in the store, then the news. */
+const original = (i: number) => BODY.buffer.slice(BODY.byteOffset + i * CHUNK, BODY.byteOffset + Math.min(SIZE, (i + 1) * CHUNK));
 
 async function ask(route: ReturnType<typeof createTrackRoute>, headers: Record<string, string> = {}, method = 'GET', url = URL_) {
   const response = await route.handle(new Request(url, { method, headers }));
@@ -124,30 +150,79 @@ describe('the track route, in Node against a fake store', () => {
     expect(reads).toEqual([0]);
   });
 
-  it('a chunk the range needs is missing: 404 and a "wanted" report', async () => {
-    const { route, chunks, reports } = setup();
-    chunks.delete(DIGESTS[1]!);
-    expect((await ask(route, { range: 'bytes=70000-70009' })).response.status).toBe(404);
-    expect(reports).toEqual([{ type: 'wanted', trackId: TRACK.id }]);
-    expect((await ask(route, { range: 'bytes=0-9' })).response.status).toBe(206);
+  it('a chunk the range needs is missing: asked for at once, served once the engine stored it (play while missing)', async () => {
+    let store!: ReturnType<typeof setup>;
+    store = setup(undefined, {
+      onReport: (r) => {
+        if (r.type !== 'wanted') return;
+        // The engine fetches it first, stores it, and says so.
+        setTimeout(() => (store.chunks.set(DIGESTS[1]!, original(1)), store.engine.publish({ type: 'stored', digests: [DIGESTS[1]!] })), 20);
+      },
+    });
+    store.chunks.delete(DIGESTS[1]!);
+    const { response, body } = await ask(store.route, { range: 'bytes=70000-70009' });
+    expect(response.status).toBe(206);
+    expect(body.equals(BODY.subarray(70000, 70010))).toBe(true);
+    expect(store.reports.filter((r) => r.type === 'wanted')).toEqual([{ type: 'wanted', trackId: TRACK.id, chunk: 1 }]);
+    expect(store.engine.listening()).toBe(0); // stopped listening once it arrived
   });
 
-  it('a later chunk missing ends the body with an error after the verified bytes', async () => {
-    const { route, chunks, reports } = setup();
+  it('a later chunk missing: the body waits for it and goes on, every byte verified', async () => {
+    let store!: ReturnType<typeof setup>;
+    store = setup(undefined, {
+      onReport: (r) => r.type === 'wanted' && setTimeout(() => (store.chunks.set(DIGESTS[2]!, original(2)), store.engine.publish({ type: 'stored', digests: [DIGESTS[2]!] })), 20),
+    });
+    store.chunks.delete(DIGESTS[2]!);
+    const response = await store.route.handle(new Request(URL_));
+    expect(response.status).toBe(200);
+    expect(Buffer.from(await response.arrayBuffer()).equals(BODY)).toBe(true);
+  });
+
+  it.each([
+    ['offline: nothing arrives within stallTimeoutMs', undefined, 504],
+    ['the engine says the origin has no such file', { code: 'not-found', message: 'the origin answered 404' }, 404],
+    ['the engine says the origin is not allowed', { code: 'origin-not-allowed', message: 'redirected elsewhere' }, 403],
+    ['the engine says the bytes never verify', { code: 'integrity-mismatch', message: 'failed three times' }, 502],
+    ['the engine says it needs authorization', { code: 'unauthorized', message: 'paused: unauthorized' }, 401],
+  ] as const)('the first chunk cannot be had — %s → %i, never a hang', async (_what, unavailable, status) => {
+    let store!: ReturnType<typeof setup>;
+    store = setup(undefined, {
+      stallTimeoutMs: 150,
+      onReport: (r) => r.type === 'wanted' && unavailable && setTimeout(() => store.engine.publish({ type: 'unavailable', trackId: TRACK.id, ...unavailable }), 10),
+    });
+    store.chunks.delete(DIGESTS[0]!);
+    const started = Date.now();
+    const { response } = await ask(store.route, { range: 'bytes=0-9' });
+    expect(response.status).toBe(status);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('a later chunk that cannot be had ends the body with an error after the verified bytes', async () => {
+    const { route, chunks } = setup(undefined, { stallTimeoutMs: 100 });
     chunks.delete(DIGESTS[2]!);
     const response = await route.handle(new Request(URL_));
     expect(response.status).toBe(200);
-    await expect(response.arrayBuffer()).rejects.toThrow(/chunk 2 is not on the device/);
-    expect(reports.filter((r) => r.type === 'wanted')).toHaveLength(1);
+    await expect(response.arrayBuffer()).rejects.toThrow(/chunk 2 is not on the device and did not arrive within 100 ms/);
   });
 
-  it('a damaged chunk is never served: 404 and a "corrupt" report naming its digest', async () => {
-    const { route, chunks, reports } = setup();
-    const damaged = chunks.get(DIGESTS[0]!)!.slice(0);
+  it('a damaged chunk is never served: reported corrupt, then served once a verified copy is stored', async () => {
+    let store!: ReturnType<typeof setup>;
+    store = setup(undefined, {
+      onReport: (r) => {
+        if (r.type === 'corrupt') store.chunks.delete(r.digest); // the engine holds it back
+        if (r.type === 'wanted') setTimeout(() => (store.chunks.set(DIGESTS[0]!, original(0)), store.engine.publish({ type: 'stored', digests: [DIGESTS[0]!] })), 20);
+      },
+    });
+    const damaged = store.chunks.get(DIGESTS[0]!)!.slice(0);
     new Uint8Array(damaged)[5]! ^= 1;
-    chunks.set(DIGESTS[0]!, damaged);
-    expect((await ask(route, { range: 'bytes=0-9' })).response.status).toBe(404);
-    expect(reports).toEqual([{ type: 'corrupt', trackId: TRACK.id, digest: DIGESTS[0] }]);
+    store.chunks.set(DIGESTS[0]!, damaged);
+    const { response, body } = await ask(store.route, { range: 'bytes=0-9' });
+    expect(response.status).toBe(206);
+    expect(body.equals(BODY.subarray(0, 10))).toBe(true);
+    expect(store.reports.slice(0, 2)).toEqual([
+      { type: 'corrupt', trackId: TRACK.id, digest: DIGESTS[0] },
+      { type: 'wanted', trackId: TRACK.id, chunk: 0 },
+    ]);
   });
 
   it('a track not in the manifest in force: 404', async () => {

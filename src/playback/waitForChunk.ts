@@ -1,0 +1,93 @@
+import { isErrorCode } from '../errors/codes.js';
+import { RepriseError } from '../errors/RepriseError.js';
+import type { ChunkNews } from './PlaybackReport.js';
+import { sha256Base64Url } from '../util/sha256.js';
+import type { ChunkReader } from './readVerified.js';
+
+/** Where a reader hears of chunks being stored (the engine's BroadcastChannel, or a fake in tests). */
+export interface ChunkNewsSource {
+  subscribe(listener: (news: ChunkNews) => void): () => void;
+}
+
+export interface WaitOptions {
+  reader: ChunkReader;
+  news: ChunkNewsSource | undefined;
+  /** Give up after this long without the chunk (DESIGN.md: `stallTimeoutMs`). */
+  timeoutMs: number;
+  /** Look in the store this often too (news can be missed: no engine yet, another channel). */
+  pollMs: number;
+  /** Asks the engine for the chunk (a `wanted` report). */
+  ask(): void;
+}
+
+/**
+ * Waits until a missing chunk is stored: the engine is asked for it (it fetches it first),
+ * then the news channel or a poll of the store says it is there. Rejects with the engine's code
+ * when it says it cannot fetch the track now, or `network` after `timeoutMs` (offline: no hang).
+ */
+export function waitForChunk(trackId: string, index: number, digest: string, o: WaitOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (error?: RepriseError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearInterval(poll);
+      unsubscribe?.();
+      if (error) reject(error);
+      else resolve();
+    };
+    const timer = setTimeout(
+      () => finish(new RepriseError('network', `track "${trackId}" chunk ${index} is not on the device and did not arrive within ${o.timeoutMs} ms (offline, or the origin is unreachable)`, { trackId, chunkIndex: index, status: 504 })),
+      o.timeoutMs,
+    );
+    // Only bytes that verify count: a held-back copy may still be there until the engine deletes it.
+    const poll = setInterval(() => {
+      o.reader.getChunks([digest]).then(
+        async ([bytes]) => bytes && (await sha256Base64Url(bytes)) === digest && finish(),
+        () => {},
+      );
+    }, o.pollMs);
+    const unsubscribe = o.news?.subscribe((news) => {
+      if (news.type === 'stored' && news.digests.includes(digest)) finish();
+      else if (news.type === 'unavailable' && news.trackId === trackId) {
+        const code = isErrorCode(news.code) ? news.code : 'network';
+        finish(new RepriseError(code, news.message, { trackId, chunkIndex: index, reason: news.code }, { hint: null }));
+      }
+    });
+    o.ask();
+  });
+}
+
+/** The status a response gets when its first chunk cannot be had (DESIGN.md "Playback URL" table). */
+export function statusForUnavailable(error: RepriseError): number {
+  switch (error.details.reason ?? error.name) {
+    case 'not-found':
+    case 'not-cached':
+      return 404;
+    case 'origin-not-allowed':
+      return 403;
+    case 'integrity-mismatch':
+      return 502;
+    case 'unauthorized':
+      return 401;
+    case 'user':
+    case 'quota-exceeded':
+    case 'save-data':
+      return 503;
+    default:
+      return 504;
+  }
+}
+
+/** The engine's news channel, where BroadcastChannel exists. */
+export function broadcastChunkNews(channelName: string): ChunkNewsSource | undefined {
+  if (typeof BroadcastChannel !== 'function') return undefined;
+  return {
+    subscribe(listener) {
+      const channel = new BroadcastChannel(channelName);
+      channel.onmessage = (e: MessageEvent<ChunkNews>) => listener(e.data);
+      return () => channel.close();
+    },
+  };
+}
