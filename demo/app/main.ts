@@ -97,6 +97,9 @@ async function refresh(): Promise<void> {
       status = await cache.status();
       render();
       if (refetch && status.state.state === 'idle') await showRefetch();
+    } catch (e) {
+      // A simulation closed this cache to open a new one: the next refresh reads the new one.
+      if ((e as Error).name !== 'aborted') throw e;
     } finally {
       refreshing = null;
     }

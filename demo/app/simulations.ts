@@ -27,13 +27,17 @@ export function bytesToRefetch(damage: Damage, tracks: Map<string, CatalogTrack>
 
 /**
  * A security-forced reset as a service would run it after a breach, on this device's real store:
- * optionally damage it first (N corrupted chunks, M deleted tracks), then the server raises the
+ * optionally damage it first, app closed (N corrupted chunks, M deleted tracks), then the server raises the
  * security epoch and rotates its signing key, then the app syncs.
  */
 export async function simulateSecurityReset(ctx: SimulationContext, corrupt: number, remove: number): Promise<void> {
   let damage: Damage | null = null;
   if (corrupt > 0 || remove > 0) {
-    damage = await damageStore(await ctx.status(), ctx.tracks, corrupt, remove);
+    // The disk fails while the app is closed; the reset is noticed when it opens again.
+    const status = await ctx.status();
+    await ctx.cache().close();
+    damage = await damageStore(status, ctx.tracks, corrupt, remove);
+    await ctx.reconnect();
     logEvent(`device damaged: ${plural(damage.corrupted.length, 'chunk')} corrupted, ${plural(damage.deleted.length, 'track')} deleted (${plural(damage.missingChunks, 'chunk')})`, 'bad');
   }
   await ctx.markRefetch(damage ? bytesToRefetch(damage, ctx.tracks) : 0);
