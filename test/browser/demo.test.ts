@@ -116,13 +116,14 @@ describe('the demo player, in Chromium', () => {
     for (const c of damage!.corrupted) expected.set(c.trackId, [...(expected.get(c.trackId) ?? []), c.index].sort((a, b) => a - b));
     for (const d of damage!.deleted) expected.set(d.trackId, Array.from({ length: d.chunks }, (_, i) => i));
     const sentNow = chunksSent(demo, refetch!.since);
-    if (process.env.DEMO_DEBUG) console.log(JSON.stringify({ damage, report, sent: [...sentNow].map(([k, v]) => [k, v.length, v.slice(0, 4)]), log: demo.requests.since(refetch!.since).map((r) => [r.trackId.slice(10), r.range, r.status, r.bytes]) }));
     expect(sentNow).toEqual(expected);
     const bytes = demo.requests.since(refetch!.since).reduce((s, r) => s + r.bytes, 0);
     const expectedBytes = [...expected].reduce((s, [id, idx]) => s + idx.reduce((t, i) => t + Math.min(CHUNK_SIZE, demo.catalog.tracks.get(id)!.body.length - i * CHUNK_SIZE), 0), 0);
     expect(bytes).toBe(expectedBytes);
     await page.locator('[data-track]').first().click();
     await page.waitForFunction(() => (document.getElementById('audio') as HTMLAudioElement).currentTime > 0.3, undefined, { timeout: 10_000 });
+    // The whole page in one viewport, so the fixed player bar sits at its bottom.
+    await page.setViewportSize({ width: 1280, height: await page.evaluate(() => document.documentElement.scrollHeight) });
     await page.screenshot({ path: SHOTS + 'demo-1280.png' });
 
     // Storage wiped: the store is deleted; the service's offline record brings the playlist back.
