@@ -122,7 +122,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const minutes = Number(process.env.DEMO_MINUTES ?? 60);
   try {
     const demo = await startDemo({ port: Number(process.env.PORT ?? 0), minutes, stateFile: root + '.tmp/demo-state.json', log: (line) => console.log(line) });
-    console.log(`reprise demo: ${demo.url}  (open it in a browser; stops after ${minutes} minutes, or Ctrl-C)`);
+    console.log(`reprise demo: ${demo.url}  (open it in a browser; stops after ${minutes} minute${minutes === 1 ? "" : "s"}, or Ctrl-C)`);
     process.on('SIGINT', () => void demo.stop().then(() => process.exit(0)));
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
