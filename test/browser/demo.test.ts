@@ -1,49 +1,147 @@
+import { mkdirSync } from 'node:fs';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHUNK_SIZE } from '../../demo/catalog.js';
 import { startDemo } from '../../demo/server.js';
 import { launch } from './harness.js';
 
-describe('the demo page, in Chromium', () => {
+type Demo = Awaited<ReturnType<typeof startDemo>>;
+interface PageDemo {
+  cache: { status(): Promise<{ state: { state: string }; playlists: { id: string; offline: boolean; source: string; tracksComplete: number; trackIds: string[] }[] }> };
+  lastReport: { kind: string; manifest: string; corruptChunks: number; missingChunks: number; toFetch: { tracks: number } } | null;
+  lastDamage: { corrupted: { trackId: string; index: number }[]; deleted: { trackId: string; chunks: number }[]; missingChunks: number } | null;
+  refetch: { since: number } | null;
+}
+declare global {
+  interface Window {
+    demo?: PageDemo;
+  }
+}
+
+const SHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
+
+/**
+ * Waits until a playlist is wholly on the device: the engine idle and every track complete, and
+ * every chunk of it readable in the device store (IndexedDB), where the simulations act.
+ */
+async function waitPlaylistComplete(page: Page, id: string, timeout = 40_000) {
+  // Twice, 1.5 s apart: main's engine (8650f8a) reports tracks complete, then loses the tails of
+  // the last ones it wrote and fetches them again (reported to the lead).
+  for (const pause of [0, 1500]) {
+    await page.waitForTimeout(pause);
+    await waitOnce(page, id, timeout);
+  }
+}
+
+async function waitOnce(page: Page, id: string, timeout: number) {
+  await page.waitForFunction(async (id) => {
+    const s = await window.demo!.cache.status();
+    const p = s.playlists.find((x) => x.id === id)!;
+    if (s.state.state !== 'idle' || !p.offline || p.tracksComplete !== p.trackIds.length) return false;
+    const catalog = (await (await fetch('/api/catalog')).json()) as { tracks: { playlistId: string; chunks: string[] }[] };
+    const keys = await new Promise<IDBValidKey[]>((resolve, reject) => {
+      const open = indexedDB.open('reprise');
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const all = open.result.transaction('chunks').objectStore('chunks').getAllKeys();
+        all.onsuccess = () => (open.result.close(), resolve(all.result));
+      };
+    });
+    const stored = new Set(keys);
+    return catalog.tracks.filter((t) => t.playlistId === id).every((t) => t.chunks.every((c) => stored.has(c)));
+  }, id, { timeout, polling: 500 });
+}
+
+/** Which whole chunks the origin sent for each track, from the demo server's request log. */
+function chunksSent(demo: Demo, since: number): Map<string, number[]> {
+  const sent = new Map<string, number[]>();
+  for (const r of demo.requests.since(since)) {
+    if (r.status !== 200 && r.status !== 206) continue;
+    const size = demo.catalog.tracks.get(r.trackId)!.body.length;
+    const list = sent.get(r.trackId) ?? [];
+    for (let i = Math.ceil(r.start / CHUNK_SIZE); i * CHUNK_SIZE < size && Math.min(size, (i + 1) * CHUNK_SIZE) <= r.start + r.bytes; i++) list.push(i);
+    sent.set(r.trackId, list.sort((a, b) => a - b));
+  }
+  return sent;
+}
+
+describe('the demo player, in Chromium', () => {
   let browser: Awaited<ReturnType<typeof launch>>;
-  let demo: Awaited<ReturnType<typeof startDemo>>;
+  let demo: Demo;
   beforeAll(async () => {
+    // The first run on a machine generates the MP3 catalog (ffmpeg); later runs reuse it.
     demo = await startDemo({ port: 0, minutes: 5 });
     browser = await launch();
-  });
+  }, 180_000);
   afterAll(async () => {
     await browser?.close();
     await demo?.stop();
   });
 
-  it('downloads the offline playlist, plays it, and survives a simulated security reset', async () => {
+  it('keeps a playlist offline, survives a security reset with damage and a wiped store, and plays with the server stopped', async () => {
+    mkdirSync(SHOTS, { recursive: true });
     const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1280, height: 900 });
+    let serverUp = true;
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      // With the server stopped, the manifest request failing is the point; nothing else may fail.
+      if (m.type() === 'error' && !(!serverUp && /ERR_CONNECTION_REFUSED/.test(m.text()))) errors.push(`${m.text()} (${m.location().url})`);
+    });
     await page.goto(demo.url);
-    await page.waitForFunction(() => (window as never as { cache?: unknown }).cache !== undefined);
-    await page.selectOption('#throttle', '');
-    // The service's record marks "Road trip" offline: a fresh install fetches it by itself.
-    await page.waitForFunction(async () => {
-      const s = await (window as never as { cache: any }).cache.status();
-      return s.playlists.find((p: { id: string }) => p.id === 'road-trip').tracksComplete === 4;
-    }, undefined, { timeout: 20_000 });
-    await page.waitForFunction(() => document.querySelectorAll('.tracks li button:not([disabled])').length >= 4);
-    await page.locator('.tracks li button:not([disabled])').first().click();
-    await page.waitForFunction(() => (document.getElementById('audio') as HTMLAudioElement).currentTime > 0.5, undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => window.demo?.lastReport != null);
+    await page.selectOption('#cap', '0');
 
-    const mediaBefore = demo.stats.mediaBytes;
+    // Mark a playlist offline from its switch; the service records the choice too.
+    await page.locator('[data-playlist="road-trip"] .switch input').check();
+    await waitPlaylistComplete(page, 'road-trip');
+    expect(demo.catalog.playlists().find((p) => p.id === 'road-trip')!.offline).toBe(true);
+
+    // A security-forced reset after damage: 5 corrupted chunks, 1 deleted track.
+    await page.fill('#corrupt-n', '5');
+    await page.fill('#delete-m', '1');
     await page.click('#reset');
-    await page.waitForFunction(() => /key-revoked/.test(document.getElementById('report')!.textContent ?? ''), undefined, { timeout: 10_000 });
-    const report = await page.locator('#report').innerText();
-    expect(report).toMatch(/epoch\s+1 → 2/);
-    await page.waitForFunction(async () => {
-      const s = await (window as never as { cache: any }).cache.status();
-      return s.state.state === 'idle' && s.playlists.find((p: { id: string }) => p.id === 'road-trip').tracksComplete === 4;
-    }, undefined, { timeout: 20_000 });
-    // Only the one re-published track came down again, not the playlist.
-    const changed = [...demo.catalog.tracks.values()].find((t) => t.version === 2)!;
-    const refetched = demo.stats.mediaBytes - mediaBefore;
-    expect(refetched).toBeLessThanOrEqual(changed.body.length);
+    await page.waitForFunction(() => window.demo?.lastReport?.kind === 'key-revoked', undefined, { timeout: 20_000 });
+    const { lastReport: report, lastDamage: damage, refetch } = (await page.evaluate(() => ({ lastReport: window.demo!.lastReport, lastDamage: window.demo!.lastDamage, refetch: window.demo!.refetch })))!;
+    expect(damage!.corrupted).toHaveLength(5);
+    expect(damage!.deleted).toHaveLength(1);
+    expect(report!.corruptChunks).toBe(5);
+    expect(report!.missingChunks).toBe(damage!.missingChunks);
+    await waitPlaylistComplete(page, 'road-trip');
+    await page.waitForFunction(() => /the report counts exactly this/.test(document.getElementById('report')!.textContent ?? ''));
+
+    // The origin sent exactly the damaged chunks again, nothing else.
+    const expected = new Map<string, number[]>();
+    for (const c of damage!.corrupted) expected.set(c.trackId, [...(expected.get(c.trackId) ?? []), c.index].sort((a, b) => a - b));
+    for (const d of damage!.deleted) expected.set(d.trackId, Array.from({ length: d.chunks }, (_, i) => i));
+    const sentNow = chunksSent(demo, refetch!.since);
+    expect(sentNow).toEqual(expected);
+    const bytes = demo.requests.since(refetch!.since).reduce((s, r) => s + r.bytes, 0);
+    const expectedBytes = [...expected].reduce((s, [id, idx]) => s + idx.reduce((t, i) => t + Math.min(CHUNK_SIZE, demo.catalog.tracks.get(id)!.body.length - i * CHUNK_SIZE), 0), 0);
+    expect(bytes).toBe(expectedBytes);
+    await page.locator('[data-track]').first().click();
+    await page.waitForFunction(() => (document.getElementById('audio') as HTMLAudioElement).currentTime > 0.3, undefined, { timeout: 10_000 });
+    // The whole page in one viewport, so the fixed player bar sits at its bottom.
+    await page.setViewportSize({ width: 1280, height: await page.evaluate(() => document.documentElement.scrollHeight) });
+    await page.screenshot({ path: SHOTS + 'demo-1280.png' });
+
+    // Storage wiped: the store is deleted; the service's offline record brings the playlist back.
+    await page.click('#wipe');
+    await page.waitForFunction(() => window.demo?.lastReport?.kind === 'storage-lost', undefined, { timeout: 20_000 });
+    await waitPlaylistComplete(page, 'road-trip');
+    const back = await page.evaluate(async () => (await window.demo!.cache.status()).playlists.find((p) => p.id === 'road-trip')!);
+    expect(back.source).toBe('service');
+
+    // The server stops; a reload opens the app from the shell cache and plays from the device.
+    await demo.stop();
+    serverUp = false;
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await page.waitForFunction(() => window.demo?.lastReport?.manifest === 'unreachable', undefined, { timeout: 20_000 });
+    await page.locator('[data-playlist="road-trip"] [data-track]').nth(2).click();
+    await page.waitForFunction(() => (document.getElementById('audio') as HTMLAudioElement).currentTime > 0.3, undefined, { timeout: 10_000 });
+    await page.screenshot({ path: SHOTS + 'demo-390.png' });
     expect(errors).toEqual([]);
-    await page.screenshot({ path: 'dist/demo-screenshot.png', fullPage: true });
-  });
+  }, 120_000);
 });
