@@ -18,7 +18,9 @@ declare global {
   }
 }
 
-const SHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
+// Screenshots go to .tmp/screenshots on every run; REPRISE_SCREENSHOTS=docs refreshes the ones in docs/.
+const SHOTS = new URL(process.env.REPRISE_SCREENSHOTS === 'docs' ? '../../docs/screenshots/' : '../../.tmp/screenshots/', import.meta.url).pathname;
+mkdirSync(SHOTS, { recursive: true });
 
 /**
  * Waits until a playlist is wholly on the device: the engine idle and every track complete, and
