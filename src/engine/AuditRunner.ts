@@ -14,8 +14,10 @@ export interface AuditRequest {
   tracks: readonly CatalogTrack[];
   /** Skip chunks an earlier run of the same audit id already verified. */
   resumable: boolean;
-  /** A chunk found corrupt (or missing) by this audit. */
+  /** A chunk found corrupt by this audit. */
   onCorrupt?(digest: string): void;
+  /** A chunk this audit expected in the store and did not find. */
+  onMissing?(digest: string): void;
   /** The download plan should be rebuilt (the audit started, or ended). */
   replan(): void;
 }
@@ -71,6 +73,7 @@ export class AuditRunner {
         onBatch: ({ verified, corrupt, missing }, done, total) => {
           for (const d of [...verified, ...corrupt, ...missing]) audit.pending.delete(d);
           for (const d of [...corrupt, ...missing]) have.delete(d);
+          for (const d of missing) request.onMissing?.(d);
           for (const d of corrupt) {
             request.onCorrupt?.(d);
             if (deleteCorrupt) heldBackChunks.delete(d);

@@ -119,7 +119,12 @@ export class Inventory {
     return lost;
   }
 
-  /** Tracks that were complete on the device and cannot be played now (untrusted manifest, or chunks lost). */
+  /**
+   * Tracks that were complete on the device and cannot be played until a trusted manifest
+   * verifies them: all of them while the stored manifest is not trusted, else those with chunks
+   * held back (failed against the stored manifest, kept while the new one is unreachable).
+   * Damage under a trusted manifest is not held back: it is fetched again (`toFetch`).
+   */
   heldBackTracks(catalog: Catalog | undefined, trusted: boolean): number {
     let n = 0;
     for (const record of this.trackRecords.values()) {
@@ -129,7 +134,7 @@ export class Inventory {
         continue;
       }
       const t = catalog?.tracks.get(record.id);
-      if (t && t.contentId === record.completedContentId && t.track.chunks.some((d) => !this.have.has(d))) n++;
+      if (t && t.contentId === record.completedContentId && t.track.chunks.some((d) => this.heldBackChunks.has(d))) n++;
     }
     return n;
   }

@@ -66,13 +66,15 @@ export async function runSync(parts: EngineParts): Promise<SyncReport> {
     let first = true;
     const audit = trust.meta.audit;
     const onCorrupt = (d: string) => corrupt.add(d);
+    // Chunks the audit expected and found gone (deleted while the engine ran) are missing too.
+    const onMissing = (d: string) => lost.add(d);
     if (audit && !audit.complete) {
-      await audits.run({ id: audit.id, tracks: inventory.neededTracks(trust.catalog), resumable: true, onCorrupt, replan: () => (replan(), (first = false)) });
+      await audits.run({ id: audit.id, tracks: inventory.neededTracks(trust.catalog), resumable: true, onCorrupt, onMissing, replan: () => (replan(), (first = false)) });
       await audits.markComplete(audit.id);
     } else if (reasons.includes('partial-loss')) {
       // Only the tracks that lost chunks are re-hashed ("the stored chunks it concerns").
       const concerned = needed.filter((t) => t.track.chunks.some((d) => lost.has(d)));
-      await audits.run({ id: `partial:${opts.clock.now()}`, tracks: concerned, resumable: false, onCorrupt, replan: () => (replan(), (first = false)) });
+      await audits.run({ id: `partial:${opts.clock.now()}`, tracks: concerned, resumable: false, onCorrupt, onMissing, replan: () => (replan(), (first = false)) });
     } else {
       replan();
     }

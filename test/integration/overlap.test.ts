@@ -141,3 +141,35 @@ describe('errors keep their codes (finding 6)', () => {
     expect(records.filter((r) => r.failure)).toEqual([]);
   });
 });
+
+describe('reset reports count what was damaged (found by the demo)', () => {
+  async function library() {
+    const tracks = ['a', 'b'].map((id) => ({ id, body: bytesOf(id, CHUNK * 4) }));
+    await publish(origin, { tracks, playlists: [{ id: 'p', trackIds: ['a', 'b'], offline: true }], epoch: 1 });
+    const e = await openEngine(origin);
+    await e.sync();
+    await e.idle();
+    return { e, tracks };
+  }
+
+  it('chunks deleted from the store while the engine runs are counted missing by the next reset', async () => {
+    const { e, tracks } = await library();
+    engine = e;
+    const db = (await wrap(e.factory.open('reprise'))) as unknown as IDBPDatabase;
+    for (const d of chunkDigests(tracks[1]!.body).slice(0, 3)) await db.delete('chunks', d);
+    db.close();
+    await publish(origin, { tracks, playlists: [{ id: 'p', trackIds: ['a', 'b'], offline: true }], epoch: 2 });
+    const report = await e.sync();
+    expect(report).toMatchObject({ kind: 'security-epoch', missingChunks: 3, corruptChunks: 0, kept: { tracks: 1 }, toFetch: { tracks: 1, bytes: 3 * CHUNK } });
+  });
+
+  it('damage found under an accepted manifest is to fetch, not held back', async () => {
+    const { e, tracks } = await library();
+    await e.close();
+    await corruptChunks(e.factory, [chunkDigests(tracks[0]!.body)[1]!]);
+    await publish(origin, { tracks, playlists: [{ id: 'p', trackIds: ['a', 'b'], offline: true }], epoch: 2 });
+    engine = await openEngine(origin, { indexedDB: e.factory });
+    const report = await engine.sync();
+    expect(report).toMatchObject({ kind: 'security-epoch', corruptChunks: 1, heldBack: { tracks: 0 }, toFetch: { tracks: 1, bytes: CHUNK } });
+  });
+});
