@@ -2,6 +2,7 @@ import type { CacheEngine } from '../engine/CacheEngine.js';
 import type { CacheEvents } from '../engine/types.js';
 import { TRACK_PATH } from '../playback/trackPath.js';
 import { ENGINE_METHODS } from '../tabs/protocol.js';
+import { persistence } from './askPersistence.js';
 import type { WorkerEngineMethods, WorkerEngineOptions } from '../worker/CacheWorkerApi.js';
 import { installErrorTransfer } from '../worker/errorTransfer.js';
 import { connectServiceWorker, nextController, type ServiceWorkerOptions } from './connectServiceWorker.js';
@@ -95,8 +96,16 @@ export async function openOfflineCache(options: OfflineCacheOptions): Promise<Of
         closed ? Promise.reject(pageError('aborted', 'this cache is closed; open a new one')) : (api[m] as (...a: unknown[]) => Promise<unknown>)(...args),
     ]),
   ) as unknown as WorkerEngineMethods;
+  const persist = persistence();
   return {
     ...operations,
+    async setOffline(playlistId, offline, options) {
+      await operations.setOffline(playlistId, offline, options);
+      if (offline === true) await persist.ask();
+    },
+    async status() {
+      return persist.apply(await operations.status());
+    },
     role,
     registration,
     get updateWaiting() {
