@@ -1,0 +1,59 @@
+/**
+ * Splits long work into tasks no longer than a budget (DESIGN.md "Responsiveness": no engine
+ * task over 50 ms). Call {@link TaskSlicer.check} between small steps: once the current slice
+ * has run `budgetMs`, it yields to the event loop with a macrotask, so that a `getTrack()` or a
+ * service-worker read queued meanwhile runs before the next slice. It also records the longest
+ * slice, which tests and benchmarks report.
+ */
+export class TaskSlicer {
+  private sliceStart: number;
+  private longest = 0;
+  private slices = 1;
+
+  constructor(
+    readonly budgetMs = 8,
+    private readonly now: () => number = () => performance.now(),
+    private readonly yieldTask: () => Promise<void> = yieldToEventLoop,
+  ) {
+    this.sliceStart = now();
+  }
+
+  /** Yields when the current slice has used its budget. Cheap to call often. */
+  async check(): Promise<void> {
+    const elapsed = this.now() - this.sliceStart;
+    if (elapsed < this.budgetMs) return;
+    this.longest = Math.max(this.longest, elapsed);
+    this.slices++;
+    await this.yieldTask();
+    this.sliceStart = this.now();
+  }
+
+  /** Ends the measure: the longest slice so far (including the current one), in ms. */
+  longestSliceMs(): number {
+    return Math.max(this.longest, this.now() - this.sliceStart);
+  }
+
+  get sliceCount(): number {
+    return this.slices;
+  }
+}
+
+/**
+ * Resolves in a new macrotask: `scheduler.yield()` where the browser has it, else a
+ * MessageChannel message (not clamped to 4 ms as nested `setTimeout`s are), else setTimeout.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  if (typeof scheduler?.yield === 'function') return scheduler.yield();
+  if (typeof MessageChannel === 'function') {
+    return new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(null);
+    });
+  }
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
