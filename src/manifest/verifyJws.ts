@@ -1,6 +1,5 @@
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import { RepriseError } from '../errors/RepriseError.js';
-import { sha256Base64Url } from '../util/sha256.js';
 import type { ManifestLimits } from './limits.js';
 import type { KeyRing } from './trustedKeys.js';
 
@@ -13,8 +12,8 @@ export interface SignatureContext {
 export interface VerifiedJws {
   /** The payload, decoded as UTF-8 JSON; nothing of it has been checked beyond the signature. */
   json: unknown;
-  /** base64url SHA-256 of the payload bytes: what "the same payload" means for format 2's `version`. */
-  payloadSha256: string;
+  /** The payload bytes (format 2 compares their SHA-256 for its `version` rule). */
+  payload: Uint8Array<ArrayBuffer>;
   kid: string;
   /** The compact JWS, trimmed. */
   jws: string;
@@ -66,7 +65,7 @@ export async function verifyJws(jws: string, ctx: SignatureContext, limit: { nam
   } catch (cause) {
     throw new RepriseError('manifest-signature', `the signature of ${limit.what} does not verify with key "${kid}" (${(cause as Error).message})`, { reason: 'signature', kid }, { cause });
   }
-  return { json: decodeJson(payload, limit.what), payloadSha256: await sha256Base64Url(payload as Uint8Array<ArrayBuffer>), kid, jws: token };
+  return { json: decodeJson(payload, limit.what), payload: payload as Uint8Array<ArrayBuffer>, kid, jws: token };
 }
 
 /** Strict UTF-8, then JSON; `manifest-invalid` naming `what` otherwise. */

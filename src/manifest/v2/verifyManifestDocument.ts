@@ -17,6 +17,6 @@ export async function verifyManifestDocument(jws: string, ctx: RootVerifyContext
   const name = limits.maxManifestBytes >= limits.maxRootBytes ? 'maxManifestBytes' : 'maxRootBytes';
   const signed = await verifyJws(jws, ctx, { name, bytes, what: 'the manifest' });
   const format = (signed.json as { format?: unknown } | null)?.format;
-  if (format === MANIFEST_FORMAT_2) return { format: 2, ...acceptRoot(signed, ctx) };
+  if (format === MANIFEST_FORMAT_2) return { format: 2, ...(await acceptRoot(signed, ctx)) };
   return { format: 1, ...acceptManifestV1(signed, ctx) };
 }

@@ -1,4 +1,5 @@
 import { RepriseError } from '../../errors/RepriseError.js';
+import { sha256Base64Url } from '../../util/sha256.js';
 import { describeZodError } from '../../util/describeZodError.js';
 import { checkSecurityFields } from '../checkSecurityFields.js';
 import { DEFAULT_LIMITS } from '../limits.js';
@@ -35,7 +36,7 @@ export async function verifyRoot(jws: string, ctx: RootVerifyContext): Promise<V
 }
 
 /** The format-2 checks on a payload whose signature verified. */
-export function acceptRoot(signed: VerifiedJws, ctx: RootVerifyContext): VerifiedRoot {
+export async function acceptRoot(signed: VerifiedJws, ctx: RootVerifyContext): Promise<VerifiedRoot> {
   const limits = ctx.limits ?? DEFAULT_LIMITS;
   const size = new TextEncoder().encode(signed.jws).byteLength;
   if (size > limits.maxRootBytes) {
@@ -51,6 +52,7 @@ export function acceptRoot(signed: VerifiedJws, ctx: RootVerifyContext): Verifie
   }
   const root = parsed.data;
   checkSecurityFields(root, signed.kid, ctx);
+  const payloadSha256 = await sha256Base64Url(signed.payload);
   const last = ctx.lastVersion?.(root.subject);
   if (last && root.version < last.version) {
     throw new RepriseError('manifest-rollback', `manifest root version ${root.version} is lower than ${last.version}, the last accepted${root.subject ? ` for "${root.subject}"` : ''}`, {
@@ -59,11 +61,11 @@ export function acceptRoot(signed: VerifiedJws, ctx: RootVerifyContext): Verifie
       lastVersion: last.version,
     });
   }
-  if (last && root.version === last.version && signed.payloadSha256 !== last.payloadSha256) {
+  if (last && root.version === last.version && payloadSha256 !== last.payloadSha256) {
     throw new RepriseError('manifest-rollback', `manifest root version ${root.version} was accepted before with a different payload; a server issues one root per version`, {
       path: 'version',
       version: root.version,
     });
   }
-  return { root, kid: signed.kid, jws: signed.jws, payloadSha256: signed.payloadSha256 };
+  return { root, kid: signed.kid, jws: signed.jws, payloadSha256 };
 }
