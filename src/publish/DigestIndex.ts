@@ -20,12 +20,14 @@ export interface IndexedMedia extends TrackDigest {
  * Each entry is checked once, when added, against the schema devices use; listing it in a
  * user's manifest afterwards costs no hashing and no schema work.
  */
+const mediaSchema = trackV2Schema(DEFAULT_LIMITS);
+
 export class DigestIndex {
   private readonly media = new Map<string, IndexedMedia>();
 
   add(key: string, media: IndexedMedia): void {
     const { chunkList, ...fields } = media;
-    const parsed = trackV2Schema(DEFAULT_LIMITS).safeParse({ ...fields, id: 'x' });
+    const parsed = mediaSchema.safeParse({ ...fields, id: 'x' });
     if (!parsed.success) throw new RepriseError('invalid-argument', `media "${key}": ${describeZodError(parsed.error).message}`, { path: describeZodError(parsed.error).path });
     if (chunkList.byteLength !== 32 * Math.ceil(media.size / media.chunkSize)) {
       throw new RepriseError('invalid-argument', `media "${key}": its chunk list has ${chunkList.byteLength / 32} digests, its size and chunkSize need ${Math.ceil(media.size / media.chunkSize)}`, { path: 'chunkList' });
