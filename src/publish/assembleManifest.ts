@@ -6,6 +6,7 @@ import { ROOT_TYP } from '../manifest/v2/fetchRoot.js';
 import type { ManifestTrackV2 } from '../manifest/v2/partSchema.js';
 import { MANIFEST_FORMAT_2, type ManifestRoot } from '../manifest/v2/rootSchema.js';
 import type { RootSigner } from './createSigner.js';
+import { serializeTrack } from './DigestIndex.js';
 import { defaultPartCount, shardCatalog } from './shardCatalog.js';
 
 export interface RootFields {
@@ -69,7 +70,7 @@ export async function assembleManifest(options: AssembleOptions): Promise<Assemb
   const partBase = options.partBase ?? 'parts/';
   const contents = shardCatalog(options.tracks, options.playlists, options.partCount ?? defaultPartCount(options.tracks.length + options.playlists.length));
   const parts = contents.map((content): AssembledPart => {
-    const body = Buffer.from(JSON.stringify(content));
+    const body = Buffer.from(`{"tracks":[${content.tracks.map(serializeTrack).join(',')}],"playlists":${JSON.stringify(content.playlists)}}`);
     const sha256 = createHash('sha256').update(body).digest('base64url');
     if (body.byteLength > limits.maxPartBytes) {
       fail(`a part of ${content.tracks.length} tracks is ${body.byteLength} bytes, over maxPartBytes (${limits.maxPartBytes}); give a larger partCount`, 'partCount');

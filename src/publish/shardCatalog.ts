@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { RepriseError } from '../errors/RepriseError.js';
 import type { ManifestPlaylist } from '../manifest/schema.js';
 import type { ManifestTrackV2 } from '../manifest/v2/partSchema.js';
@@ -19,14 +18,20 @@ export function defaultPartCount(items: number): number {
 }
 
 /**
- * The part an id belongs to: the top bits of SHA-256(kind + id), as TUF's hashed bins place
- * targets. It depends on the id alone, so a change to one track or playlist rewrites one part
- * (as long as the part count stays the same: pin `partCount` for a library that grows).
+ * The part an id belongs to: the top bits of a hash of kind and id, as TUF's hashed bins place
+ * targets by the hash of their name. It depends on the id alone, so a change to one track or
+ * playlist rewrites one part (as long as the part count stays the same: pin `partCount` for a
+ * library that grows). Only the server computes it — devices check parts by their SHA-256 —
+ * so it is FNV-1a (32 bits), ~50 times cheaper than a SHA-256 per id.
  */
 export function partIndexOf(kind: 't' | 'p', id: string, partCount: number): number {
   if (partCount <= 1) return 0;
-  const bits = Math.log2(partCount);
-  return createHash('sha256').update(`${kind}:${id}`).digest().readUInt32BE(0) >>> (32 - bits);
+  let hash = kind === 't' ? 0x811c9dc5 : 0x050c5d1f;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  // FNV's low bits mix poorly for short keys: fold the high half in before taking the top bits.
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  hash ^= hash >>> 13;
+  return (hash >>> 0) >>> (32 - Math.log2(partCount));
 }
 
 /**
