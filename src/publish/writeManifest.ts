@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { RepriseError } from '../errors/RepriseError.js';
 import type { AssembledManifest } from './assembleManifest.js';
 
 export interface WrittenFiles {
@@ -17,6 +18,11 @@ export interface WrittenFiles {
 export async function writeManifest(rootFile: string, assembled: AssembledManifest, chunkLists: ReadonlyMap<string, Uint8Array>): Promise<WrittenFiles> {
   const base = dirname(rootFile);
   const written: WrittenFiles = { root: rootFile, parts: [], chunkLists: [] };
+  for (const url of [...assembled.parts.map((p) => p.url), assembled.root.indexBase]) {
+    if (/^[a-z][a-z0-9+.-]*:|^\/|\.\./i.test(url)) {
+      throw new RepriseError('invalid-argument', `"${url}" is not a path under the root's folder; writeManifest writes relative partBase and indexBase only`, { path: 'partBase' });
+    }
+  }
   const put = async (file: string, body: Uint8Array | string) => {
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, body);
