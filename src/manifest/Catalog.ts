@@ -72,40 +72,31 @@ export function chunkLength(track: Pick<TrackEntry, 'size' | 'chunkSize'>, index
  * slices ({@link TaskSlicer}) so that no task of a 100,000-track build runs long.
  */
 export class Catalog {
-  private readonly byContent = new Map<string, CatalogTrack[]>();
-
   private constructor(
     readonly verified: VerifiedManifest | VerifiedRoot,
     readonly manifestUrl: string,
     readonly tracks: ReadonlyMap<string, CatalogTrack>,
+    private readonly byContent: ReadonlyMap<string, CatalogTrack[]>,
     readonly playlists: ReadonlyMap<string, ManifestPlaylist>,
     readonly header: CatalogHeader,
     /** Format 2: the absolute `indexBase`. */
     readonly indexBase: string | undefined,
-  ) {
-    for (const t of tracks.values()) {
-      const same = this.byContent.get(t.contentId);
-      if (same) same.push(t);
-      else this.byContent.set(t.contentId, [t]);
-    }
-  }
+  ) {}
 
   /** A `reprise-manifest/1` catalog. */
   static async build(verified: VerifiedManifest, manifestUrl: string, allowed: ReadonlySet<string>, slicer = new TaskSlicer()): Promise<Catalog> {
     const { manifest } = verified;
     // Content ids hashed all at once (WebCrypto runs them off the calling thread).
     const contentIds = await Promise.all(manifest.tracks.map((t) => contentIdOf(t.chunks)));
-    const tracks = await resolveTracks(
-      manifest.tracks.map((track, i) => {
-        const { chunks, ...entry } = track;
-        return { entry, contentId: contentIds[i]!, chunks };
-      }),
+    const { tracks, byContent } = await resolveTracks(
+      manifest.tracks,
+      ({ chunks, ...entry }, i) => ({ entry, contentId: contentIds[i]!, chunks }),
       manifestUrl,
       allowed,
       slicer,
     );
     const { format: _format, tracks: _tracks, playlists: _playlists, ...header } = manifest;
-    return new Catalog(verified, manifestUrl, tracks, new Map(manifest.playlists.map((p) => [p.id, p])), { format: 1, ...header }, undefined);
+    return new Catalog(verified, manifestUrl, tracks, byContent, new Map(manifest.playlists.map((p) => [p.id, p])), { format: 1, ...header }, undefined);
   }
 
   /** A `reprise-manifest/2` catalog: its root, the root's resolved URLs and its decoded parts. */
@@ -117,14 +108,9 @@ export class Catalog {
     allowed: ReadonlySet<string>,
     slicer = new TaskSlicer(),
   ): Promise<Catalog> {
-    const tracks = await resolveTracks(
-      decoded.tracks.map(({ contentId, ...entry }) => ({ entry, contentId, chunks: undefined })),
-      manifestUrl,
-      allowed,
-      slicer,
-    );
+    const { tracks, byContent } = await resolveTracks(decoded.tracks, ({ contentId, ...entry }) => ({ entry, contentId, chunks: undefined }), manifestUrl, allowed, slicer);
     const { format: _format, parts: _parts, indexBase: _indexBase, ...header } = verified.root;
-    return new Catalog(verified, manifestUrl, tracks, new Map(decoded.playlists.map((p) => [p.id, p])), { format: 2, ...header }, resolved.indexBase);
+    return new Catalog(verified, manifestUrl, tracks, byContent, new Map(decoded.playlists.map((p) => [p.id, p])), { format: 2, ...header }, resolved.indexBase);
   }
 
   get format(): 1 | 2 {
@@ -192,14 +178,18 @@ export class Catalog {
   }
 }
 
-async function resolveTracks(
-  list: readonly { entry: TrackEntry; contentId: string; chunks: readonly string[] | undefined }[],
+/** Resolves and checks each track's URL and groups tracks by content, yielding between slices. */
+async function resolveTracks<T>(
+  list: readonly T[],
+  split: (item: T, i: number) => { entry: TrackEntry; contentId: string; chunks: readonly string[] | undefined },
   manifestUrl: string,
   allowed: ReadonlySet<string>,
   slicer: TaskSlicer,
-): Promise<Map<string, CatalogTrack>> {
+): Promise<{ tracks: Map<string, CatalogTrack>; byContent: Map<string, CatalogTrack[]> }> {
   const tracks = new Map<string, CatalogTrack>();
-  for (const [i, { entry, contentId, chunks }] of list.entries()) {
+  const byContent = new Map<string, CatalogTrack[]>();
+  for (const [i, item] of list.entries()) {
+    const { entry, contentId, chunks } = split(item, i);
     let url: string | undefined;
     let origin: string | undefined;
     let refused: RepriseError | undefined;
@@ -210,10 +200,14 @@ async function resolveTracks(
     } catch (error) {
       refused = error as RepriseError;
     }
-    tracks.set(entry.id, new CatalogTrack(entry, contentId, chunks, url, origin, refused));
+    const track = new CatalogTrack(entry, contentId, chunks, url, origin, refused);
+    tracks.set(entry.id, track);
+    const same = byContent.get(contentId);
+    if (same) same.push(track);
+    else byContent.set(contentId, [track]);
     if ((i & 255) === 255) await slicer.check();
   }
-  return tracks;
+  return { tracks, byContent };
 }
 
 export function assertNotRefused(t: CatalogTrack): void {

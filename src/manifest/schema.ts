@@ -67,32 +67,35 @@ export interface CatalogIdIssue {
   message: string;
 }
 
+type IdPaths = { track: (i: number) => (string | number)[]; playlist: (i: number) => (string | number)[] };
+
 /**
  * DESIGN.md: a track id or a playlist id appears once in a catalog; every `trackIds` entry names
  * a listed track. `where` maps an index in the flat lists to its path (v2: the part it came from).
+ * Yields each issue, and `'tick'` every 1,024 steps so that a caller can yield to the event loop.
  */
-export function checkCatalogIds(
-  tracks: readonly { id: string }[],
-  playlists: readonly { id: string; trackIds: readonly string[] }[],
-  where: { track: (i: number) => (string | number)[]; playlist: (i: number) => (string | number)[] },
-): CatalogIdIssue[] {
-  const issues: CatalogIdIssue[] = [];
+export function* catalogIdSteps(tracks: readonly { id: string }[], playlists: readonly { id: string; trackIds: readonly string[] }[], where: IdPaths): Generator<CatalogIdIssue | 'tick'> {
+  let steps = 0;
   const trackIds = new Set<string>();
-  tracks.forEach((track, i) => {
-    if (trackIds.has(track.id)) issues.push({ path: [...where.track(i), 'id'], message: `repeats track id "${track.id}"` });
+  for (const [i, track] of tracks.entries()) {
+    if (trackIds.has(track.id)) yield { path: [...where.track(i), 'id'], message: `repeats track id "${track.id}"` };
     trackIds.add(track.id);
-  });
+    if ((++steps & 1023) === 0) yield 'tick';
+  }
   const playlistIds = new Set<string>();
-  playlists.forEach((playlist, p) => {
-    if (playlistIds.has(playlist.id)) issues.push({ path: [...where.playlist(p), 'id'], message: `repeats playlist id "${playlist.id}"` });
+  for (const [p, playlist] of playlists.entries()) {
+    if (playlistIds.has(playlist.id)) yield { path: [...where.playlist(p), 'id'], message: `repeats playlist id "${playlist.id}"` };
     playlistIds.add(playlist.id);
-    playlist.trackIds.forEach((trackId, t) => {
-      if (!trackIds.has(trackId)) {
-        issues.push({ path: [...where.playlist(p), 'trackIds', t], message: `names track "${trackId}", which the manifest does not list` });
-      }
-    });
-  });
-  return issues;
+    for (const [t, trackId] of playlist.trackIds.entries()) {
+      if (!trackIds.has(trackId)) yield { path: [...where.playlist(p), 'trackIds', t], message: `names track "${trackId}", which the manifest does not list` };
+      if ((++steps & 1023) === 0) yield 'tick';
+    }
+  }
+}
+
+/** {@link catalogIdSteps} at once: every issue. */
+export function checkCatalogIds(tracks: readonly { id: string }[], playlists: readonly { id: string; trackIds: readonly string[] }[], where: IdPaths): CatalogIdIssue[] {
+  return [...catalogIdSteps(tracks, playlists, where)].filter((step): step is CatalogIdIssue => step !== 'tick');
 }
 
 /** The schema of a `reprise-manifest/1` payload, with the given limits. Unknown fields are dropped. */

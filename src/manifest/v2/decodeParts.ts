@@ -3,7 +3,7 @@ import { RepriseError } from '../../errors/RepriseError.js';
 import { describeZodError } from '../../util/describeZodError.js';
 import { sha256Base64Url } from '../../util/sha256.js';
 import { DEFAULT_LIMITS, type ManifestLimits } from '../limits.js';
-import { type ManifestPlaylist, checkCatalogIds, playlistSchema } from '../schema.js';
+import { type ManifestPlaylist, catalogIdSteps, playlistSchema } from '../schema.js';
 import { decodeJson } from '../verifyJws.js';
 import { type ManifestTrackV2, trackV2Schema } from './partSchema.js';
 import type { ResolvedPart } from './resolveRootUrls.js';
@@ -74,7 +74,9 @@ export async function decodeParts(
     }
     await slicer.check();
   }
-  const [issue] = checkCatalogIds(tracks, playlists, { track: (i) => trackPath[i]!, playlist: (p) => playlistPath[p]! });
-  if (issue) fail(issue.path, issue.message);
+  for (const step of catalogIdSteps(tracks, playlists, { track: (i) => trackPath[i]!, playlist: (p) => playlistPath[p]! })) {
+    if (step === 'tick') await slicer.check();
+    else fail(step.path, step.message);
+  }
   return { tracks, playlists };
 }

@@ -32,17 +32,18 @@ export async function fetchParts(parts: readonly ResolvedPart[], opts: PartsFetc
   const bodies = new Map<string, Uint8Array<ArrayBuffer>>();
   const fetched = new Set<string>();
   let bytes = 0;
-  const missing: ResolvedPart[] = [];
+  const missing = new Map<string, ResolvedPart>();
   for (const part of parts) {
-    if (bodies.has(part.sha256)) continue;
+    if (bodies.has(part.sha256) || missing.has(part.sha256)) continue;
     const held = await opts.heldParts?.(part.sha256);
     if (held) bodies.set(part.sha256, held);
-    else if (!missing.some((m) => m.sha256 === part.sha256)) missing.push(part);
+    else missing.set(part.sha256, part);
   }
+  const queue = [...missing.values()];
   let next = 0;
   const worker = async () => {
-    while (next < missing.length) {
-      const part = missing[next++]!;
+    while (next < queue.length) {
+      const part = queue[next++]!;
       const what = `manifest part ${part.index}`;
       let response: Response;
       try {
@@ -67,6 +68,6 @@ export async function fetchParts(parts: readonly ResolvedPart[], opts: PartsFetc
       bytes += body.byteLength;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 4, missing.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 4, queue.length) }, worker));
   return { bodies, fetched, bytes };
 }
