@@ -6,6 +6,7 @@ import { importTrustedKeys, publicJwkSchema } from '../manifest/trustedKeys.js';
 import { verifyManifest } from '../manifest/verifyManifest.js';
 import { type PlaylistSpec, buildManifest } from './buildManifest.js';
 import { generateKeys } from './keys.js';
+import { isFormat2, manifestBuildV2 } from './manifestBuildV2.js';
 
 export const USAGE = `reprise — build and sign offline manifests
 
@@ -79,6 +80,7 @@ export async function main(argv: string[], out: (line: string) => void = console
     out(`wrote ${privatePath} (keep secret) and ${publicPath} (give to the app as a trusted key)`);
     return 0;
   }
+  if (group === 'manifest' && command === 'build' && isFormat2(rest)) return manifestBuildV2(rest, out);
   if (group === 'manifest' && command === 'build') {
     const { values, positionals } = parseArgs({
       args: rest,

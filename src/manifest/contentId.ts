@@ -1,12 +1,18 @@
 import { fromBase64Url, toBase64Url } from '../util/base64url.js';
 import { sha256 } from '../util/sha256.js';
 
-/**
- * DESIGN.md: the content id of a track is base64url(SHA-256(concatenation of its raw chunk
- * digests)). Two tracks with the same bytes cut the same way share a content id.
- */
-export async function contentIdOf(chunkDigests: readonly string[]): Promise<string> {
+/** A track's chunk list as format 2 serves it: the raw 32-byte chunk digests concatenated. */
+export function chunkListOf(chunkDigests: readonly string[]): Uint8Array<ArrayBuffer> {
   const raw = new Uint8Array(chunkDigests.length * 32);
   chunkDigests.forEach((digest, i) => raw.set(fromBase64Url(digest), i * 32));
-  return toBase64Url(await sha256(raw));
+  return raw;
+}
+
+/**
+ * DESIGN.md: the content id of a track is base64url(SHA-256(concatenation of its raw chunk
+ * digests)) — the SHA-256 of its chunk list. Two tracks with the same bytes cut the same way
+ * share a content id.
+ */
+export async function contentIdOf(chunkDigests: readonly string[]): Promise<string> {
+  return toBase64Url(await sha256(chunkListOf(chunkDigests)));
 }

@@ -9,8 +9,8 @@ export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 export const DIGEST_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 export const idSchema = z.string().check(z.regex(ID_PATTERN, 'must be 1–128 characters of A-Z a-z 0-9 . _ : -'));
-const digestSchema = z.string().check(z.regex(DIGEST_PATTERN, 'must be an unpadded base64url SHA-256 (43 characters)'));
-const timestamp = z.iso.datetime({ offset: true });
+export const digestSchema = z.string().check(z.regex(DIGEST_PATTERN, 'must be an unpadded base64url SHA-256 (43 characters)'));
+export const timestamp = z.iso.datetime({ offset: true });
 
 const isPowerOfTwo = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 
@@ -27,21 +27,28 @@ export const playlistSchema = z.object({
   offline: z.optional(z.boolean()),
 });
 
-function trackSchema(limits: ManifestLimits) {
+/** The limits the schemas apply (the byte limits are checked on the documents, not here). */
+export type SchemaLimits = Pick<ManifestLimits, 'maxTracks' | 'maxTrackBytes'> & Partial<ManifestLimits>;
+
+/** The fields a track has in both formats: v1 adds `chunks`, v2 adds `contentId`. */
+export function trackFields(limits: SchemaLimits) {
+  return {
+    id: idSchema,
+    url: z.string().check(z.minLength(1)),
+    mimeType: z.string().check(z.minLength(1)),
+    size: z.int().check(z.minimum(1), z.maximum(limits.maxTrackBytes, `must be at most maxTrackBytes (${limits.maxTrackBytes})`)),
+    chunkSize: z.int().check(
+      z.refine((n: number) => isPowerOfTwo(n) && n >= MIN_CHUNK_SIZE && n <= MAX_CHUNK_SIZE, `must be a power of two from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE}`),
+    ),
+    title: z.optional(z.string()),
+    artist: z.optional(z.string()),
+    durationSeconds: z.optional(z.number().check(z.nonnegative())),
+  };
+}
+
+function trackSchema(limits: SchemaLimits) {
   return z
-    .object({
-      id: idSchema,
-      url: z.string().check(z.minLength(1)),
-      mimeType: z.string().check(z.minLength(1)),
-      size: z.int().check(z.minimum(1), z.maximum(limits.maxTrackBytes, `must be at most maxTrackBytes (${limits.maxTrackBytes})`)),
-      chunkSize: z.int().check(
-        z.refine((n: number) => isPowerOfTwo(n) && n >= MIN_CHUNK_SIZE && n <= MAX_CHUNK_SIZE, `must be a power of two from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE}`),
-      ),
-      chunks: z.array(digestSchema),
-      title: z.optional(z.string()),
-      artist: z.optional(z.string()),
-      durationSeconds: z.optional(z.number().check(z.nonnegative())),
-    })
+    .object({ ...trackFields(limits), chunks: z.array(digestSchema) })
     .check(z.superRefine((track, ctx) => {
       const expected = Math.ceil(track.size / track.chunkSize);
       if (track.chunks.length !== expected) {
@@ -54,8 +61,45 @@ function trackSchema(limits: ManifestLimits) {
     }));
 }
 
+/** One problem with the ids of a catalog: where (a zod-style path) and what. */
+export interface CatalogIdIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+type IdPaths = { track: (i: number) => (string | number)[]; playlist: (i: number) => (string | number)[] };
+
+/**
+ * DESIGN.md: a track id or a playlist id appears once in a catalog; every `trackIds` entry names
+ * a listed track. `where` maps an index in the flat lists to its path (v2: the part it came from).
+ * Yields each issue, and `'tick'` every 1,024 steps so that a caller can yield to the event loop.
+ */
+export function* catalogIdSteps(tracks: readonly { id: string }[], playlists: readonly { id: string; trackIds: readonly string[] }[], where: IdPaths): Generator<CatalogIdIssue | 'tick'> {
+  let steps = 0;
+  const trackIds = new Set<string>();
+  for (const [i, track] of tracks.entries()) {
+    if (trackIds.has(track.id)) yield { path: [...where.track(i), 'id'], message: `repeats track id "${track.id}"` };
+    trackIds.add(track.id);
+    if ((++steps & 1023) === 0) yield 'tick';
+  }
+  const playlistIds = new Set<string>();
+  for (const [p, playlist] of playlists.entries()) {
+    if (playlistIds.has(playlist.id)) yield { path: [...where.playlist(p), 'id'], message: `repeats playlist id "${playlist.id}"` };
+    playlistIds.add(playlist.id);
+    for (const [t, trackId] of playlist.trackIds.entries()) {
+      if (!trackIds.has(trackId)) yield { path: [...where.playlist(p), 'trackIds', t], message: `names track "${trackId}", which the manifest does not list` };
+      if ((++steps & 1023) === 0) yield 'tick';
+    }
+  }
+}
+
+/** {@link catalogIdSteps} at once: every issue. */
+export function checkCatalogIds(tracks: readonly { id: string }[], playlists: readonly { id: string; trackIds: readonly string[] }[], where: IdPaths): CatalogIdIssue[] {
+  return [...catalogIdSteps(tracks, playlists, where)].filter((step): step is CatalogIdIssue => step !== 'tick');
+}
+
 /** The schema of a `reprise-manifest/1` payload, with the given limits. Unknown fields are dropped. */
-export function manifestSchema(limits: ManifestLimits = DEFAULT_LIMITS) {
+export function manifestSchema(limits: SchemaLimits = DEFAULT_LIMITS) {
   return z
     .object({
       format: z.literal(MANIFEST_FORMAT),
@@ -68,29 +112,8 @@ export function manifestSchema(limits: ManifestLimits = DEFAULT_LIMITS) {
       tracks: z.array(trackSchema(limits)).check(z.maxLength(limits.maxTracks, `must list at most maxTracks (${limits.maxTracks})`)),
     })
     .check(z.superRefine((manifest, ctx) => {
-      const trackIds = new Set<string>();
-      manifest.tracks.forEach((track, i) => {
-        if (trackIds.has(track.id)) {
-          ctx.addIssue({ code: 'custom', path: ['tracks', i, 'id'], message: `repeats track id "${track.id}"` });
-        }
-        trackIds.add(track.id);
-      });
-      const playlistIds = new Set<string>();
-      manifest.playlists.forEach((playlist, p) => {
-        if (playlistIds.has(playlist.id)) {
-          ctx.addIssue({ code: 'custom', path: ['playlists', p, 'id'], message: `repeats playlist id "${playlist.id}"` });
-        }
-        playlistIds.add(playlist.id);
-        playlist.trackIds.forEach((trackId, t) => {
-          if (!trackIds.has(trackId)) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['playlists', p, 'trackIds', t],
-              message: `names track "${trackId}", which the manifest does not list`,
-            });
-          }
-        });
-      });
+      const where = { track: (i: number) => ['tracks', i], playlist: (p: number) => ['playlists', p] };
+      for (const issue of checkCatalogIds(manifest.tracks, manifest.playlists, where)) ctx.addIssue({ code: 'custom', ...issue });
     }));
 }
 

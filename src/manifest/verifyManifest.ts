@@ -1,19 +1,18 @@
-import { compactVerify, decodeProtectedHeader } from 'jose';
 import { RepriseError } from '../errors/RepriseError.js';
 import { describeZodError } from '../util/describeZodError.js';
+import { type EpochContext, checkSecurityFields } from './checkSecurityFields.js';
 import { DEFAULT_LIMITS, type ManifestLimits } from './limits.js';
 import { type Manifest, manifestSchema } from './schema.js';
-import type { KeyRing } from './trustedKeys.js';
+import { type SignatureContext, type VerifiedJws, verifyJws } from './verifyJws.js';
 
-export interface VerifyContext {
-  trustedKeys: KeyRing;
-  /** Key ids revoked by the app build and by manifests accepted before. */
-  revokedKeyIds: ReadonlySet<string>;
-  /** The highest security epoch accepted so far, or the app's appSecurityEpoch if higher. */
-  minEpoch: number;
-  /** Milliseconds since the epoch. */
-  now: number;
+export interface VerifyContext extends SignatureContext, EpochContext {
   limits?: ManifestLimits;
+  /**
+   * The highest `securityEpoch` in which a `reprise-manifest/2` root was accepted. A v1 manifest
+   * in that epoch or a lower one is a rollback (DESIGN.md: "a v1 manifest after a v2 one in the
+   * same securityEpoch is a rollback").
+   */
+  formatTwoEpoch?: number;
 }
 
 export interface VerifiedManifest {
@@ -23,75 +22,32 @@ export interface VerifiedManifest {
   jws: string;
 }
 
-const textEncoder = new TextEncoder();
-
 /**
- * Applies the security rules of DESIGN.md to a compact JWS, in an order where nothing of the
- * payload is looked at before the signature verified: size, header (`alg` ES256 only, a `kid`
- * that is trusted and not revoked), signature, then the payload's JSON, schema, self-revocation,
- * rollback and expiry. Throws a RepriseError with the refusal's code.
+ * Applies the security rules of DESIGN.md to a `reprise-manifest/1` compact JWS: signature
+ * first ({@link verifyJws}), then the payload's schema, self-revocation, rollback and expiry.
+ * Throws a RepriseError with the refusal's code.
  */
 export async function verifyManifest(jws: string, ctx: VerifyContext): Promise<VerifiedManifest> {
   const limits = ctx.limits ?? DEFAULT_LIMITS;
-  const size = textEncoder.encode(jws).byteLength;
-  if (size > limits.maxManifestBytes) {
-    throw new RepriseError('manifest-invalid', `the manifest is ${size} bytes, over maxManifestBytes (${limits.maxManifestBytes})`, { size });
-  }
-  const token = jws.trim();
-  let header: ReturnType<typeof decodeProtectedHeader>;
-  try {
-    if (token.split('.').length !== 3) throw new Error('not three dot-separated parts');
-    header = decodeProtectedHeader(token);
-  } catch (cause) {
-    throw new RepriseError('manifest-signature', `the manifest is not a compact JWS (${(cause as Error).message})`, { reason: 'malformed' }, { cause });
-  }
-  // RFC 7515 §4.1.1: the verifier decides which algorithms it accepts. Only ES256 is; `none`
-  // and HMAC (whose "key" could be the public key itself) are the classic downgrades.
-  if (header.alg !== 'ES256') {
-    throw new RepriseError('manifest-signature', `the manifest is signed with alg "${String(header.alg)}"; only ES256 is accepted`, { reason: 'alg', alg: header.alg });
-  }
-  const kid = header.kid;
-  if (typeof kid !== 'string' || kid === '') {
-    throw new RepriseError('manifest-signature', 'the manifest header has no "kid"', { reason: 'no-kid' });
-  }
-  if (ctx.revokedKeyIds.has(kid)) {
-    throw new RepriseError('manifest-signature', `the manifest is signed with key "${kid}", which is revoked`, { reason: 'key-revoked', kid });
-  }
-  const key = ctx.trustedKeys.get(kid);
-  if (!key) {
-    throw new RepriseError('manifest-signature', `the manifest is signed with key "${kid}", which is not among trustedKeys`, { reason: 'unknown-kid', kid });
-  }
-  let payload: Uint8Array;
-  try {
-    ({ payload } = await compactVerify(token, key, { algorithms: ['ES256'] }));
-  } catch (cause) {
-    throw new RepriseError('manifest-signature', `the manifest signature does not verify with key "${kid}" (${(cause as Error).message})`, { reason: 'signature', kid }, { cause });
-  }
+  const signed = await verifyJws(jws, ctx, { name: 'maxManifestBytes', bytes: limits.maxManifestBytes, what: 'the manifest' });
+  return acceptManifestV1(signed, ctx);
+}
 
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
-  } catch (cause) {
-    throw new RepriseError('manifest-invalid', `the manifest payload is not UTF-8 JSON (${(cause as Error).message})`, {}, { cause });
-  }
-  const parsed = manifestSchema(limits).safeParse(json);
+/** The format-1 checks on a payload whose signature verified. */
+export function acceptManifestV1(signed: VerifiedJws, ctx: VerifyContext): VerifiedManifest {
+  const parsed = manifestSchema(ctx.limits ?? DEFAULT_LIMITS).safeParse(signed.json);
   if (!parsed.success) {
     const { message, path } = describeZodError(parsed.error);
     throw new RepriseError('manifest-invalid', `manifest field ${message}`, { path });
   }
   const manifest = parsed.data;
-  if (manifest.revokedKeyIds?.includes(kid)) {
-    throw new RepriseError('manifest-signature', `the manifest revokes its own signing key "${kid}"`, { reason: 'self-revoked', kid, path: 'revokedKeyIds' });
-  }
-  if (manifest.securityEpoch < ctx.minEpoch) {
+  checkSecurityFields(manifest, signed.kid, ctx);
+  if (ctx.formatTwoEpoch !== undefined && manifest.securityEpoch <= ctx.formatTwoEpoch) {
     throw new RepriseError(
       'manifest-rollback',
-      `manifest securityEpoch ${manifest.securityEpoch} is lower than ${ctx.minEpoch}, the highest already accepted or required by the app`,
-      { path: 'securityEpoch', epoch: manifest.securityEpoch, minEpoch: ctx.minEpoch },
+      `a reprise-manifest/1 in securityEpoch ${manifest.securityEpoch} after a reprise-manifest/2 root accepted in epoch ${ctx.formatTwoEpoch} is a rollback; publish format 2, or raise the epoch`,
+      { path: 'format', epoch: manifest.securityEpoch, formatTwoEpoch: ctx.formatTwoEpoch },
     );
   }
-  if (manifest.expiresAt !== undefined && Date.parse(manifest.expiresAt) <= ctx.now) {
-    throw new RepriseError('manifest-expired', `the manifest expired at ${manifest.expiresAt}`, { path: 'expiresAt', expiresAt: manifest.expiresAt });
-  }
-  return { manifest, kid, jws: token };
+  return { manifest, kid: signed.kid, jws: signed.jws };
 }

@@ -1,0 +1,53 @@
+/**
+ * Splits long work into tasks no longer than a budget (DESIGN.md "Responsiveness": no engine
+ * task over 50 ms). Call {@link TaskSlicer.check} between small steps: once the current slice
+ * has run `budgetMs`, it yields to the event loop with a macrotask, so that a `getTrack()` or a
+ * service-worker read queued meanwhile runs before the next slice. Awaits of I/O between checks
+ * yield anyway; measure task lengths from outside (a heartbeat), not with this.
+ */
+export class TaskSlicer {
+  private sliceStart: number;
+  private yields = 0;
+
+  constructor(
+    readonly budgetMs = 8,
+    private readonly now: () => number = () => performance.now(),
+    private readonly yieldTask: () => Promise<void> = yieldToEventLoop,
+  ) {
+    this.sliceStart = now();
+  }
+
+  /** Yields when the current slice has used its budget. Cheap to call often. */
+  async check(): Promise<void> {
+    const elapsed = this.now() - this.sliceStart;
+    if (elapsed < this.budgetMs) return;
+    this.yields++;
+    await this.yieldTask();
+    this.sliceStart = this.now();
+  }
+
+  /** How many times it yielded. */
+  get yieldCount(): number {
+    return this.yields;
+  }
+}
+
+/**
+ * Resolves in a new macrotask: `scheduler.yield()` where the browser has it, else a
+ * MessageChannel message (not clamped to 4 ms as nested `setTimeout`s are), else setTimeout.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  if (typeof scheduler?.yield === 'function') return scheduler.yield();
+  if (typeof MessageChannel === 'function') {
+    return new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(null);
+    });
+  }
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
