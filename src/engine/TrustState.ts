@@ -8,7 +8,7 @@ import type { Store } from '../store/Store.js';
 import type { ResolvedOptions } from './options.js';
 
 /** Limits guard what comes from the network; a manifest this device already accepted is not re-judged by them. */
-const STORED_LIMITS: ManifestLimits = { maxManifestBytes: Infinity, maxTracks: Infinity, maxTrackBytes: Infinity };
+const STORED_LIMITS: ManifestLimits = { maxManifestBytes: Infinity, maxTracks: Infinity, maxTrackBytes: Infinity, maxRootBytes: Infinity, maxPartBytes: Infinity };
 
 /** Why the stored manifest is not in force (everything it lists is held back). */
 export type HeldBackCause = 'key-distrusted' | 'manifest-invalid';
