@@ -96,15 +96,12 @@ export async function openOfflineCache(options: OfflineCacheOptions): Promise<Of
         closed ? Promise.reject(pageError('aborted', 'this cache is closed; open a new one')) : (api[m] as (...a: unknown[]) => Promise<unknown>)(...args),
     ]),
   ) as unknown as WorkerEngineMethods;
-  const persist = persistence();
+  const askPersistence = persistence();
   return {
     ...operations,
     async setOffline(playlistId, offline, options) {
       await operations.setOffline(playlistId, offline, options);
-      if (offline === true) await persist.ask();
-    },
-    async status() {
-      return persist.apply(await operations.status());
+      if (offline === true) await askPersistence();
     },
     role,
     registration,

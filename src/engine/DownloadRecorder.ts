@@ -76,15 +76,15 @@ export class DownloadRecorder {
     if (!t || t.contentId !== job.contentId || !this.inventory.isComplete(t)) return;
     if (downloaded) this.progress.schedule(trackId);
     const same = [...this.planner.tracksWithContent(t.contentId)];
-    if (!same.some((s) => s.track.id === trackId)) same.unshift(t);
+    if (!same.some((s) => s.entry.id === trackId)) same.unshift(t);
     // Events first (the chunks are committed already); the records that follow are bookkeeping.
-    if (downloaded) for (const s of same) this.events.emit('track-complete', { trackId: s.track.id });
-    const offline = new Set(this.inventory.neededTracks(this.trust.catalog).map((n) => n.track.id));
+    if (downloaded) for (const s of same) this.events.emit('track-complete', { trackId: s.entry.id });
+    const offline = new Set(this.inventory.neededTracks(this.trust.catalog).map((n) => n.entry.id));
     for (const s of same) {
-      const playing = this.inventory.streaming.delete(s.track.id);
-      const record = { ...(this.inventory.trackRecords.get(s.track.id) ?? { id: s.track.id }), completedContentId: t.contentId, bytes: t.track.size };
+      const playing = this.inventory.streaming.delete(s.entry.id);
+      const record = { ...(this.inventory.trackRecords.get(s.entry.id) ?? { id: s.entry.id }), completedContentId: t.contentId, bytes: t.entry.size };
       delete record.failure;
-      if (playing && !offline.has(s.track.id)) record.cachedByPlay = true;
+      if (playing && !offline.has(s.entry.id)) record.cachedByPlay = true;
       await this.inventory.putTrack(record).catch(() => {});
     }
   }
@@ -94,13 +94,13 @@ export class DownloadRecorder {
     const t = this.trust.catalog?.tracks.get(trackId);
     if (!t || t.contentId !== job.contentId) return;
     const same = [...this.planner.tracksWithContent(t.contentId)];
-    if (!same.some((s) => s.track.id === trackId)) same.unshift(t);
+    if (!same.some((s) => s.entry.id === trackId)) same.unshift(t);
     for (const s of same) {
-      this.events.emit('track-failed', { trackId: s.track.id, code: error.code, message: error.message });
-      if (this.inventory.streaming.delete(s.track.id)) this.news.unavailable(s.track.id, error.code, error.message);
+      this.events.emit('track-failed', { trackId: s.entry.id, code: error.code, message: error.message });
+      if (this.inventory.streaming.delete(s.entry.id)) this.news.unavailable(s.entry.id, error.code, error.message);
     }
     if (!TRACK_FAILURE_CODES.has(error.code)) return;
     const failure = { code: error.code, message: error.message, at: this.clock.now(), contentId: t.contentId };
-    for (const s of same) await this.inventory.putTrack({ ...(this.inventory.trackRecords.get(s.track.id) ?? { id: s.track.id }), failure }).catch(() => {});
+    for (const s of same) await this.inventory.putTrack({ ...(this.inventory.trackRecords.get(s.entry.id) ?? { id: s.entry.id }), failure }).catch(() => {});
   }
 }

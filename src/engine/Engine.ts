@@ -12,6 +12,7 @@ import { buildStatus } from './buildStatus.js';
 import type { LeadingEngine, PlaybackReport } from './CacheEngine.js';
 import { DownloadRecorder } from './DownloadRecorder.js';
 import { ChunkNewsPublisher } from './ChunkNews.js';
+import { ChunkListKeeper } from './ChunkListKeeper.js';
 import { Emitter } from './Emitter.js';
 import type { EngineParts } from './EngineParts.js';
 import { Inventory } from './Inventory.js';
@@ -83,8 +84,9 @@ export class Engine implements LeadingEngine {
     });
     recorder.onQuota = () => void budget.quotaHit();
     const retry = new ManifestRetry(opts.clock, opts.random, () => void this.sync().catch(() => {}));
-    const playback = new PlaybackService(store, trust, inventory, planner, scheduler, retry, opts.clock, news);
-    this.parts = { opts, store, events: this.events, trust, inventory, audits, planner, recorder, budget, playback, state, scheduler, retry, applyThrottle: () => this.applyThrottle() };
+    const chunkLists = new ChunkListKeeper(opts, store, trust.allowed);
+    const playback = new PlaybackService(store, trust, inventory, planner, scheduler, retry, opts.clock, news, chunkLists);
+    this.parts = { opts, store, events: this.events, trust, inventory, audits, planner, recorder, budget, playback, state, scheduler, retry, chunkLists, applyThrottle: () => this.applyThrottle() };
     this.detach.push(() => progress.close(), () => retry.stop(), () => news.close());
   }
 
@@ -102,6 +104,7 @@ export class Engine implements LeadingEngine {
       const trust = new TrustState(opts, store, keyring, meta, allowedOriginSet(opts.manifestUrl, opts.allowedOrigins));
       await trust.loadStored();
       const engine = new Engine(opts, store, trust, new Inventory(store, have, playlists, tracks));
+      if (trust.catalog) await engine.parts.chunkLists.attachStored(trust.catalog);
       engine.applyThrottle();
       const { scheduler } = engine.parts;
       engine.detach.push(watchConnectivity((r) => scheduler.pause(r), (r) => scheduler.resume(r)));
@@ -240,7 +243,7 @@ export class Engine implements LeadingEngine {
         state: state.current(),
         securityEpoch: trust.meta.highestEpoch,
         throttle: scheduler.throttleSettings,
-        storage: storageStatus(estimate, budget),
+        storage: storageStatus(estimate, budget, await budget.persistence()),
       });
     });
   }

@@ -1,6 +1,7 @@
 import type { Scheduler } from '../scheduler/Scheduler.js';
 import type { Store } from '../store/Store.js';
 import type { AuditRunner } from './AuditRunner.js';
+import type { ChunkListKeeper } from './ChunkListKeeper.js';
 import type { DownloadRecorder } from './DownloadRecorder.js';
 import type { Emitter } from './Emitter.js';
 import type { Inventory } from './Inventory.js';
@@ -28,6 +29,7 @@ export interface EngineParts {
   state: StateReporter;
   scheduler: Scheduler;
   retry: ManifestRetry;
+  chunkLists: ChunkListKeeper;
   /** App throttle settings, lowered (never raised) by the manifest's `resync` hints, given to the scheduler. */
   applyThrottle(): void;
 }

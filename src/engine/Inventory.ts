@@ -56,11 +56,11 @@ export class Inventory {
     const out: CatalogTrack[] = [];
     for (const r of [...this.trackRecords.values()].sort((a, b) => (a.lastPlayedAt ?? 0) - (b.lastPlayedAt ?? 0))) {
       const t = catalog.tracks.get(r.id);
-      if (t && !t.refused && (r.cachedByPlay || this.streaming.has(r.id))) out.push(t);
+      if (t && !t.refused && t.chunks && (r.cachedByPlay || this.streaming.has(r.id))) out.push(t);
     }
     for (const id of this.streaming.keys()) {
       const t = catalog.tracks.get(id);
-      if (t && !t.refused && !out.includes(t)) out.push(t);
+      if (t && !t.refused && t.chunks && !out.includes(t)) out.push(t);
     }
     return out;
   }
@@ -74,7 +74,7 @@ export class Inventory {
 
   /** Missing chunk indices; for a track playing now, from the chunk playback needs, then the rest. */
   missingIndices(t: CatalogTrack): number[] {
-    const from = this.streaming.get(t.track.id);
+    const from = this.streaming.get(t.entry.id);
     const all = this.missingInOrder(t);
     if (from === undefined || from === 0) return all;
     return [...all.filter((i) => i >= from), ...all.filter((i) => i < from)];
@@ -94,7 +94,7 @@ export class Inventory {
 
   /** The track's recorded failure, if it concerns the content it has now. */
   failureOf(t: CatalogTrack): TrackFailure | undefined {
-    const failure = this.trackRecords.get(t.track.id)?.failure;
+    const failure = this.trackRecords.get(t.entry.id)?.failure;
     return failure && failure.contentId === t.contentId ? failure : undefined;
   }
 
@@ -113,7 +113,7 @@ export class Inventory {
   lostChunks(needed: readonly CatalogTrack[]): Set<string> {
     const lost = new Set<string>(this.corruptSinceSync);
     for (const t of needed) {
-      if (this.trackRecords.get(t.track.id)?.completedContentId !== t.contentId) continue;
+      if (this.trackRecords.get(t.entry.id)?.completedContentId !== t.contentId) continue;
       for (const d of t.track.chunks) if (!this.have.has(d)) lost.add(d);
     }
     return lost;
@@ -134,7 +134,7 @@ export class Inventory {
         continue;
       }
       const t = catalog?.tracks.get(record.id);
-      if (t && t.contentId === record.completedContentId && t.track.chunks.some((d) => this.heldBackChunks.has(d))) n++;
+      if (t && t.contentId === record.completedContentId && t.chunks?.some((d) => this.heldBackChunks.has(d))) n++;
     }
     return n;
   }
@@ -148,7 +148,7 @@ export class Inventory {
     for (const t of needed) {
       let complete = true;
       t.track.chunks.forEach((digest, i) => {
-        const len = chunkLength(t.track, i);
+        const len = chunkLength(t.entry, i);
         if (this.have.has(digest) && !fetchedNow.has(digest)) {
           if (!seenKept.has(digest)) (seenKept.add(digest), (kept.bytes += len));
         } else {

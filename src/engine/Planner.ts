@@ -31,7 +31,7 @@ export class Planner {
       const t = catalog?.tracks.get(id);
       return t && !t.refused ? [t] : [];
     });
-    const needed = [...playing, ...this.inventory.neededTracks(catalog).filter((t) => !this.inventory.streaming.has(t.track.id))];
+    const needed = [...playing, ...this.inventory.neededTracks(catalog).filter((t) => !this.inventory.streaming.has(t.entry.id))];
     // One pass, so completions and lookups stay O(1) with tens of thousands of tracks.
     this.byContent = new Map();
     for (const t of needed) {
@@ -63,13 +63,13 @@ export class Planner {
 
   /** The scheduler's id for a track's download: equal content is planned once, under the first track id that needs it. */
   jobIdFor(t: CatalogTrack): string {
-    return this.byContent.get(t.contentId)?.[0]?.track.id ?? t.track.id;
+    return this.byContent.get(t.contentId)?.[0]?.entry.id ?? t.entry.id;
   }
 
   /** A job fetches what the track's entry in the manifest in force misses; a re-published entry is a new job (the scheduler swaps them). */
   private job(t: CatalogTrack): SchedulerJob {
     return {
-      trackId: t.track.id,
+      trackId: t.entry.id,
       contentId: t.contentId,
       url: t.url!,
       origin: t.origin!,
@@ -79,7 +79,7 @@ export class Planner {
         const { id, mimeType, size, chunkSize, chunks } = t.track;
         return { trackId: id, url: t.url!, mimeType, size, chunkSize, digests: chunks, missing };
       },
-      remainingBytes: () => this.inventory.missingIndices(t).reduce((n, i) => n + chunkLength(t.track, i), 0),
+      remainingBytes: () => this.inventory.missingIndices(t).reduce((n, i) => n + chunkLength(t.entry, i), 0),
       // A track whose stored chunks are still being audited waits: what it misses is not known yet.
       ready: () => !this.audits.blocks(t),
     };

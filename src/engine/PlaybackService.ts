@@ -6,6 +6,7 @@ import type { Store } from '../store/Store.js';
 import type { Clock } from '../util/clock.js';
 import { sha256Base64Url } from '../util/sha256.js';
 import type { PlaybackReport } from './CacheEngine.js';
+import type { ChunkListKeeper } from './ChunkListKeeper.js';
 import type { ChunkNewsPublisher } from './ChunkNews.js';
 import type { Inventory } from './Inventory.js';
 import type { ManifestRetry } from './ManifestRetry.js';
@@ -29,14 +30,15 @@ export class PlaybackService {
     private readonly retry: ManifestRetry,
     private readonly clock: Clock,
     private readonly news: ChunkNewsPublisher,
+    private readonly chunkLists: ChunkListKeeper,
   ) {}
 
   async getTrack(trackId: string): Promise<Blob> {
     const t = this.servableTrack(trackId);
     const parts: Uint8Array[] = [];
-    for await (const part of readVerified(this.store, t.track, 0, t.track.size - 1, (_i, digest) => this.holdBack(digest))) parts.push(part);
+    for await (const part of readVerified(this.store, t.track, 0, t.entry.size - 1, (_i, digest) => this.holdBack(digest))) parts.push(part);
     await this.notePlay(trackId);
-    return new Blob(parts as BlobPart[], { type: t.track.mimeType });
+    return new Blob(parts as BlobPart[], { type: t.entry.mimeType });
   }
 
   /** The catalog entry of a track that can be served now, or the error saying why not and what helps. */
@@ -57,6 +59,10 @@ export class PlaybackService {
     if (!catalog) throw new RepriseError('not-cached', `no manifest has been accepted yet (track "${trackId}")`, { trackId }, { hint: 'call sync() first; it needs a network connection once.' });
     const t = catalog.trackOrThrow(trackId);
     assertNotRefused(t);
+    if (!t.chunks) {
+      void this.want(t, 0);
+      throw new RepriseError('not-cached', `track "${trackId}" is not on the device yet`, { trackId }, { hint: 'it was moved to the front of the download queue; wait for its track-complete event.' });
+    }
     const missing = this.inventory.missingIndices(t);
     if (missing.length === 0) return t;
     const failure = this.inventory.failureOf(t);
@@ -95,7 +101,7 @@ export class PlaybackService {
     if (report.type === 'played') return this.notePlay(report.trackId);
     if (report.type === 'wanted') return this.want(t, report.chunk ?? 0);
     const { digest } = report;
-    if (!t.track.chunks.includes(digest)) return;
+    if (!t.chunks?.includes(digest)) return;
     let check = this.checking.get(digest);
     if (!check) {
       check = this.checkReported(digest).finally(() => this.checking.delete(digest));
@@ -111,20 +117,24 @@ export class PlaybackService {
    * (no trusted manifest, downloads paused), waiting readers are told at once.
    */
   async want(t: CatalogTrack, chunk: number): Promise<void> {
+    if (!this.trust.mayFetch) return this.news.unavailable(t.entry.id, 'not-cached', `track "${t.entry.id}" is held back until a new manifest is accepted`);
+    if (!t.chunks) {
+      const [failed] = await this.chunkLists.ensure(this.trust.catalog!, [t]);
+      if (failed) return this.news.unavailable(t.entry.id, 'network', `the chunk list of track "${t.entry.id}" could not be fetched`);
+    }
     if (this.inventory.isComplete(t)) return;
-    if (!this.trust.mayFetch) return this.news.unavailable(t.track.id, 'not-cached', `track "${t.track.id}" is held back until a new manifest is accepted`);
-    const failure = this.inventory.trackRecords.get(t.track.id)?.failure;
+    const failure = this.inventory.trackRecords.get(t.entry.id)?.failure;
     if (failure) {
-      const { failure: _, ...rest } = this.inventory.trackRecords.get(t.track.id)!;
+      const { failure: _, ...rest } = this.inventory.trackRecords.get(t.entry.id)!;
       await this.inventory.putTrack(rest);
     }
-    this.inventory.streaming.delete(t.track.id);
-    this.inventory.streaming.set(t.track.id, Math.max(0, Math.min(chunk, t.track.chunks.length - 1)));
-    await this.notePlay(t.track.id); // asked for by playback: it is being played
+    this.inventory.streaming.delete(t.entry.id);
+    this.inventory.streaming.set(t.entry.id, Math.max(0, Math.min(chunk, t.track.chunks.length - 1)));
+    await this.notePlay(t.entry.id); // asked for by playback: it is being played
     this.planner.replan({ windowMs: this.scheduler.windowRemaining() });
     this.scheduler.prioritize(this.planner.jobIdFor(t));
     const state = this.scheduler.state();
-    if (state.state === 'paused') this.news.unavailable(t.track.id, state.reason === 'offline' ? 'network' : state.reason, `downloads are paused (${state.reason})`);
+    if (state.state === 'paused') this.news.unavailable(t.entry.id, state.reason === 'offline' ? 'network' : state.reason, `downloads are paused (${state.reason})`);
   }
 
   /** The report crossed a message boundary: nothing is deleted on its word alone. */

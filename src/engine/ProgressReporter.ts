@@ -35,7 +35,7 @@ export class ProgressReporter {
     for (const t of tracks) {
       t.track.chunks.forEach((d, i) => {
         if (this.planned.has(d)) return;
-        const len = chunkLength(t.track, i);
+        const len = chunkLength(t.entry, i);
         this.planned.set(d, len);
         if (have.has(d)) this.done += len;
       });
@@ -83,7 +83,7 @@ export class ProgressReporter {
     this.events.emit('progress', {
       trackId,
       bytesDone: trackBytesDone(t, have),
-      bytesTotal: t.track.size,
+      bytesTotal: t.entry.size,
       overall: {
         bytesDone: this.done,
         bytesTotal,

@@ -5,7 +5,7 @@ import type { Store } from '../store/Store.js';
 import type { Inventory } from './Inventory.js';
 import { lastUsed, offlinePlaylists } from './offlineSelection.js';
 import type { ResolvedOptions } from './options.js';
-import { requestPersistence, storageEstimate } from './platform.js';
+import { requestPersistence, storageEstimate, storagePersisted } from './platform.js';
 import type { TrustState } from './TrustState.js';
 
 /**
@@ -46,7 +46,7 @@ export class StorageBudget {
     const needBytes = () => {
       let n = 0;
       const seen = new Set<string>();
-      for (const t of this.inventory.neededTracks(catalog)) t.track.chunks.forEach((d, i) => !seen.has(d) && (seen.add(d), (n += chunkLength(t.track, i))));
+      for (const t of this.inventory.neededTracks(catalog)) t.track.chunks.forEach((d, i) => !seen.has(d) && (seen.add(d), (n += chunkLength(t.entry, i))));
       return n;
     };
     const { choices } = this.inventory;
@@ -55,8 +55,8 @@ export class StorageBudget {
     const offline = this.inventory.neededDigests(catalog);
     for (const t of this.inventory.playedTracks(catalog)) {
       if (needBytes() + this.playedOnlyBytes(offline) <= this.opts.maxBytes) break;
-      if (this.inventory.streaming.has(t.track.id)) continue;
-      evicted = (await this.forgetPlayed(t.track.id)) || evicted;
+      if (this.inventory.streaming.has(t.entry.id)) continue;
+      evicted = (await this.forgetPlayed(t.entry.id)) || evicted;
     }
     while (needBytes() > this.opts.maxBytes) {
       const candidates = offlinePlaylists(this.inventory.selection(catalog)).filter((p) => !choices.get(p.id)?.pinned);
@@ -75,7 +75,7 @@ export class StorageBudget {
     const seen = new Set<string>();
     for (const t of this.inventory.playedTracks(this.trust.catalog)) {
       t.track.chunks.forEach((d, i) => {
-        if (!offline.has(d) && !seen.has(d) && this.inventory.have.has(d)) (seen.add(d), (n += chunkLength(t.track, i)));
+        if (!offline.has(d) && !seen.has(d) && this.inventory.have.has(d)) (seen.add(d), (n += chunkLength(t.entry, i)));
       });
     }
     return n;
@@ -93,7 +93,7 @@ export class StorageBudget {
   async evictPlayed(): Promise<boolean> {
     let evicted = false;
     for (const t of this.inventory.playedTracks(this.trust.catalog)) {
-      if (!this.inventory.streaming.has(t.track.id)) evicted = (await this.forgetPlayed(t.track.id)) || evicted;
+      if (!this.inventory.streaming.has(t.entry.id)) evicted = (await this.forgetPlayed(t.entry.id)) || evicted;
     }
     if (evicted) await this.collectGarbage();
     return evicted;
@@ -171,6 +171,12 @@ export class StorageBudget {
     if (this.persistAsked) return;
     this.persistAsked = true;
     this.persisted = await requestPersistence();
+  }
+
+  /** What the platform says now (the page may have been granted it), else the engine's own answer. */
+  async persistence(): Promise<boolean | null> {
+    if (this.persisted === true) return true;
+    return (await storagePersisted()) ?? this.persisted;
   }
 
   close(): void {

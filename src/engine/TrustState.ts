@@ -1,7 +1,12 @@
-import { isRepriseError } from '../errors/RepriseError.js';
+import { RepriseError, isRepriseError } from '../errors/RepriseError.js';
 import { Catalog } from '../manifest/Catalog.js';
 import type { ManifestLimits } from '../manifest/limits.js';
 import type { KeyRing } from '../manifest/trustedKeys.js';
+import { decodeParts } from '../manifest/v2/decodeParts.js';
+import { type LoadedManifest, loadManifest } from '../manifest/v2/loadManifest.js';
+import { resolveRootUrls } from '../manifest/v2/resolveRootUrls.js';
+import { TaskSlicer } from '../manifest/v2/TaskSlicer.js';
+import { verifyRoot } from '../manifest/v2/verifyRoot.js';
 import { verifyManifest } from '../manifest/verifyManifest.js';
 import type { MetaRecord } from '../store/schema.js';
 import type { Store } from '../store/Store.js';
@@ -46,21 +51,15 @@ export class TrustState {
   }
 
   /**
-   * Re-verifies the stored manifest's signature (the store is not trusted more than the network).
-   * Only a refusal of the manifest itself holds the library back; a storage failure rejects.
+   * Re-verifies the stored manifest's signature (the store is not trusted more than the network)
+   * and, for format 2, its parts' hashes. Only a refusal of the manifest itself holds the library
+   * back; a storage failure rejects.
    */
   async loadStored(): Promise<void> {
     const stored = this.meta.manifest;
     if (!stored) return;
     try {
-      const verified = await verifyManifest(stored.jws, {
-        trustedKeys: this.keyring,
-        revokedKeyIds: this.revokedKeyIds(),
-        minEpoch: 0, // it was accepted at its time; rollback and expiry apply to new manifests
-        now: 0,
-        limits: STORED_LIMITS,
-      });
-      this.catalog = await Catalog.build(verified, stored.url, this.allowed);
+      this.catalog = await this.rebuildStored(stored.jws, stored.url, stored.format ?? 1);
       this.trusted = true;
       this.heldBackCause = undefined;
     } catch (error) {
@@ -75,16 +74,51 @@ export class TrustState {
     }
   }
 
-  /** Verifies a manifest from the network against the security rules; throws the refusal. */
-  async verifyNew(jws: string): Promise<Catalog> {
-    const verified = await verifyManifest(jws, {
-      trustedKeys: this.keyring,
-      revokedKeyIds: this.revokedKeyIds(),
-      minEpoch: Math.max(this.meta.highestEpoch, this.opts.appSecurityEpoch),
-      now: this.opts.clock.now(),
-      limits: this.opts.limits,
+  private async rebuildStored(jws: string, url: string, format: 1 | 2): Promise<Catalog> {
+    // It was accepted at its time: rollback and expiry apply to new manifests.
+    const ctx = { trustedKeys: this.keyring, revokedKeyIds: this.revokedKeyIds(), minEpoch: 0, now: 0, limits: STORED_LIMITS };
+    if (format === 1) return Catalog.build(await verifyManifest(jws, ctx), url, this.allowed);
+    const slicer = new TaskSlicer();
+    const verified = await verifyRoot(jws, ctx);
+    const resolved = resolveRootUrls(verified, url, this.allowed);
+    const bodies = new Map<string, Uint8Array<ArrayBuffer>>();
+    for (const part of resolved.parts) {
+      const body = await this.store.getPart(part.sha256);
+      if (!body) throw new RepriseError('manifest-invalid', `part ${part.index} of the stored manifest is not on the device; the next sync() fetches it again`);
+      bodies.set(part.sha256, new Uint8Array(body));
+    }
+    const decoded = await decodeParts(resolved.parts, bodies, { limits: STORED_LIMITS, slicer });
+    return Catalog.buildV2(verified, resolved, decoded, url, this.allowed, slicer);
+  }
+
+  /**
+   * Fetches and verifies the manifest (either format) against the security rules; throws the
+   * refusal. `unchanged` when the server answered 304 to the validator of the manifest in force.
+   */
+  loadNew(): Promise<LoadedManifest> {
+    const { meta, opts } = this;
+    return loadManifest({
+      manifestUrl: opts.manifestUrl,
+      fetch: opts.fetch,
+      credentials: opts.credentials,
+      allowed: this.allowed,
+      // A 304 keeps the manifest in force: only ask for one when there is one in force.
+      etag: this.servable ? meta.manifest?.etag : undefined,
+      heldParts: async (sha) => {
+        const body = await this.store.getPart(sha);
+        return body ? new Uint8Array(body) : undefined;
+      },
+      verify: {
+        trustedKeys: this.keyring,
+        revokedKeyIds: this.revokedKeyIds(),
+        minEpoch: Math.max(meta.highestEpoch, opts.appSecurityEpoch),
+        now: opts.clock.now(),
+        limits: opts.limits,
+        formatTwoEpoch: meta.formatTwoEpoch,
+        lastVersion: (subject) => meta.versions?.[subject ?? ''],
+      },
+      slicer: new TaskSlicer(),
     });
-    return Catalog.build(verified, this.opts.manifestUrl, this.allowed);
   }
 
   /** Whether the key of the stored manifest is revoked (by the app or `accepted`) or no longer trusted. */
@@ -95,16 +129,35 @@ export class TrustState {
     return distrusted.has(stored.kid) || !this.keyring.has(stored.kid);
   }
 
-  /** From here on `accepted` is in force (written by the caller's next save()). */
-  accept(accepted: Catalog): void {
+  /**
+   * From here on the loaded manifest is in force: its parts are stored now (format 2), the rest
+   * with the caller's next save().
+   */
+  async accept(loaded: Extract<LoadedManifest, { status: 'accepted' }>): Promise<void> {
+    const { catalog, document } = loaded;
+    const meta = { ...this.meta };
+    if (document.format === 2) {
+      const parts = new Map([...loaded.newParts].map(([sha, body]) => [sha, body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength)]));
+      await this.store.replaceParts(parts, new Set(document.root.parts.map((p) => p.sha256)));
+      meta.formatTwoEpoch = Math.max(meta.formatTwoEpoch ?? 0, catalog.epoch);
+      meta.versions = { ...meta.versions, [document.root.subject ?? '']: { version: document.root.version, payloadSha256: document.payloadSha256 } };
+    }
     this.meta = {
-      ...this.meta,
-      manifest: { jws: accepted.verified.jws, kid: accepted.kid, epoch: accepted.epoch, url: this.opts.manifestUrl, acceptedAt: this.opts.clock.now() },
-      highestEpoch: Math.max(this.meta.highestEpoch, accepted.epoch),
-      revokedKeyIds: [...new Set([...this.meta.revokedKeyIds, ...(accepted.manifest.revokedKeyIds ?? [])])],
+      ...meta,
+      manifest: {
+        jws: document.jws,
+        kid: catalog.kid,
+        epoch: catalog.epoch,
+        url: this.opts.manifestUrl,
+        acceptedAt: this.opts.clock.now(),
+        format: document.format,
+        ...(loaded.etag !== undefined ? { etag: loaded.etag } : {}),
+      },
+      highestEpoch: Math.max(meta.highestEpoch, catalog.epoch),
+      revokedKeyIds: [...new Set([...meta.revokedKeyIds, ...(catalog.manifest.revokedKeyIds ?? [])])],
       manifestTrusted: true,
     };
-    this.catalog = accepted;
+    this.catalog = catalog;
     this.trusted = true;
     this.heldBackCause = undefined;
   }

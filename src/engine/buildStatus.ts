@@ -23,8 +23,8 @@ export interface StatusInput {
 /** Bytes of a track's chunks that are stored. */
 export function trackBytesDone(t: CatalogTrack, have: ReadonlySet<string>): number {
   let done = 0;
-  t.track.chunks.forEach((d, i) => {
-    if (have.has(d)) done += chunkLength(t.track, i);
+  t.chunks?.forEach((d, i) => {
+    if (have.has(d)) done += chunkLength(t.entry, i);
   });
   return done;
 }
@@ -33,36 +33,36 @@ export function trackBytesDone(t: CatalogTrack, have: ReadonlySet<string>): numb
 export function buildStatus(input: StatusInput): CacheStatus {
   const { catalog, have } = input;
   const queued = new Set(input.queue);
-  const needed = new Set(input.neededTracks.map((t) => t.track.id));
+  const needed = new Set(input.neededTracks.map((t) => t.entry.id));
   // The job of each content: the first needed track with it (one download serves them all).
   const jobOf = new Map<string, string>();
-  for (const n of input.neededTracks) if (!jobOf.has(n.contentId)) jobOf.set(n.contentId, n.track.id);
+  for (const n of input.neededTracks) if (!jobOf.has(n.contentId)) jobOf.set(n.contentId, n.entry.id);
   let bytesStored = 0;
   const counted = new Set<string>();
   const tracks: TrackStatus[] = [];
   for (const t of catalog?.tracks.values() ?? []) {
     const bytesDone = trackBytesDone(t, have);
-    t.track.chunks.forEach((d, i) => {
-      if (have.has(d) && !counted.has(d)) (counted.add(d), (bytesStored += chunkLength(t.track, i)));
+    t.chunks?.forEach((d, i) => {
+      if (have.has(d) && !counted.has(d)) (counted.add(d), (bytesStored += chunkLength(t.entry, i)));
     });
     const failure = input.failureOf(t);
-    const job = jobOf.get(t.contentId) ?? t.track.id;
+    const job = jobOf.get(t.contentId) ?? t.entry.id;
     let state: TrackState;
     if (t.refused) state = 'refused';
-    else if (bytesDone === t.track.size) state = 'complete';
+    else if (bytesDone === t.entry.size) state = 'complete';
     else if (failure) state = 'failed';
     else if (input.isActive(job)) state = 'downloading';
-    else if (queued.has(job) && needed.has(t.track.id)) state = 'queued';
-    else if (!needed.has(t.track.id)) state = 'online-only';
+    else if (queued.has(job) && needed.has(t.entry.id)) state = 'queued';
+    else if (!needed.has(t.entry.id)) state = 'online-only';
     else state = bytesDone > 0 ? 'partial' : 'missing';
     const problem = t.refused ?? failure;
     tracks.push({
-      id: t.track.id,
-      title: t.track.title,
-      artist: t.track.artist,
+      id: t.entry.id,
+      title: t.entry.title,
+      artist: t.entry.artist,
       state,
       bytesDone,
-      bytesTotal: t.track.size,
+      bytesTotal: t.entry.size,
       ...(problem ? { failure: { code: problem.code, message: problem.message } } : {}),
     });
   }

@@ -33,8 +33,20 @@ export function offlinePlaylists(input: SelectionInput) {
     .map(({ p }) => p);
 }
 
-/** Tracks of offline playlists in download priority order, each once, refused ones left out. */
+/**
+ * Tracks of offline playlists in download priority order, each once, refused ones left out —
+ * and, in format 2, those whose chunk list is not held yet (see {@link awaitingChunkList}).
+ */
 export function neededTracks(input: SelectionInput): CatalogTrack[] {
+  return offlineTracks(input).filter((t) => t.chunks !== undefined);
+}
+
+/** Format 2: offline tracks whose chunk list is not on the device yet (nothing can be planned or kept for them). */
+export function awaitingChunkList(input: SelectionInput): CatalogTrack[] {
+  return offlineTracks(input).filter((t) => t.chunks === undefined);
+}
+
+function offlineTracks(input: SelectionInput): CatalogTrack[] {
   const out: CatalogTrack[] = [];
   const seen = new Set<string>();
   for (const p of offlinePlaylists(input)) {

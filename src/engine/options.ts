@@ -64,6 +64,8 @@ export const engineOptionsSchema = z.object({
   limits: z.optional(
     z.object({
       maxManifestBytes: z.optional(z.int().check(z.positive())),
+      maxRootBytes: z.optional(z.int().check(z.positive())),
+      maxPartBytes: z.optional(z.int().check(z.positive())),
       maxTracks: z.optional(z.int().check(z.positive())),
       maxTrackBytes: z.optional(z.int().check(z.positive())),
     }),

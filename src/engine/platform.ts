@@ -61,3 +61,12 @@ export async function requestPersistence(): Promise<boolean | null> {
     return false;
   }
 }
+
+/** Whether storage is persistent (`persisted()` exists in workers too; `persist()` only on pages); null where unknown. */
+export async function storagePersisted(): Promise<boolean | null> {
+  try {
+    return (await platform().navigator?.storage?.persisted?.()) ?? null;
+  } catch {
+    return null;
+  }
+}

@@ -3,7 +3,8 @@ import type { Catalog } from '../manifest/Catalog.js';
 import { FULL_AUDIT_KINDS, WINDOWED_KINDS, classifyReset } from '../reset/classifyReset.js';
 import { resetWindowDelayMs } from '../scheduler/resetWindow.js';
 import type { EngineParts } from './EngineParts.js';
-import { fetchManifest } from './fetchManifest.js';
+import type { LoadedManifest } from '../manifest/v2/loadManifest.js';
+import { awaitingChunkList } from './offlineSelection.js';
 import type { ResetKind, SyncReport } from './types.js';
 
 /**
@@ -20,15 +21,20 @@ export async function runSync(parts: EngineParts): Promise<SyncReport> {
   recorder.fetchedDuringSync = fetched;
   playback.onCorrupt = (d) => corrupt.add(d);
   try {
-    await inventory.refreshPresence();
     const storedManifest = trust.meta.manifest;
     const fromEpoch = storedManifest?.epoch ?? 0;
     const firstInstall = storedManifest === undefined;
+    const previous = trust.catalog;
 
-    const accepted = await fetchAndVerify(parts);
-    const inForce: Catalog = accepted ?? trust.catalog!;
-    const storedKeyDistrusted = trust.storedKeyDistrusted(accepted);
-    if (accepted) inventory.removed.clear();
+    const loaded = await fetchAndVerify(parts);
+    const accepted = loaded?.status === 'accepted' ? loaded : undefined;
+    // An unchanged root (304) needs no presence check of the chunk records (DESIGN.md).
+    if (loaded?.status !== 'unchanged') await inventory.refreshPresence();
+    // Format 2: the chunk lists of the offline tracks, before anything is counted.
+    if (accepted) await parts.chunkLists.ensure(accepted.catalog, awaitingChunkList(inventory.selection(accepted.catalog)), previous);
+    const inForce: Catalog = accepted?.catalog ?? trust.catalog!;
+    const storedKeyDistrusted = trust.storedKeyDistrusted(accepted?.catalog);
+    if (loaded) inventory.removed.clear();
     const needed = inventory.neededTracks(inForce);
     const neededDigests = new Set(needed.flatMap((t) => t.track.chunks));
     let presentChunks = 0;
@@ -37,7 +43,7 @@ export async function runSync(parts: EngineParts): Promise<SyncReport> {
     const { kind, reasons } = classifyReset({
       stored: storedManifest ? { kid: storedManifest.kid, epoch: storedManifest.epoch } : undefined,
       storedKeyDistrusted,
-      newEpoch: accepted?.epoch,
+      newEpoch: loaded ? inForce.epoch : undefined,
       appSecurityEpoch: opts.appSecurityEpoch,
       neededChunks: neededDigests.size,
       presentChunks,
@@ -46,7 +52,7 @@ export async function runSync(parts: EngineParts): Promise<SyncReport> {
     });
 
     if (accepted) {
-      trust.accept(accepted);
+      await trust.accept(accepted);
       parts.applyThrottle();
       await inventory.forgetFailures();
     }
@@ -81,7 +87,7 @@ export async function runSync(parts: EngineParts): Promise<SyncReport> {
     if (inventory.neededTracks(trust.catalog).length > 0) void budget.askPersist();
     await budget.refreshSpace();
 
-    const report = buildReport(parts, { kind, reasons, fromEpoch, accepted: accepted !== undefined, started, corrupt: corrupt.size, missing: lost.size, fetched });
+    const report = buildReport(parts, { kind, reasons, fromEpoch, accepted: loaded !== undefined, started, corrupt: corrupt.size, missing: lost.size, fetched });
     if (kind !== 'none') parts.events.emit('reset', report);
     return report;
   } finally {
@@ -92,10 +98,9 @@ export async function runSync(parts: EngineParts): Promise<SyncReport> {
 }
 
 /** The new manifest, verified; undefined when it is unreachable and a trusted one is stored. */
-async function fetchAndVerify({ opts, trust, inventory }: EngineParts): Promise<Catalog | undefined> {
-  let jws: string;
+async function fetchAndVerify({ trust, inventory }: EngineParts): Promise<LoadedManifest | undefined> {
   try {
-    jws = await fetchManifest(opts);
+    return await trust.loadNew();
   } catch (error) {
     if (!isRepriseError(error, 'network')) throw error;
     if (trust.servable) return undefined;
@@ -108,7 +113,6 @@ async function fetchAndVerify({ opts, trust, inventory }: EngineParts): Promise<
     }
     throw new RepriseError('network', error.message.split(' — ')[0]!, details, { cause: error, hint: RETRY_HINT });
   }
-  return trust.verifyNew(jws);
 }
 
 /** What happens after an unreachable manifest (ManifestRetry). */

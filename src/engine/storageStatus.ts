@@ -6,7 +6,7 @@ import type { CacheStatus } from './types.js';
  * the estimate's, unless a write failed for quota below it (Chromium's estimate reports usage +
  * 10 GiB whatever it enforces): then the usage at that failure. `quotaSource` says which.
  */
-export function storageStatus(estimate: StorageEstimate | undefined, budget: Pick<StorageBudget, 'ceiling' | 'persisted'>): Omit<CacheStatus['storage'], 'bytesStored'> {
+export function storageStatus(estimate: StorageEstimate | undefined, budget: Pick<StorageBudget, 'ceiling'>, persisted: boolean | null): Omit<CacheStatus['storage'], 'bytesStored'> {
   const estimated = estimate?.quota ?? null;
   const learned = budget.ceiling;
   const useLearned = learned !== null && (estimated === null || learned < estimated);
@@ -14,6 +14,6 @@ export function storageStatus(estimate: StorageEstimate | undefined, budget: Pic
     usage: estimate?.usage ?? null,
     quota: useLearned ? learned : estimated,
     quotaSource: useLearned ? 'quota-error' : estimated !== null ? 'estimate' : null,
-    persisted: budget.persisted,
+    persisted,
   };
 }

@@ -2,7 +2,8 @@ import { contentIdOf } from '../manifest/contentId.js';
 import { type Manifest, type ManifestTrack, manifestSchema } from '../manifest/schema.js';
 import { openStore } from '../store/openStore.js';
 import { Store } from '../store/Store.js';
-import { fromBase64Url } from '../util/base64url.js';
+import { fromBase64Url, toBase64Url } from '../util/base64url.js';
+import { sha256Base64Url } from '../util/sha256.js';
 import type { ChunkReader } from './readVerified.js';
 
 /** A track the route can serve: its manifest entry, its content id and where its chunks are. */
@@ -16,7 +17,7 @@ export interface ServableTrack {
 /** Where the route finds tracks: the offline store by default, a fake one in unit tests. */
 export interface TrackSource {
   /** The track in the manifest in force, or a sentence saying why it cannot be served (404). */
-  lookup(trackId: string): Promise<ServableTrack | { unavailable: string }>;
+  lookup(trackId: string): Promise<ServableTrack | { unavailable: string; wanted?: boolean }>;
 }
 
 /**
@@ -26,7 +27,7 @@ export interface TrackSource {
  */
 export function storeTrackSource(factory: IDBFactory, dbName: string): TrackSource {
   let store: Promise<Store> | undefined;
-  let parsed: { jws: string; tracks: Map<string, ManifestTrack>; contentIds: Map<string, Promise<string>> } | undefined;
+  let parsed: { jws: string; catalog: Promise<StoredCatalog> } | undefined;
 
   const getStore = () => {
     store ??= openStore(factory, dbName).then(({ db }) => {
@@ -40,25 +41,66 @@ export function storeTrackSource(factory: IDBFactory, dbName: string): TrackSour
   return {
     async lookup(trackId) {
       let s: Store;
-      let jws: string | undefined;
+      let catalog: StoredCatalog | undefined;
       try {
         s = await getStore();
         const meta = await s.readMeta();
-        jws = meta.manifest && meta.manifestTrusted !== false ? meta.manifest.jws : undefined;
-        if (jws && parsed?.jws !== jws) {
-          const payload = JSON.parse(new TextDecoder().decode(fromBase64Url(jws.split('.')[1] ?? ''))) as unknown;
-          const manifest: Manifest = manifestSchema().parse(payload);
-          parsed = { jws, tracks: new Map(manifest.tracks.map((t) => [t.id, t])), contentIds: new Map() };
-        }
+        const jws = meta.manifest && meta.manifestTrusted !== false ? meta.manifest.jws : undefined;
+        if (jws && parsed?.jws !== jws) parsed = { jws, catalog: readCatalog(s, jws) };
+        catalog = jws ? await parsed!.catalog : undefined;
       } catch {
+        parsed = undefined;
         return { unavailable: 'the offline store cannot be read' };
       }
-      if (!jws || !parsed) return { unavailable: 'no trusted manifest on this device' };
-      const track = parsed.tracks.get(trackId);
-      if (!track) return { unavailable: `no track "${trackId}" in the manifest in force` };
-      let contentId = parsed.contentIds.get(trackId);
-      if (!contentId) parsed.contentIds.set(trackId, (contentId = contentIdOf(track.chunks)));
-      return { track, contentId: await contentId, reader: s };
+      if (!catalog) return { unavailable: 'no trusted manifest on this device' };
+      const entry = catalog.tracks.get(trackId);
+      if (!entry) return { unavailable: `no track "${trackId}" in the manifest in force` };
+      const chunks = entry.chunks ?? (await storedChunkList(s, entry.contentId));
+      // Format 2 without the chunk list yet: the engine fetches it when asked (play while missing).
+      if (!chunks) return { unavailable: `the chunk list of track "${trackId}" is not on the device yet`, wanted: true };
+      entry.chunks = chunks;
+      return { track: { ...entry, chunks }, contentId: entry.contentId, reader: s };
     },
   };
+}
+
+interface StoredEntry extends Omit<ManifestTrack, 'chunks'> {
+  contentId: string;
+  chunks?: string[];
+}
+
+interface StoredCatalog {
+  tracks: Map<string, StoredEntry>;
+}
+
+/**
+ * The catalog of the manifest the engine accepted (its signature verified then; `manifestTrusted`
+ * says it still is). Format 1 lists every digest; format 2's parts are checked against the
+ * root's pins, and chunk lists against their content ids, before use.
+ */
+async function readCatalog(s: Store, jws: string): Promise<StoredCatalog> {
+  const payload = JSON.parse(new TextDecoder().decode(fromBase64Url(jws.split('.')[1] ?? ''))) as { format?: string; parts?: { sha256: string }[] };
+  if (payload.format !== 'reprise-manifest/2') {
+    const manifest: Manifest = manifestSchema().parse(payload);
+    const ids = await Promise.all(manifest.tracks.map((t) => contentIdOf(t.chunks)));
+    return { tracks: new Map(manifest.tracks.map((t, i) => [t.id, { ...t, contentId: ids[i]! }])) };
+  }
+  const tracks = new Map<string, StoredEntry>();
+  for (const ref of payload.parts ?? []) {
+    const body = await s.getPart(ref.sha256);
+    if (!body || (await sha256Base64Url(body)) !== ref.sha256) throw new Error('a stored part does not match its pin');
+    const part = JSON.parse(new TextDecoder().decode(body)) as { tracks: StoredEntry[] };
+    for (const t of part.tracks) tracks.set(t.id, t);
+  }
+  return { tracks };
+}
+
+/** A stored chunk list whose SHA-256 is the content id, as digests. */
+async function storedChunkList(s: Store, contentId: string): Promise<string[] | undefined> {
+  const [body] = await s.getChunkLists([contentId]);
+  if (!body || body.byteLength % 32 !== 0 || (await sha256Base64Url(body)) !== contentId) return undefined;
+  const bytes = new Uint8Array(body);
+  const out: string[] = [];
+  for (let i = 0; i < bytes.length; i += 32) out.push(toBase64Url(bytes.subarray(i, i + 32)));
+  return out;
 }

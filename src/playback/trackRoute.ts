@@ -83,7 +83,17 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
   async function handle(request: Request): Promise<Response> {
     const trackId = trackIdOf(request)!;
     source ??= storeTrackSource(options.indexedDB ?? indexedDB, options.dbName ?? 'reprise');
-    const found = await source.lookup(trackId);
+    let found = await source.lookup(trackId);
+    if ('unavailable' in found && found.wanted) {
+      // Format 2: the track's chunk list is not on the device yet; the engine fetches it first.
+      report({ type: 'wanted', trackId, chunk: 0 });
+      const until = Date.now() + timeoutMs;
+      while ('unavailable' in found && found.wanted && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 100));
+        found = await source.lookup(trackId);
+      }
+      if ('unavailable' in found && found.wanted) return plain(504, `${found.unavailable} (it did not arrive within ${timeoutMs} ms)`);
+    }
     if ('unavailable' in found) return plain(404, found.unavailable);
     const { track, reader } = found;
     const etag = `"${found.contentId}"`;

@@ -155,6 +155,54 @@ export class Store {
     return this.guard('write a track record', async () => void (await this.db.put('tracks', record)));
   }
 
+  /** Format 2 parts held, by SHA-256. */
+  getPart(sha256: string): Promise<ArrayBuffer | undefined> {
+    return this.guard('read a manifest part', () => this.db.get('parts', sha256));
+  }
+
+  /** Stores the parts of an accepted root and drops the parts no longer pinned, in one transaction. */
+  replaceParts(parts: ReadonlyMap<string, ArrayBuffer>, keep: ReadonlySet<string>): Promise<void> {
+    return this.guard('write manifest parts', async () => {
+      const tx = this.db.transaction('parts', 'readwrite');
+      const keys = await tx.store.getAllKeys();
+      for (const k of keys) if (!keep.has(k)) void tx.store.delete(k).catch(() => {});
+      for (const [sha, body] of parts) void tx.store.put(body, sha).catch(() => {});
+      await tx.done;
+    });
+  }
+
+  getChunkLists(contentIds: readonly string[]): Promise<(ArrayBuffer | undefined)[]> {
+    return this.guard('read chunk lists', async () => {
+      const tx = this.db.transaction('chunkLists', 'readonly');
+      const values = await Promise.all(contentIds.map((c) => tx.store.get(c)));
+      await tx.done;
+      return values;
+    });
+  }
+
+  putChunkLists(lists: ReadonlyMap<string, ArrayBuffer>): Promise<void> {
+    if (lists.size === 0) return Promise.resolve();
+    return this.guard('write chunk lists', async () => {
+      const tx = this.db.transaction('chunkLists', 'readwrite');
+      for (const [contentId, body] of lists) void tx.store.put(body, contentId).catch(() => {});
+      await tx.done;
+    });
+  }
+
+  /** Drops the chunk lists of content no longer kept. */
+  deleteChunkLists(contentIds: readonly string[]): Promise<void> {
+    if (contentIds.length === 0) return Promise.resolve();
+    return this.guard('delete chunk lists', async () => {
+      const tx = this.db.transaction('chunkLists', 'readwrite');
+      for (const c of contentIds) void tx.store.delete(c).catch(() => {});
+      await tx.done;
+    });
+  }
+
+  chunkListKeys(): Promise<string[]> {
+    return this.guard('list chunk lists', () => this.db.getAllKeys('chunkLists'));
+  }
+
   /** clear(): content, choices, play history and audit marks go; the meta record (security state) stays. */
   clearContent(): Promise<void> {
     return this.guard('clear the stored content', async () => {

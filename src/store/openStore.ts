@@ -53,4 +53,8 @@ function upgrade(db: RepriseDatabase, oldVersion: number, _tx: UpgradeTransactio
   if (oldVersion < 2) {
     db.createObjectStore('audits');
   }
+  if (oldVersion < 3) {
+    db.createObjectStore('parts');
+    db.createObjectStore('chunkLists');
+  }
 }

@@ -12,9 +12,21 @@ const metaSchema = z.looseObject({
   manifestTrusted: z.optional(z.boolean()),
   audit: z.optional(z.object({ id: z.string(), against: z.enum(['accepted', 'stored']), complete: z.boolean() })),
   audits: z.optional(z.int()),
-  manifest: z.optional(z.object({ jws: z.string(), kid: z.string(), epoch: z.int(), url: z.string(), acceptedAt: z.number() })),
+  manifest: z.optional(
+    z.object({
+      jws: z.string(),
+      kid: z.string(),
+      epoch: z.int(),
+      url: z.string(),
+      acceptedAt: z.number(),
+      format: z.optional(z.union([z.literal(1), z.literal(2)])),
+      etag: z.optional(z.string()),
+    }),
+  ),
   highestEpoch: z.int().check(z.minimum(0)),
   revokedKeyIds: z.array(z.string()),
+  formatTwoEpoch: z.optional(z.int()),
+  versions: z.optional(z.record(z.string(), z.object({ version: z.int(), payloadSha256: z.string() }))),
 });
 
 /**

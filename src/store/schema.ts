@@ -10,7 +10,7 @@ import type { ErrorCode } from '../errors/codes.js';
  * and equal bytes are stored once whichever tracks, playlists or content ids share them
  * (invariant 5) — including the unchanged chunks of a track re-published with new content.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Released schema versions, oldest first, with what changed. Each has a fixture
@@ -18,7 +18,7 @@ export const SCHEMA_VERSION = 2;
  *  1  meta, chunks (digest-keyed), playlists, tracks.
  *  2  + `audits` (digest → audit id): an audit interrupted half-way resumes without re-hashing.
  */
-export const SCHEMA_HISTORY = [1, 2] as const;
+export const SCHEMA_HISTORY = [1, 2, 3] as const;
 
 export interface ChunkRecord {
   bytes: ArrayBuffer;
@@ -32,6 +32,16 @@ export interface AcceptedManifest {
   /** The manifest URL it was fetched from (track URLs resolve against it). */
   url: string;
   acceptedAt: number;
+  /** 1 or 2 (absent: 1, written before format 2 existed). */
+  format?: 1 | 2;
+  /** The root response's ETag, for the next sync's `If-None-Match`. */
+  etag?: string;
+}
+
+/** Format 2's rollback state for one `subject` (DESIGN.md: `version` never decreases). */
+export interface VersionState {
+  version: number;
+  payloadSha256: string;
 }
 
 /** An integrity audit in progress or done (DESIGN.md "Reset detection"). */
@@ -59,6 +69,10 @@ export interface MetaRecord {
   highestEpoch: number;
   /** Key ids revoked by accepted manifests (the app's own list is added at run time). */
   revokedKeyIds: string[];
+  /** The highest epoch in which a format-2 root was accepted: a v1 manifest there is a rollback. Kept by clear(). */
+  formatTwoEpoch?: number;
+  /** Format 2: the last version accepted per subject ("" for none). Forgotten by clear() (a shared device can switch accounts). */
+  versions?: Record<string, VersionState>;
 }
 
 /** The device's own choices for a playlist; absent fields fall back to the service's record. */
@@ -98,6 +112,10 @@ export interface RepriseDB extends DBSchema {
   chunks: { key: string; value: ChunkRecord };
   playlists: { key: string; value: PlaylistRecord };
   tracks: { key: string; value: TrackRecord };
+  /** Format 2's parts by SHA-256 (schema 3): immutable, named by their hash. */
+  parts: { key: string; value: ArrayBuffer };
+  /** Format 2's chunk lists by content id (schema 3): kept with their content. */
+  chunkLists: { key: string; value: ArrayBuffer };
   /** digest → id of the audit that verified it (schema 2). */
   audits: { key: string; value: string };
 }

@@ -109,7 +109,7 @@ const cases: Case[] = [
     path: /playlists\.0\.trackIds\.2/,
     serve: republish((m) => (m.playlists as { trackIds: string[] }[])[0]!.trackIds.push('t9')),
   },
-  { name: 'wrong format', code: 'manifest-invalid', path: /format/, serve: republish((m) => (m.format = 'reprise-manifest/2')) },
+  { name: 'wrong format', code: 'manifest-invalid', path: /format/, serve: republish((m) => (m.format = 'reprise-manifest/9')) },
   { name: 'not JSON', code: 'manifest-invalid', serve: async () => origin.put('/manifest.jws', await sign('not an object', 'k1').then((j) => j)) },
 ];
 

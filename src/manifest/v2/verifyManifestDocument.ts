@@ -1,3 +1,4 @@
+import { RepriseError } from '../../errors/RepriseError.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { type VerifiedManifest, acceptManifestV1 } from '../verifyManifest.js';
 import { verifyJws } from '../verifyJws.js';
@@ -16,7 +17,17 @@ export async function verifyManifestDocument(jws: string, ctx: RootVerifyContext
   const bytes = Math.max(limits.maxManifestBytes, limits.maxRootBytes);
   const name = limits.maxManifestBytes >= limits.maxRootBytes ? 'maxManifestBytes' : 'maxRootBytes';
   const signed = await verifyJws(jws, ctx, { name, bytes, what: 'the manifest' });
+  // Each format has its own limit; the larger one bounded what was read before the format was known.
+  const size = new TextEncoder().encode(jws).byteLength;
   const format = (signed.json as { format?: unknown } | null)?.format;
-  if (format === MANIFEST_FORMAT_2) return { format: 2, ...(await acceptRoot(signed, ctx)) };
+  if (format === MANIFEST_FORMAT_2) {
+    if (size > limits.maxRootBytes) throw tooLarge('the manifest root', size, 'maxRootBytes', limits.maxRootBytes);
+    return { format: 2, ...(await acceptRoot(signed, ctx)) };
+  }
+  if (size > limits.maxManifestBytes) throw tooLarge('the manifest', size, 'maxManifestBytes', limits.maxManifestBytes);
   return { format: 1, ...acceptManifestV1(signed, ctx) };
+}
+
+function tooLarge(what: string, size: number, name: string, max: number): RepriseError {
+  return new RepriseError('manifest-invalid', `${what} is ${size} bytes, over ${name} (${max}); raise the option limits.${name} to accept it`, { size });
 }
