@@ -41,7 +41,9 @@ export async function startCacheWorker(url: URL, options: WorkerEngineOptions, l
       loaded.catch(async (e: Event) => Promise.reject(await scriptError('options.workerUrl', url.href, (e as ErrorEvent).message || 'a load or evaluation error'))),
       () => pageError('invalid-argument', `options.workerUrl: ${url} did not answer as reprise's cache worker within ${ms} ms; serve reprise/worker (cache-worker.js) there, or raise options.openTimeoutMs on a slow network`, { path: 'options.workerUrl', url: url.href }),
     );
-    const { role } = await within(signal, api.open(options, proxy(listener)), () =>
+    // Functions do not clone: the app's authorize hook crosses as a comlink proxy (it runs here, on the page).
+    const { authorize, ...rest } = options;
+    const { role } = await within(signal, api.open(rest, proxy(listener), authorize && proxy(authorize)), () =>
       pageError('aborted', `the offline store did not open within ${ms} ms (another tab may keep an older version of it open); close other tabs of the app or raise options.openTimeoutMs`, { path: 'options.openTimeoutMs' }),
     );
     const stop = async () => {

@@ -72,6 +72,7 @@ export class ChunkListKeeper {
               fetch: this.opts.fetch,
               allowed: this.allowed,
               credentials: this.opts.credentials,
+              authorize: this.opts.authorize,
             });
             catalog.attachChunkList(t.contentId, digests);
             fetched.set(t.contentId, body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));

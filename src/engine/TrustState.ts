@@ -101,6 +101,7 @@ export class TrustState {
       manifestUrl: opts.manifestUrl,
       fetch: opts.fetch,
       credentials: opts.credentials,
+      authorize: opts.authorize,
       allowed: this.allowed,
       // A 304 keeps the manifest in force: only ask for one when there is one in force.
       etag: this.servable ? meta.manifest?.etag : undefined,

@@ -1,6 +1,8 @@
 import * as z from 'zod/mini';
 import { RepriseError } from '../errors/RepriseError.js';
 import { DEFAULT_LIMITS } from '../manifest/limits.js';
+import type { Authorize } from '../manifest/v2/requestDocument.js';
+import { boundAuthorize } from './boundAuthorize.js';
 import { publicJwkSchema } from '../manifest/trustedKeys.js';
 import { DEFAULT_BACKOFF } from '../scheduler/backoff.js';
 import { type Clock, systemClock } from '../util/clock.js';
@@ -87,6 +89,11 @@ export const engineOptionsSchema = z.object({
   ),
   /** Uniform random numbers in [0, 1), for the reset window and jitter. Default Math.random. */
   random: z.optional(fn<() => number>('returning [0, 1)')),
+  /**
+   * Called before every manifest and media request: returns headers to add (a bearer token) or a
+   * URL to use instead (a signed URL), or nothing. See docs/authenticated-media.md.
+   */
+  authorize: z.optional(fn<Authorize>('returning { url?, headers? } or nothing')),
 });
 
 export type EngineOptions = z.input<typeof engineOptionsSchema>;
@@ -109,6 +116,8 @@ export interface ResolvedOptions {
   fetch: typeof fetch;
   clock: Clock;
   random: () => number;
+  /** The app's hook, bounded in time (boundAuthorize); undefined when the app gave none. */
+  authorize: Authorize | undefined;
 }
 
 export function parseOrThrow<S extends z.ZodMiniType>(schema: S, value: unknown, root: string): z.infer<S> {
@@ -149,6 +158,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     fetch: fetchImpl,
     clock: o.clock ?? systemClock,
     random: o.random ?? Math.random,
+    authorize: boundAuthorize(o.authorize),
   };
 }
 

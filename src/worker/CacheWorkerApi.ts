@@ -20,7 +20,8 @@ export type WorkerEngineMethods = Pick<CacheEngine, (typeof ENGINE_METHODS)[numb
  * tab's engine.
  */
 export interface CacheWorkerApi extends WorkerEngineMethods {
-  open(options: WorkerEngineOptions, listener: WorkerEventListener): Promise<{ role: 'leader' | 'follower' }>;
+  /** `authorize` is the page's hook, passed as a comlink proxy (it is not cloneable inside options). */
+  open(options: Omit<WorkerEngineOptions, 'authorize'>, listener: WorkerEventListener, authorize?: WorkerEngineOptions['authorize']): Promise<{ role: 'leader' | 'follower' }>;
   /** Forwarded from the service worker (see Engine#playbackReport). */
   playbackReport(report: PlaybackReport): Promise<void>;
   close(): Promise<void>;
@@ -35,8 +36,8 @@ export function createCacheWorkerApi(): CacheWorkerApi {
   const forward = Object.fromEntries(ENGINE_METHODS.map((m) => [m, (...args: unknown[]) => call(m, args)])) as unknown as WorkerEngineMethods;
   return {
     ...forward,
-    async open(options, listener) {
-      const resolved = resolveOptions(options); // invalid-argument naming the option, before anything starts
+    async open(options, listener, authorize) {
+      const resolved = resolveOptions({ ...options, authorize }); // invalid-argument naming the option, before anything starts
       coordinator = new TabCoordinator(resolved.dbName, () => openLeadingEngine(resolved), (type, data) => void listener(type, data), {
         locks: (globalThis.navigator as Navigator | undefined)?.locks,
         channel: (name) => new BroadcastChannel(name),
