@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
@@ -66,5 +67,34 @@ describe('the package', () => {
     const sizes = JSON.parse(readFileSync(new URL('../../dist/sizes.json', import.meta.url), 'utf8')) as { bundle: string; brotli: number; budget: number }[];
     for (const s of sizes) expect(s.brotli, s.bundle).toBeLessThanOrEqual(s.budget);
     expect(sizes.find((s) => s.bundle === 'client.js')!.brotli).toBeLessThanOrEqual(6 * 1024);
+  });
+
+  it('every link in the README and docs/ points at a file inside the repository', () => {
+    const docs = (dir: string): string[] => readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? docs(join(dir, e.name)) : e.name.endsWith('.md') ? [join(dir, e.name)] : []));
+    const files = ['README.md', 'CHANGELOG.md', 'examples/vite-app/README.md', ...docs('docs')];
+    let checked = 0;
+    for (const file of files) {
+      const text = readFileSync(join(root, file), 'utf8').replace(/```[\s\S]*?```/g, '');
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        expect(target, `${file}: ${target}`).not.toMatch(/^[a-z]+:/i);
+        const path = target!.split('#')[0]!;
+        if (!path) continue;
+        const full = resolve(root, dirname(file), decodeURIComponent(path));
+        expect(relative(root, full).startsWith('..'), `${file}: ${target} leaves the repository`).toBe(false);
+        expect(existsSync(full), `${file}: ${target}`).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
+  });
+
+  it('the option error the README quotes is the one the engine gives', async () => {
+    const { createCacheEngine } = await import('reprise/engine');
+    const key = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k1', d: 'private' };
+    const error = await createCacheEngine({ manifestUrl: 'https://x.example/m.jws', trustedKeys: [key as never] }).catch((e: Error) => e);
+    const what = (error as Error).message.split(' — ')[0]!;
+    const readme = readFileSync(join(root, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    expect(what).toMatch(/^options\.trustedKeys\.0\.d: /);
+    expect(readme).toContain(`\`${what}\``);
   });
 });
