@@ -45,11 +45,8 @@ async function render() {
 cache.on('state', (e) => ($('#state').textContent = e.state));
 cache.on('track-complete', () => void render());
 cache.on('track-failed', (e) => show({ name: e.code, message: e.message }));
-// A new build waits; this demo switches at once and reloads into the new shell.
-cache.on('app-update', () => {
-  navigator.serviceWorker.addEventListener('controllerchange', () => location.reload(), { once: true });
-  cache.applyUpdate();
-});
+// A new build waits; this demo switches at once (applyUpdate reloads into the new shell).
+cache.on('app-update', () => void cache.applyUpdate());
 
 try {
   const report = await cache.sync(); // offline: the stored manifest stays in force
