@@ -47,7 +47,9 @@ beforeAll(async () => {
   await rm(join(WORK, 'dist'), { recursive: true, force: true });
   for (const f of ['keys', 'public', 'src', 'index.html', 'vite.config.js', 'package.json']) await rm(join(WORK, f), { recursive: true, force: true });
   await mkdir(WORK, { recursive: true });
-  await cp(EXAMPLE, WORK, { recursive: true, filter: (src) => !/node_modules|dist|keys|\.gitignore/.test(relative(EXAMPLE, src)) });
+  // The example's sources only: what its .gitignore lists (a local run's keys, media, build) stays behind.
+  const ignored = (await readFile(join(EXAMPLE, '.gitignore'), 'utf8')).split('\n').map((l) => l.trim().replace(/\/$/, '')).filter(Boolean);
+  await cp(EXAMPLE, WORK, { recursive: true, filter: (src) => !ignored.some((p) => relative(EXAMPLE, src) === p || relative(EXAMPLE, src).startsWith(`${p}/`)) });
   // `npm pack` as a user's CI would, without prepack's rebuild: `npm test` built dist/ already.
   const { stdout } = await sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', WORK], ROOT);
   const tarball = join(WORK, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
