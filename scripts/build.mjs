@@ -20,7 +20,7 @@ const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap, logLe
 
 // Node: bundled whole. CommonJS dependencies inside an ESM bundle need a `require`.
 const nodeBanner = "import { createRequire as __repriseRequire } from 'node:module'; const require = __repriseRequire(import.meta.url);";
-await build({ ...common, platform: 'node', target: 'node20', banner: { js: nodeBanner }, entryPoints: { engine: 'src/engine/index.ts', cli: 'src/cli/main.ts' }, outdir: 'dist/node' });
+await build({ ...common, platform: 'node', target: 'node20', minifyWhitespace: true, minifySyntax: true, banner: { js: nodeBanner }, entryPoints: { engine: 'src/engine/index.ts', cli: 'src/cli/main.ts' }, outdir: 'dist/node' });
 
 /** Budgets in brotli bytes. The page client aims at comlink's own size class (issue 5). */
 const browserEntries = [
