@@ -25,13 +25,13 @@ describe('the package', () => {
     expect(existsSync(new URL(`../../${pkg.bin.reprise}`, import.meta.url))).toBe(true);
   });
 
-  it('packs from a clean clone: prepack builds, and the tarball holds the code, not source maps', async () => {
+  it('packs from a clean clone: prepack builds, and the tarball holds the code, not source maps or screenshots', async () => {
     expect(pkg.scripts.prepack).toBe('npm run build');
     const files = await packedFiles();
     for (const f of ['dist/browser/client.js', 'dist/browser/cache-worker.js', 'dist/node/engine.js', 'dist/node/cli.js', 'service-worker.js', 'bin/reprise.js', 'LICENSE', 'CHANGELOG.md', 'docs/how-it-works.md']) {
       expect(files, f).toContain(f);
     }
-    expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    expect(files.filter((f) => /\.(map|png|jpe?g)$/.test(f))).toEqual([]);
   });
 
   it('service-worker.js at the package root is the ready-made service worker, a real file to copy', () => {
