@@ -1,18 +1,26 @@
 // Builds what ships: Node ESM (engine, manifest tool), browser bundles (page client, cache
 // worker, service worker, service-worker handler) and type declarations, then prints the
 // size of every browser bundle (raw, gzip, brotli) against its budget.
+//
+// Every bundle carries its dependencies, the Node ones too, so the package has no runtime
+// dependency to install beyond what its public types name (see package.json). Source maps are
+// left out (the package ships the minified bundles and the type declarations); pass
+// `--sourcemap` for linked maps while debugging a build locally.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
 rmSync('dist', { recursive: true, force: true });
 
-const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning', legalComments: 'none' };
+const sourcemap = process.argv.includes('--sourcemap') ? 'linked' : false;
+const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap, logLevel: 'warning', legalComments: 'none' };
 
-await build({ ...common, platform: 'node', packages: 'external', entryPoints: { engine: 'src/engine/index.ts', cli: 'src/cli/main.ts' }, outdir: 'dist/node' });
+// Node: bundled whole. CommonJS dependencies inside an ESM bundle need a `require`.
+const nodeBanner = "import { createRequire as __repriseRequire } from 'node:module'; const require = __repriseRequire(import.meta.url);";
+await build({ ...common, platform: 'node', target: 'node20', minifyWhitespace: true, minifySyntax: true, banner: { js: nodeBanner }, entryPoints: { engine: 'src/engine/index.ts', cli: 'src/cli/main.ts' }, outdir: 'dist/node' });
 
 /** Budgets in brotli bytes. The page client aims at comlink's own size class (issue 5). */
 const browserEntries = [
@@ -25,6 +33,9 @@ const browserEntries = [
 for (const e of browserEntries) {
   await build({ ...common, format: e.format, platform: 'browser', minify: true, entryPoints: { [e.name]: e.entry }, outdir: 'dist/browser', metafile: false });
 }
+// `reprise/service-worker.js` is a real file at the package root, so that
+// `cp node_modules/reprise/service-worker.js public/sw.js` works (and `reprise sw copy`).
+copyFileSync('dist/browser/service-worker.js', 'service-worker.js');
 
 execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 

@@ -7,6 +7,8 @@ import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../manifest/limits.js';
 import { MANIFEST_FORMAT, type Manifest, manifestSchema } from '../manifest/schema.js';
 import { describeZodError } from '../util/describeZodError.js';
 import { hashFileChunks } from './hashFile.js';
+import { readTags } from './readTags.js';
+import { toId } from './toId.js';
 
 export interface PlaylistSpec {
   name: string;
@@ -17,7 +19,7 @@ export interface PlaylistSpec {
 
 export interface BuildManifestOptions {
   dir: string;
-  /** Prefix of each track URL: relative (resolved against the manifest URL) or absolute. */
+  /** Prefix of each track URL: relative (resolved against the manifest URL, so "" when the manifest sits in the media folder) or absolute. */
   baseUrl: string;
   /** ES256 private JWK with its `kid`. */
   privateJwk: JsonWebKey & { kid?: string };
@@ -47,17 +49,6 @@ const MIME_TYPES: Record<string, string> = {
   '.wav': 'audio/wav',
 };
 
-/** Turns a name or path into an id of DESIGN.md's charset (A-Z a-z 0-9 . _ : -, ≤ 128). */
-export function toId(text: string): string {
-  const id = text
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^A-Za-z0-9._:-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 128);
-  return id || 'x';
-}
-
 async function listFiles(dir: string): Promise<string[]> {
   let info;
   try {
@@ -81,7 +72,8 @@ async function listFiles(dir: string): Promise<string[]> {
 
 /**
  * Builds and signs a `reprise-manifest/1`: every file of `dir` becomes a track (hashed as a
- * stream, chunk by chunk), playlists come from globs. The result is validated with the same
+ * stream, chunk by chunk; title, artist and duration from its tags, the title falling back to
+ * the file name), playlists come from globs; ids follow {@link toId}. The result is validated with the same
  * schema the engine uses before it is signed, so a manifest this tool writes is never refused
  * as invalid.
  */
@@ -116,9 +108,10 @@ export async function buildManifest(options: BuildManifestOptions): Promise<{ jw
     idOfFile.set(file, id);
     const { size, chunks } = await hashFileChunks(join(options.dir, file), chunkSize);
     if (size === 0) throw new RepriseError('invalid-argument', `"${file}" is empty; remove it from the media folder`, { path: 'dir' });
-    const title = file.split('/').pop()!.replace(/\.[^.]+$/, '');
+    const { title, ...tags } = await readTags(join(options.dir, file));
     const url = options.baseUrl + file.split('/').map(encodeURIComponent).join('/');
-    tracks.push({ id, url, mimeType: MIME_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream', size, chunkSize, chunks, title });
+    const mimeType = MIME_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
+    tracks.push({ id, url, mimeType, size, chunkSize, chunks, title: title ?? file.split('/').pop()!.replace(/\.[^.]+$/, ''), ...tags });
   }
 
   const specs = options.playlists?.length ? options.playlists : [{ name: options.dir.split(/[\\/]/).filter(Boolean).pop() ?? 'library', glob: '**', offline: false }];
@@ -136,7 +129,7 @@ export async function buildManifest(options: BuildManifestOptions): Promise<{ jw
       throw new RepriseError('invalid-argument', `playlist "${spec.name}": glob "${spec.glob}" matches no file in "${options.dir}"`, { path: 'playlist' });
     }
     const id = toId(spec.name);
-    if (playlistIds.has(id)) throw new RepriseError('invalid-argument', `playlist "${spec.name}" is given twice`, { path: 'playlist' });
+    if (playlistIds.has(id)) throw new RepriseError('invalid-argument', `playlist "${spec.name}" has the id "${id}" of an earlier --playlist; rename one`, { path: 'playlist' });
     playlistIds.add(id);
     playlists.push({ id, name: spec.name, trackIds, ...(spec.offline ? { offline: true } : {}) });
   }

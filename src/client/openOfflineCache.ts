@@ -31,9 +31,13 @@ export interface OfflineCache extends Omit<CacheEngine, 'on'> {
   on<K extends keyof CacheEvents>(type: K, listener: (event: CacheEvents[K]) => void): () => void;
   /** `<service worker scope>__reprise__/track/<id>`; throws `invalid-argument` without a service worker. */
   trackUrl(trackId: string): string;
-  /** Whether this tab's worker runs the engine or hands its calls to the tab that does. */
+  /**
+   * `leader` when this tab's worker holds the Web Lock `reprise:<dbName>` and runs the engine;
+   * `follower` when it hands its calls to the leading tab and re-emits its events. A follower
+   * becomes the leader by itself when the leading tab closes; the value is the role at open.
+   */
   readonly role: 'leader' | 'follower';
-  /** The service worker registration, when there is one. */
+  /** The service worker's registration (from workbox-window), `undefined` with `serviceWorker: false`. */
   readonly registration: ServiceWorkerRegistration | undefined;
   /** A new version of the app's service worker that waits for {@link applyUpdate}, if any. */
   readonly updateWaiting: CacheEvents['app-update'] | undefined;

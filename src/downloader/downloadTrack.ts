@@ -199,7 +199,7 @@ function checkStatus(response: Response, req: DownloadRequest, now: number): voi
     return;
   }
   if (status === 401 || status === 403) throw new RepriseError('unauthorized', `track "${req.trackId}": the origin answered ${status}`, details);
-  if (status === 404 || status === 410) throw new RepriseError('not-found', `track "${req.trackId}": the origin answered ${status}`, details);
+  if (status === 404 || status === 410) throw new RepriseError('not-found', `track "${req.trackId}": ${req.url} answered ${status}`, details);
   // 416 for a range the manifest says exists: the origin is mid-publish; try again later.
   if (status === 408 || status === 416 || status === 429 || status >= 500) {
     const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(response.headers.get('retry-after'), now) : undefined;

@@ -7,13 +7,21 @@ export interface CacheEngine {
   sync(): Promise<SyncReport>;
   /** The device's choice for a playlist. `pinned` keeps it from eviction under `maxBytes`. */
   setOffline(playlistId: string, offline: boolean, options?: { pinned?: boolean }): Promise<void>;
+  /**
+   * A snapshot: engine state, the manifest in force (null before the first sync), throttle,
+   * storage (`bytesStored`, `usage`, `quota`, `persisted`), the download queue, and every
+   * playlist and track with its progress. Never waits behind network work.
+   */
   status(): Promise<CacheStatus>;
   /** The track's bytes, every chunk verified as it is read. Rejects `not-cached` (and queues it first) if it is not complete. */
   getTrack(trackId: string): Promise<Blob>;
   /** Moves a queued track to the front, past the reset window. False when it is not queued. */
   prioritize(trackId: string): Promise<boolean>;
+  /** The caller's pause: downloads stop (state `paused`, reason `user`); playback from storage goes on. */
   pause(): Promise<void>;
+  /** Ends the caller's pause; other pause reasons (offline, quota) still apply. */
   resume(): Promise<void>;
+  /** Changes the cap within 250 ms, also for requests in flight; the manifest's `resync` hints can only lower it. */
   setThrottle(throttle: ThrottleOptions): Promise<void>;
   /** Re-hashes every stored chunk now. */
   verify(): Promise<AuditReport>;
@@ -21,7 +29,9 @@ export interface CacheEngine {
   remove(playlistId: string): Promise<void>;
   /** Removes all content and choices; keeps the security state. */
   clear(): Promise<void>;
+  /** Stops downloads, closes the store and (on the page) ends the worker. The handle is unusable after. */
   close(): Promise<void>;
+  /** Subscribes to an event (see {@link CacheEvents}); returns the unsubscribe function. */
   on<K extends keyof CacheEvents>(type: K, listener: (event: CacheEvents[K]) => void): () => void;
   /** Resolves when the queue has nothing it can do on its own: empty, paused or failed. */
   idle(): Promise<void>;

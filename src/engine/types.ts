@@ -109,11 +109,16 @@ export interface CacheStatus {
   tracks: TrackStatus[];
 }
 
+/** What `verify()` found: every stored chunk re-hashed against the manifest in force. */
 export interface AuditReport {
+  /** Stored chunks hashed. */
   chunksChecked: number;
   bytesChecked: number;
+  /** Chunks whose bytes no longer match their digest: removed and queued again. */
   corruptChunks: number;
+  /** After the check: the tracks complete on the device, and the bytes they hold. */
   kept: { tracks: number; bytes: number };
+  /** After the check: the tracks still to download (corrupt chunks included), and the bytes missing. */
   toFetch: { tracks: number; bytes: number };
   durationMs: number;
 }

@@ -15,7 +15,7 @@ export const HINTS: Record<ErrorCode, string> = {
   'origin-not-allowed': 'serve the track from the manifest origin or add its origin to `allowedOrigins`.',
   network: 'the request failed or the device is offline; reprise already retried with backoff before reporting it: check the connection, then call sync() again.',
   unauthorized: 'the origin refused the credentials; sign the user in again, then call sync().',
-  'not-found': 'the origin no longer has this file; publish a manifest that matches the files on the origin.',
+  'not-found': 'nothing is served at that URL: a track URL is the manifest\'s base URL + the file\'s path, resolved against the manifest\'s URL; publish the file there or rebuild the manifest (`reprise manifest build`) to match the origin.',
   'integrity-mismatch': 'the bytes did not match the signed SHA-256 digests and were not stored.',
   'quota-exceeded': 'the device is out of storage for this origin; free space (remove a playlist) and reprise resumes.',
   'not-cached': 'the track is not on the device; keep its playlist offline (setOffline) and let sync() fetch it.',

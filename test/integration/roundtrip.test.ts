@@ -53,7 +53,7 @@ describe('a folder of files → the manifest tool → the engine → getTrack', 
     expect(report.manifest).toBe('accepted');
     expect(report.toFetch.tracks).toBe(3);
     await engine.idle();
-    await engine.setOffline('Calm', true);
+    await engine.setOffline('calm', true);
     await engine.idle();
 
     for (const track of manifest.tracks) {
@@ -66,8 +66,8 @@ describe('a folder of files → the manifest tool → the engine → getTrack', 
     const oneRequests = origin.log.filter((r) => r.path.includes('one.mp3'));
     expect(oneRequests).toHaveLength(1);
     const status = await engine.status();
-    expect(status.playlists.find((p) => p.id === 'Road-trip')).toMatchObject({ offline: true, source: 'service', tracksComplete: 3 });
-    expect(status.playlists.find((p) => p.id === 'Calm')).toMatchObject({ offline: true, source: 'device', tracksComplete: 1 });
+    expect(status.playlists.find((p) => p.id === 'road-trip')).toMatchObject({ offline: true, source: 'service', tracksComplete: 3 });
+    expect(status.playlists.find((p) => p.id === 'calm')).toMatchObject({ offline: true, source: 'device', tracksComplete: 1 });
     await engine.close();
   });
 });

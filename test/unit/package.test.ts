@@ -1,7 +1,19 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+const root = new URL('../../', import.meta.url).pathname;
+const exec = promisify(execFile);
+
+/** What `npm pack` would put in the tarball (without running prepack: `npm test` has built). */
+async function packedFiles(): Promise<string[]> {
+  const { stdout } = await exec('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root });
+  return (JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+}
 
 describe('the package', () => {
   it('every export (types first) points at a built file', () => {
@@ -11,6 +23,36 @@ describe('the package', () => {
       for (const file of Object.values(targets)) expect(existsSync(new URL(`../../${file}`, import.meta.url)), `${entry} → ${file}`).toBe(true);
     }
     expect(existsSync(new URL(`../../${pkg.bin.reprise}`, import.meta.url))).toBe(true);
+  });
+
+  it('packs from a clean clone: prepack builds, and the tarball holds the code, not source maps or screenshots', async () => {
+    expect(pkg.scripts.prepack).toBe('npm run build');
+    const files = await packedFiles();
+    for (const f of ['dist/browser/client.js', 'dist/browser/cache-worker.js', 'dist/node/engine.js', 'dist/node/cli.js', 'service-worker.js', 'bin/reprise.js', 'LICENSE', 'CHANGELOG.md', 'docs/how-it-works.md']) {
+      expect(files, f).toContain(f);
+    }
+    expect(files.filter((f) => /\.(map|png|jpe?g)$/.test(f))).toEqual([]);
+  });
+
+  it('service-worker.js at the package root is the ready-made service worker, a real file to copy', () => {
+    expect(pkg.exports['./service-worker.js']).toBe('./service-worker.js');
+    expect(readFileSync(new URL('../../service-worker.js', import.meta.url))).toEqual(readFileSync(new URL('../../dist/browser/service-worker.js', import.meta.url)));
+  });
+
+  it('the Node bundles carry their dependencies: they import Node built-ins only', () => {
+    const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+    for (const file of ['dist/node/engine.js', 'dist/node/cli.js']) {
+      const code = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+      const specifiers = [...code.matchAll(/(?:^|[;\s])(?:import|export)\s*(?:[\w*{}\s,$]+from\s*)?["']([^"']+)["']/g)].map((m) => m[1]!);
+      expect(specifiers.length, file).toBeGreaterThan(0);
+      expect(specifiers.filter((s) => !builtins.has(s)), file).toEqual([]);
+    }
+  });
+
+  it('installs no runtime dependency but zod, whose types the public API names', () => {
+    expect(Object.keys(pkg.dependencies ?? {})).toEqual(['zod']);
+    const types = readFileSync(new URL('../../dist/types/src/engine/options.d.ts', import.meta.url), 'utf8');
+    expect(types).toMatch(/from 'zod\/mini'/);
   });
 
   it('the built engine imports by its package name in Node', async () => {
@@ -24,6 +66,35 @@ describe('the package', () => {
   it('the page client stays within its size budget (brotli)', () => {
     const sizes = JSON.parse(readFileSync(new URL('../../dist/sizes.json', import.meta.url), 'utf8')) as { bundle: string; brotli: number; budget: number }[];
     for (const s of sizes) expect(s.brotli, s.bundle).toBeLessThanOrEqual(s.budget);
-    expect(sizes.find((s) => s.bundle === 'client.js')!.brotli).toBeLessThanOrEqual(6 * 1024);
+    expect(sizes.map((s) => s.bundle)).toEqual(['client.js', 'cache-worker.js', 'service-worker.js', 'sw-handler.js']);
+  });
+
+  it('every link in the README and docs/ points at a file inside the repository', () => {
+    const docs = (dir: string): string[] => readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? docs(join(dir, e.name)) : e.name.endsWith('.md') ? [join(dir, e.name)] : []));
+    const files = ['README.md', 'CHANGELOG.md', 'examples/vite-app/README.md', ...docs('docs')];
+    let checked = 0;
+    for (const file of files) {
+      const text = readFileSync(join(root, file), 'utf8').replace(/```[\s\S]*?```/g, '');
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        expect(target, `${file}: ${target}`).not.toMatch(/^[a-z]+:/i);
+        const path = target!.split('#')[0]!;
+        if (!path) continue;
+        const full = resolve(root, dirname(file), decodeURIComponent(path));
+        expect(relative(root, full).startsWith('..'), `${file}: ${target} leaves the repository`).toBe(false);
+        expect(existsSync(full), `${file}: ${target}`).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
+  });
+
+  it('the option error the README quotes is the one the engine gives', async () => {
+    const { createCacheEngine } = await import('reprise/engine');
+    const key = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k1', d: 'private' };
+    const error = await createCacheEngine({ manifestUrl: 'https://x.example/m.jws', trustedKeys: [key as never] }).catch((e: Error) => e);
+    const what = (error as Error).message.split(' — ')[0]!;
+    const readme = readFileSync(join(root, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    expect(what).toMatch(/^options\.trustedKeys\.0\.d: /);
+    expect(readme).toContain(`\`${what}\``);
   });
 });

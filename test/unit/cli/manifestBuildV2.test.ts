@@ -55,7 +55,7 @@ describe('reprise manifest build --format 2', () => {
     });
     if (loaded.status !== 'accepted') throw new Error('expected a manifest');
     expect(loaded.catalog.header).toMatchObject({ format: 2, securityEpoch: 4, version: 12, subject: 'u42' });
-    expect(loaded.catalog.playlists.get('Road-trip')).toEqual({ id: 'Road-trip', name: 'Road trip', trackIds: ['road-a', 'road-b'], offline: true });
+    expect(loaded.catalog.playlists.get('road-trip')).toEqual({ id: 'road-trip', name: 'Road trip', trackIds: ['road-a', 'road-b'], offline: true });
     const a = loaded.catalog.tracks.get('road-a')!;
     expect(a.url).toBe('https://music.example/lib/media/road/a.mp3');
     const { digests } = await fetchChunkList(loaded.catalog.chunkListUrl(a.contentId)!, { ...a.entry, contentId: a.contentId }, { fetch: fileFetch(out), allowed });
