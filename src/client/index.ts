@@ -2,5 +2,5 @@ export { openOfflineCache, DEFAULT_OPEN_TIMEOUT_MS, type OfflineCache, type Offl
 export type * from '../engine/types.js';
 export { ERROR_CODES, type ErrorCode } from '../errors/codes.js';
 export { isRepriseError } from '../errors/isRepriseError.js';
-export type { ThrottleOptions } from '../engine/options.js';
-export type { PublicJwk } from '../manifest/trustedKeys.js';
+export type { ThrottleOptions } from '../engine/EngineOptions.js';
+export type { PublicJwk } from '../manifest/types.js';

@@ -1,4 +1,4 @@
-import type { ThrottleOptions } from './options.js';
+import type { ThrottleOptions } from './EngineOptions.js';
 import type { AuditReport, CacheEvents, CacheStatus, SyncReport } from './types.js';
 
 /** The operations of DESIGN.md "Public API", the same in a worker, in Node and in tests. */

@@ -1,6 +1,8 @@
 import type { CacheEngine, LeadingEngine } from './CacheEngine.js';
 import { Engine } from './Engine.js';
-import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import type { EngineOptions } from './EngineOptions.js';
+import type { ResolvedOptions } from './EngineOptions.js';
+import { resolveOptions } from './options.js';
 
 /**
  * The engine without a worker: for Node, tests, and for running inside your own worker.

@@ -27,7 +27,8 @@ export function lastUsed(playlistId: string, choices: ReadonlyMap<string, Playli
 export function offlinePlaylists(input: SelectionInput) {
   if (!input.catalog) return [];
   return [...input.catalog.playlists.values()]
-    .map((p, order) => ({ p, order, played: input.choices.get(p.id)?.lastPlayedAt ?? -Infinity }))
+    // The device's own play history, else the service's record (after storage-lost the device has none).
+    .map((p, order) => ({ p, order, played: input.choices.get(p.id)?.lastPlayedAt ?? (p.lastPlayedAt ? Date.parse(p.lastPlayedAt) : -Infinity) }))
     .filter(({ p }) => effectiveOffline(p.id, input).offline)
     .sort((a, b) => b.played - a.played || a.order - b.order)
     .map(({ p }) => p);

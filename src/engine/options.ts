@@ -96,29 +96,13 @@ export const engineOptionsSchema = z.object({
   authorize: z.optional(fn<Authorize>('returning { url?, headers? } or nothing')),
 });
 
-export type EngineOptions = z.input<typeof engineOptionsSchema>;
-export type ThrottleOptions = z.input<typeof throttleSchema>;
+export type { EngineOptions, ThrottleOptions } from './EngineOptions.js';
+/** What the schemas accept (test/unit/engine/EngineOptions.test.ts holds these equal to EngineOptions.ts). */
+export type ParsedEngineOptions = z.input<typeof engineOptionsSchema>;
+export type ParsedThrottleOptions = z.input<typeof throttleSchema>;
 
-export interface ResolvedOptions {
-  manifestUrl: string;
-  trustedKeys: z.infer<typeof publicJwkSchema>[];
-  appSecurityEpoch: number;
-  revokedKeyIds: string[];
-  allowedOrigins: string[];
-  throttle: { maxConcurrent: number; bytesPerSecond: number };
-  backoff: { baseMs: number; capMs: number; attempts: number };
-  stallTimeoutMs: number;
-  maxBytes: number;
-  limits: typeof DEFAULT_LIMITS;
-  dbName: string;
-  credentials: RequestCredentials;
-  indexedDB: IDBFactory;
-  fetch: typeof fetch;
-  clock: Clock;
-  random: () => number;
-  /** The app's hook, bounded in time (boundAuthorize); undefined when the app gave none. */
-  authorize: Authorize | undefined;
-}
+export type { ResolvedOptions } from './EngineOptions.js';
+import type { ResolvedOptions } from './EngineOptions.js';
 
 export function parseOrThrow<S extends z.ZodMiniType>(schema: S, value: unknown, root: string): z.infer<S> {
   const parsed = schema.safeParse(value);

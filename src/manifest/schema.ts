@@ -25,6 +25,7 @@ export const playlistSchema = z.object({
   name: z.string(),
   trackIds: z.array(idSchema),
   offline: z.optional(z.boolean()),
+  lastPlayedAt: z.optional(timestamp),
 });
 
 /** The limits the schemas apply (the byte limits are checked on the documents, not here). */
@@ -117,7 +118,8 @@ export function manifestSchema(limits: SchemaLimits = DEFAULT_LIMITS) {
     }));
 }
 
-export type Manifest = z.infer<ReturnType<typeof manifestSchema>>;
-export type ManifestTrack = Manifest['tracks'][number];
-export type ManifestPlaylist = z.infer<typeof playlistSchema>;
-export type ResyncHints = z.infer<typeof resyncHintsSchema>;
+export type { Manifest, ManifestPlaylist, ManifestTrack, ResyncHints } from './types.js';
+/** What the schemas produce (test/unit/manifest/types.test.ts holds these equal to the interfaces in types.ts). */
+export type ParsedManifest = z.infer<ReturnType<typeof manifestSchema>>;
+export type ParsedPlaylist = z.infer<typeof playlistSchema>;
+export type ParsedResyncHints = z.infer<typeof resyncHintsSchema>;

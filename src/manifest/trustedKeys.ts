@@ -12,7 +12,10 @@ export const publicJwkSchema = z.looseObject({
   d: z.optional(z.undefined({ error: 'is a private key component; give reprise public keys only (drop "d")' })),
 });
 
-export type PublicJwk = z.infer<typeof publicJwkSchema>;
+export type { PublicJwk } from './types.js';
+import type { PublicJwk } from './types.js';
+/** What the schema produces (held equal to {@link PublicJwk} by test/unit/manifest/types.test.ts). */
+export type ParsedPublicJwk = z.infer<typeof publicJwkSchema>;
 
 export type KeyRing = ReadonlyMap<string, CryptoKey>;
 

@@ -1,5 +1,5 @@
 import { RepriseError } from '../errors/RepriseError.js';
-import type { ManifestTrack } from '../manifest/schema.js';
+import type { ManifestTrack } from '../manifest/types.js';
 import { sha256Base64Url } from '../util/sha256.js';
 import type { VerifiedChunkCache } from './VerifiedChunkCache.js';
 

@@ -1,5 +1,6 @@
 import { contentIdOf } from '../manifest/contentId.js';
-import { type Manifest, type ManifestTrack, manifestSchema } from '../manifest/schema.js';
+import { manifestSchema } from '../manifest/schema.js';
+import type { Manifest, ManifestTrack } from '../manifest/types.js';
 import { openStore } from '../store/openStore.js';
 import { Store } from '../store/Store.js';
 import { fromBase64Url, toBase64Url } from '../util/base64url.js';

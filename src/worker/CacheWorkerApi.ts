@@ -1,7 +1,7 @@
 import type { CacheEngine, PlaybackReport } from '../engine/CacheEngine.js';
 import { openLeadingEngine } from '../engine/createCacheEngine.js';
 import { resolveOptions } from '../engine/options.js';
-import type { EngineOptions } from '../engine/options.js';
+import type { EngineOptions } from '../engine/EngineOptions.js';
 import type { CacheEvents } from '../engine/types.js';
 import { ENGINE_METHODS, type EngineMethod } from '../tabs/protocol.js';
 import { TabCoordinator } from '../tabs/TabCoordinator.js';

@@ -173,3 +173,25 @@ describe('reset reports count what was damaged (found by the demo)', () => {
     expect(report).toMatchObject({ kind: 'security-epoch', corruptChunks: 1, heldBack: { tracks: 0 }, toFetch: { tracks: 1, bytes: CHUNK } });
   });
 });
+
+describe('storage-lost order (found by the demo)', () => {
+  it("a device with no play history fetches the playlist the service says was played last first", async () => {
+    const tracks = ['a', 'b'].map((id) => ({ id, body: bytesOf(id, CHUNK) }));
+    await publish(origin, {
+      tracks,
+      playlists: [
+        { id: 'older', trackIds: ['a'], offline: true },
+        { id: 'newer', trackIds: ['b'], offline: true },
+      ],
+      patch: (m) => {
+        const [older, newer] = m.playlists as { lastPlayedAt?: string }[];
+        older!.lastPlayedAt = '2026-11-01T10:00:00Z';
+        newer!.lastPlayedAt = '2026-11-28T10:00:00Z';
+      },
+    });
+    const e = (engine = await openEngine(origin, { throttle: { maxConcurrent: 1 } }));
+    expect((await e.sync()).kind).toBe('storage-lost');
+    await e.idle();
+    expect(origin.log.filter((r) => r.path.startsWith('/media/')).map((r) => r.path)).toEqual(['/media/b.mp3', '/media/a.mp3']);
+  });
+});
