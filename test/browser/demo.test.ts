@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHUNK_SIZE } from '../../demo/catalog.js';
 import { startDemo } from '../../demo/server.js';
+import { pollPage } from '../helpers/pollPage.js';
 import { launch } from './harness.js';
 
 type Demo = Awaited<ReturnType<typeof startDemo>>;
@@ -25,18 +26,10 @@ mkdirSync(SHOTS, { recursive: true });
 /**
  * Waits until a playlist is wholly on the device: the engine idle and every track complete, and
  * every chunk of it readable in the device store (IndexedDB), where the simulations act.
+ * (pollPage, not waitForFunction: that one does not await an async check.)
  */
 async function waitPlaylistComplete(page: Page, id: string, timeout = 40_000) {
-  // Twice, 1.5 s apart: main's engine (8650f8a) reports tracks complete, then loses the tails of
-  // the last ones it wrote and fetches them again (reported to the lead).
-  for (const pause of [0, 1500]) {
-    await page.waitForTimeout(pause);
-    await waitOnce(page, id, timeout);
-  }
-}
-
-async function waitOnce(page: Page, id: string, timeout: number) {
-  await page.waitForFunction(async (id) => {
+  await pollPage(page, async (id) => {
     const s = await window.demo!.cache.status();
     const p = s.playlists.find((x) => x.id === id)!;
     if (s.state.state !== 'idle' || !p.offline || p.tracksComplete !== p.trackIds.length) return false;
@@ -51,7 +44,7 @@ async function waitOnce(page: Page, id: string, timeout: number) {
     });
     const stored = new Set(keys);
     return catalog.tracks.filter((t) => t.playlistId === id).every((t) => t.chunks.every((c) => stored.has(c)));
-  }, id, { timeout, polling: 500 });
+  }, id, { timeout, interval: 500, what: `playlist "${id}" complete in the store` });
 }
 
 /** Which whole chunks the origin sent for each track, from the demo server's request log. */
