@@ -17,7 +17,7 @@ export interface AuditRun {
   signal?: AbortSignal;
   /**
    * Delete chunks that fail (default). False while auditing against the stored manifest with the
-   * new one unreachable: a refused or unreachable manifest deletes nothing (DESIGN.md rule 4);
+   * new one unreachable: a refused or unreachable manifest deletes nothing (docs/how-it-works.md rule 4);
    * such chunks are only held back.
    */
   deleteCorrupt?: boolean;

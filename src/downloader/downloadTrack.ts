@@ -54,7 +54,7 @@ export interface DownloadResult {
   committed: number[];
 }
 
-/** Marks errors worth retrying (DESIGN.md "Throttled resync": network, 408, 429, 5xx, truncation, stalls). */
+/** Marks errors worth retrying (docs/how-it-works.md "Throttled resync": network, 408, 429, 5xx, truncation, stalls). */
 export function transient(code: 'network' | 'integrity-mismatch', what: string, details: Record<string, unknown> = {}, cause?: unknown): RepriseError {
   return new RepriseError(code, what, { ...details, transient: true }, cause === undefined ? undefined : { cause });
 }
@@ -108,7 +108,7 @@ export async function downloadTrack(req: DownloadRequest, hooks: DownloadHooks):
 
 /**
  * The last chunk of a request that starts at chunk `first`: as many chunks of the run as fit
- * in `maxBytes`, and at least one (DESIGN.md: the origin sends at most one chunk beyond the cap).
+ * in `maxBytes`, and at least one (docs/how-it-works.md: the origin sends at most one chunk beyond the cap).
  */
 export function lastChunkOfRequest(req: Pick<DownloadRequest, 'size' | 'chunkSize'>, first: number, runLast: number, maxBytes: number): number {
   if (!Number.isFinite(maxBytes)) return runLast;
@@ -176,7 +176,7 @@ async function fetchRun(req: DownloadRequest, hooks: DownloadHooks, first: numbe
   }
 }
 
-/** DESIGN.md "Throttled resync": a response whose final URL left the allowed origins is refused unread. */
+/** docs/how-it-works.md "Throttled resync": a response whose final URL left the allowed origins is refused unread. */
 function checkFinalUrl(response: Response, req: DownloadRequest, allowed: ReadonlySet<string> | undefined): void {
   if (!response.url) return; // a constructed Response (tests, a service worker's own) has no URL
   const origin = new URL(response.url).origin;

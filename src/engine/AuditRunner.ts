@@ -23,7 +23,7 @@ export interface AuditRequest {
 }
 
 /**
- * Re-hashes stored chunks (DESIGN.md "Reset detection"), one audit at a time. Each audit has
+ * Re-hashes stored chunks (docs/how-it-works.md "Reset detection"), one audit at a time. Each audit has
  * its own set of chunks not reached yet: a download waits for its track until the track's own
  * chunks are audited, then starts while the audit goes on with the next tracks.
  */

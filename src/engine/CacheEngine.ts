@@ -1,7 +1,7 @@
 import type { ThrottleOptions } from './EngineOptions.js';
 import type { AuditReport, CacheEvents, CacheStatus, SyncReport } from './types.js';
 
-/** The operations of DESIGN.md "Public API", the same in a worker, in Node and in tests. */
+/** The operations of docs/how-it-works.md "Public API", the same in a worker, in Node and in tests. */
 export interface CacheEngine {
   /** Fetches and verifies the manifest, detects a reset, audits, and queues downloads (which go on after it resolves). */
   sync(): Promise<SyncReport>;

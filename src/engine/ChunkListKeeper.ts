@@ -10,7 +10,7 @@ import type { ResolvedOptions } from './options.js';
 const PARALLEL = 6;
 
 /**
- * Format 2's chunk lists (DESIGN.md: `GET <indexBase><contentId>`, kept with their content):
+ * Format 2's chunk lists (docs/how-it-works.md: `GET <indexBase><contentId>`, kept with their content):
  * given to a catalog's tracks from the manifest that was in force (a device coming from v1 has
  * every digest already), from the store, or fetched — once per content, only for tracks the
  * device stores or plays. A list is used only when its SHA-256 is the content id.

@@ -26,7 +26,7 @@ export class Planner {
   replan(options: { windowMs?: number } = {}): void {
     if (this.isClosed()) return;
     const catalog = this.trust.catalog;
-    // Tracks playing now while chunks are missing come first (DESIGN.md "Playback URL"), most recent first.
+    // Tracks playing now while chunks are missing come first (docs/how-it-works.md "Playback URL"), most recent first.
     const playing = [...this.inventory.streaming.keys()].reverse().flatMap((id) => {
       const t = catalog?.tracks.get(id);
       return t && !t.refused ? [t] : [];

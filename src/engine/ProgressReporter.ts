@@ -6,7 +6,7 @@ import { trackBytesDone } from './buildStatus.js';
 import type { Emitter } from './Emitter.js';
 import type { CacheEvents } from './types.js';
 
-/** DESIGN.md: `progress` at most about ten a second. */
+/** docs/how-it-works.md: `progress` at most about ten a second. */
 export const PROGRESS_INTERVAL_MS = 100;
 
 /**

@@ -19,7 +19,7 @@ const STORED_LIMITS: ManifestLimits = { maxManifestBytes: Infinity, maxTracks: I
 export type HeldBackCause = 'key-distrusted' | 'manifest-invalid';
 
 /**
- * The manifest in force and the security state around it (DESIGN.md "Security rules"): the
+ * The manifest in force and the security state around it (docs/how-it-works.md "Security rules"): the
  * stored record (epochs, revoked keys, the accepted JWS) and whether this build still trusts it.
  */
 export class TrustState {

@@ -6,7 +6,7 @@ import { redactUrl } from '../util/redactUrl.js';
 export const AUTHORIZE_TIMEOUT_MS = 10_000;
 
 /**
- * The app's hook as reprise calls it (DESIGN.md "Authenticated media"): at most
+ * The app's hook as reprise calls it (docs/how-it-works.md "Authenticated media"): at most
  * {@link AUTHORIZE_TIMEOUT_MS}, and a hook that throws or times out is a failed authorization
  * (`unauthorized`) carrying the app's message — never the token or a signed URL.
  */

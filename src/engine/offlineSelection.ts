@@ -9,7 +9,7 @@ export interface SelectionInput {
   removed: ReadonlySet<string>;
 }
 
-/** The device's choice, else the service's `offline` record (DESIGN.md: the fallback on a fresh install). */
+/** The device's choice, else the service's `offline` record (docs/how-it-works.md: the fallback on a fresh install). */
 export function effectiveOffline(playlistId: string, { catalog, choices, removed }: SelectionInput): { offline: boolean; source: 'device' | 'service' } {
   if (removed.has(playlistId)) return { offline: false, source: 'device' };
   const choice = choices.get(playlistId)?.offline;

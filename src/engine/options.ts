@@ -8,7 +8,7 @@ import { DEFAULT_BACKOFF } from '../scheduler/backoff.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { describeZodError } from '../util/describeZodError.js';
 
-/** DESIGN.md: `maxConcurrent` defaults to 3. */
+/** docs/how-it-works.md: `maxConcurrent` defaults to 3. */
 export const DEFAULT_MAX_CONCURRENT = 3;
 /** A request that delivers no body bytes for this long is aborted and retried. */
 export const DEFAULT_STALL_MS = 30_000;

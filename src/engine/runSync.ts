@@ -8,7 +8,7 @@ import { awaitingChunkList } from './offlineSelection.js';
 import type { ResetKind, SyncReport } from './types.js';
 
 /**
- * One `sync()` (DESIGN.md "Reset detection"): fetch and verify the manifest (a refusal changes
+ * One `sync()` (docs/how-it-works.md "Reset detection"): fetch and verify the manifest (a refusal changes
  * nothing), classify, accept, free what no offline playlist needs, audit what the kind requires
  * in priority order while downloads of audited tracks already start, and report.
  */
@@ -28,7 +28,7 @@ export async function runSync(parts: EngineParts): Promise<SyncReport> {
 
     const loaded = await fetchAndVerify(parts);
     const accepted = loaded?.status === 'accepted' ? loaded : undefined;
-    // An unchanged root (304) needs no presence check of the chunk records (DESIGN.md).
+    // An unchanged root (304) needs no presence check of the chunk records (docs/how-it-works.md).
     if (loaded?.status !== 'unchanged') await inventory.refreshPresence();
     // Format 2: the chunk lists of the offline tracks, before anything is counted.
     if (accepted) await parts.chunkLists.ensure(accepted.catalog, awaitingChunkList(inventory.selection(accepted.catalog)), previous);

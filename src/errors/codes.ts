@@ -1,5 +1,5 @@
 /**
- * The stable error codes of DESIGN.md ("Public API"). A code is the `name` of every
+ * The stable error codes of docs/how-it-works.md ("Public API"). A code is the `name` of every
  * {@link RepriseError}: `name` survives structured cloning and comlink, `instanceof` does not.
  */
 export const ERROR_CODES = [

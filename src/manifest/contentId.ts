@@ -9,7 +9,7 @@ export function chunkListOf(chunkDigests: readonly string[]): Uint8Array<ArrayBu
 }
 
 /**
- * DESIGN.md: the content id of a track is base64url(SHA-256(concatenation of its raw chunk
+ * docs/how-it-works.md: the content id of a track is base64url(SHA-256(concatenation of its raw chunk
  * digests)) — the SHA-256 of its chunk list. Two tracks with the same bytes cut the same way
  * share a content id.
  */

@@ -1,7 +1,7 @@
 /**
  * Bounds on what a manifest may ask of the device. A manifest is signed, but a signed manifest
  * can still be a mistake; these keep a bad one from exhausting memory or storage. Sizes are in
- * decompressed bytes, checked on the body as it streams (DESIGN.md "Manifest reprise-manifest/2").
+ * decompressed bytes, checked on the body as it streams (docs/how-it-works.md "Manifest reprise-manifest/2").
  */
 export interface ManifestLimits {
   /**
@@ -33,6 +33,6 @@ export function limitOption(name: keyof ManifestLimits): string {
   return `limits.${name}`;
 }
 
-/** DESIGN.md: `chunkSize` is a power of two from 64 KiB to 8 MiB. */
+/** docs/how-it-works.md: `chunkSize` is a power of two from 64 KiB to 8 MiB. */
 export const MIN_CHUNK_SIZE = 64 * 1024;
 export const MAX_CHUNK_SIZE = 8 * 1024 * 1024;

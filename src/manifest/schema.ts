@@ -3,7 +3,7 @@ import { DEFAULT_LIMITS, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type ManifestLimits } f
 
 export const MANIFEST_FORMAT = 'reprise-manifest/1';
 
-/** DESIGN.md: ids are 1–128 characters of `A-Z a-z 0-9 . _ : -`. */
+/** docs/how-it-works.md: ids are 1–128 characters of `A-Z a-z 0-9 . _ : -`. */
 export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** An unpadded base64url SHA-256: 32 bytes → 43 characters. */
 export const DIGEST_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -71,7 +71,7 @@ export interface CatalogIdIssue {
 type IdPaths = { track: (i: number) => (string | number)[]; playlist: (i: number) => (string | number)[] };
 
 /**
- * DESIGN.md: a track id or a playlist id appears once in a catalog; every `trackIds` entry names
+ * docs/how-it-works.md: a track id or a playlist id appears once in a catalog; every `trackIds` entry names
  * a listed track. `where` maps an index in the flat lists to its path (v2: the part it came from).
  * Yields each issue, and `'tick'` every 1,024 steps so that a caller can yield to the event loop.
  */

@@ -1,7 +1,7 @@
 import { RepriseError } from '../errors/RepriseError.js';
 
 /**
- * Resolves a URL of a manifest against the manifest URL the app configured (DESIGN.md: not a
+ * Resolves a URL of a manifest against the manifest URL the app configured (docs/how-it-works.md: not a
  * redirect target) and checks that it stays on the manifest's origin or one the app allowed
  * (security rule 3). `what` names it in the message ("track \"t1\"", "part 3").
  */

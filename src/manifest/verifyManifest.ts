@@ -9,7 +9,7 @@ export interface VerifyContext extends SignatureContext, EpochContext {
   limits?: ManifestLimits;
   /**
    * The highest `securityEpoch` in which a `reprise-manifest/2` root was accepted. A v1 manifest
-   * in that epoch or a lower one is a rollback (DESIGN.md: "a v1 manifest after a v2 one in the
+   * in that epoch or a lower one is a rollback (docs/how-it-works.md: "a v1 manifest after a v2 one in the
    * same securityEpoch is a rollback").
    */
   formatTwoEpoch?: number;
@@ -23,7 +23,7 @@ export interface VerifiedManifest {
 }
 
 /**
- * Applies the security rules of DESIGN.md to a `reprise-manifest/1` compact JWS: signature
+ * Applies the security rules of docs/how-it-works.md to a `reprise-manifest/1` compact JWS: signature
  * first ({@link verifyJws}), then the payload's schema, self-revocation, rollback and expiry.
  * Throws a RepriseError with the refusal's code.
  */

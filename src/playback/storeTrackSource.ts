@@ -10,7 +10,7 @@ import type { ChunkReader } from './readVerified.js';
 /** A track the route can serve: its manifest entry, its content id and where its chunks are. */
 export interface ServableTrack {
   track: ManifestTrack;
-  /** DESIGN.md's content id; the answer's `ETag` is it, quoted. */
+  /** docs/how-it-works.md's content id; the answer's `ETag` is it, quoted. */
   contentId: string;
   reader: ChunkReader;
 }

@@ -1,2 +1,2 @@
-/** DESIGN.md "Playback URL": `<scope>__reprise__/track/<encodeURIComponent(id)>`. */
+/** docs/how-it-works.md "Playback URL": `<scope>__reprise__/track/<encodeURIComponent(id)>`. */
 export const TRACK_PATH = '__reprise__/track/';

@@ -106,7 +106,7 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
       return new Response(null, { status: plan.status, headers });
     }
 
-    // Play while missing (DESIGN.md "Playback URL"): a chunk not stored is asked of the engine,
+    // Play while missing (docs/how-it-works.md "Playback URL"): a chunk not stored is asked of the engine,
     // which fetches it first; the answer goes on once it is stored and verified.
     const onMissing = (index: number, digest: string) =>
       waitForChunk(trackId, index, digest, { reader, news, timeoutMs, pollMs: 250, ask: () => report({ type: 'wanted', trackId, chunk: index }) });

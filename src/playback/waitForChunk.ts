@@ -12,7 +12,7 @@ export interface ChunkNewsSource {
 export interface WaitOptions {
   reader: ChunkReader;
   news: ChunkNewsSource | undefined;
-  /** Give up after this long without the chunk (DESIGN.md: `stallTimeoutMs`). */
+  /** Give up after this long without the chunk (docs/how-it-works.md: `stallTimeoutMs`). */
   timeoutMs: number;
   /** Look in the store this often too (news can be missed: no engine yet, another channel). */
   pollMs: number;
@@ -59,7 +59,7 @@ export function waitForChunk(trackId: string, index: number, digest: string, o: 
   });
 }
 
-/** The status a response gets when its first chunk cannot be had (DESIGN.md "Playback URL" table). */
+/** The status a response gets when its first chunk cannot be had (docs/how-it-works.md "Playback URL" table). */
 export function statusForUnavailable(error: RepriseError): number {
   switch (error.details.reason ?? error.name) {
     case 'not-found':

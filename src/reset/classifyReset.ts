@@ -19,7 +19,7 @@ export interface ResetFacts {
 }
 
 /**
- * DESIGN.md "Reset detection": `kind` is the first that applies, in table order; `reasons` lists
+ * docs/how-it-works.md "Reset detection": `kind` is the first that applies, in table order; `reasons` lists
  * every one that applies (`none` only when nothing does).
  */
 export function classifyReset(f: ResetFacts): { kind: ResetKind; reasons: ResetKind[] } {
@@ -40,7 +40,7 @@ export function classifyReset(f: ResetFacts): { kind: ResetKind; reasons: ResetK
 /** Kinds after which every stored chunk is re-hashed before it counts as kept. */
 export const FULL_AUDIT_KINDS: readonly ResetKind[] = ['key-revoked', 'security-epoch', 'app-epoch'];
 /**
- * Kinds after which downloads wait for the reset window (DESIGN.md "Throttled resync"): resets
+ * Kinds after which downloads wait for the reset window (docs/how-it-works.md "Throttled resync"): resets
  * caused by the service or the app. `storage-lost` and `partial-loss` are the device's own and
  * start at once, and a first install never waits (the caller checks that).
  */

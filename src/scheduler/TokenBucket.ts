@@ -19,7 +19,7 @@ interface Waiter {
  * A token bucket over body bytes, shared by every request of one engine. Tokens refill at
  * `rate` bytes/s up to `capacity` (one chunk); it starts full. `take(n)` waits until the bucket
  * holds `min(n, capacity)` tokens, then takes `n`: bytes are paid for before they are asked of
- * the origin, so over any interval T at most `rate × T + capacity` bytes are paid for (DESIGN.md
+ * the origin, so over any interval T at most `rate × T + capacity` bytes are paid for (docs/how-it-works.md
  * "Throttled resync": the cap is a promise about the wire).
  *
  * Waiters are served by priority (lower first), then in arrival order: when the cap binds, the

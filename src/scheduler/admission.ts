@@ -40,7 +40,7 @@ export interface Admission {
 }
 
 /**
- * Which queued jobs may start now (DESIGN.md "Throttled resync"): a free request slot, the
+ * Which queued jobs may start now (docs/how-it-works.md "Throttled resync"): a free request slot, the
  * origin's Retry-After passed, the reset window passed (unless the user asked for the track),
  * its backoff passed, and room in the store for all it still needs. Pauses are the caller's:
  * a paused queue admits nothing.

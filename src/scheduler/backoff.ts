@@ -1,9 +1,9 @@
 export interface BackoffOptions {
-  /** First retry waits up to this long. Default 1000 ms (DESIGN.md). */
+  /** First retry waits up to this long. Default 1000 ms (docs/how-it-works.md). */
   baseMs: number;
-  /** No retry waits longer. Default 5 min (DESIGN.md). */
+  /** No retry waits longer. Default 5 min (docs/how-it-works.md). */
   capMs: number;
-  /** Attempts per track, the first included, before it fails. Default 6 (DESIGN.md). */
+  /** Attempts per track, the first included, before it fails. Default 6 (docs/how-it-works.md). */
   attempts: number;
 }
 

@@ -1,7 +1,7 @@
 import { RepriseError, isRepriseError } from '../errors/RepriseError.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 
-/** DESIGN.md: bytes that fail verification three times end the track as integrity-mismatch. */
+/** docs/how-it-works.md: bytes that fail verification three times end the track as integrity-mismatch. */
 export const INTEGRITY_ATTEMPTS = 3;
 
 /** What a track's failed attempts so far add up to. */
@@ -39,7 +39,7 @@ export function isTransient(error: unknown): boolean {
 }
 
 /**
- * DESIGN.md "Throttled resync": what a failed attempt leads to. Only transient failures are
+ * docs/how-it-works.md "Throttled resync": what a failed attempt leads to. Only transient failures are
  * retried, after a full-jitter backoff; `Retry-After` pauses the whole origin; bytes that fail
  * verification three times, or `backoff.attempts` failures that got nowhere, end the track.
  */

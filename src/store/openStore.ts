@@ -40,7 +40,7 @@ export async function openStore(factory: IDBFactory, name: string): Promise<Open
 
 /**
  * Migrations, one step per released schema version, applied in order inside the versionchange
- * transaction. They move no chunk bytes: a migration never costs a re-download (DESIGN.md
+ * transaction. They move no chunk bytes: a migration never costs a re-download (docs/how-it-works.md
  * `schema-upgrade`: "migrated in place; nothing is re-downloaded").
  */
 function upgrade(db: RepriseDatabase, oldVersion: number, _tx: UpgradeTransaction): void {

@@ -38,13 +38,13 @@ export interface AcceptedManifest {
   etag?: string;
 }
 
-/** Format 2's rollback state for one `subject` (DESIGN.md: `version` never decreases). */
+/** Format 2's rollback state for one `subject` (docs/how-it-works.md: `version` never decreases). */
 export interface VersionState {
   version: number;
   payloadSha256: string;
 }
 
-/** An integrity audit in progress or done (DESIGN.md "Reset detection"). */
+/** An integrity audit in progress or done (docs/how-it-works.md "Reset detection"). */
 export interface AuditMarker {
   /** Chunks marked with this id in `audits` were verified by this audit. */
   id: string;

@@ -144,7 +144,7 @@ export class TabCoordinator {
       });
     }
     this.post({ type: 'leader', tab: this.tab });
-    // A tab that takes over resumes the pending work (DESIGN.md `none`: "resume any pending
+    // A tab that takes over resumes the pending work (docs/how-it-works.md `none`: "resume any pending
     // work") — before the calls it hands itself, so an idle() among them waits for that work.
     if (takingOver) void engine.sync().catch(() => {});
     this.settle();

@@ -147,7 +147,7 @@ describe('downloadTrack', () => {
   });
 });
 
-describe('refused responses, redirects and 416 (DESIGN.md "Throttled resync")', () => {
+describe('refused responses, redirects and 416 (docs/how-it-works.md "Throttled resync")', () => {
   const open = () => new Promise<number>((r) => setTimeout(() => r(origin.inFlight), 200)); // the origin saw the cancel
 
   it.each([

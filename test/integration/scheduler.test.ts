@@ -150,7 +150,7 @@ describe('failures and retries', () => {
 });
 
 describe('priority and the reset window', () => {
-  it('a first install never waits the reset window (DESIGN.md: only service- or app-caused resets wait)', async () => {
+  it('a first install never waits the reset window (docs/how-it-works.md: only service- or app-caused resets wait)', async () => {
     const e = await setup(['t1', 't2'], {}, (m) => (m.resync = { windowSeconds: 900 }));
     const report = await e.sync();
     expect(report.kind).toBe('storage-lost');
@@ -280,7 +280,7 @@ describe('throttling', () => {
     const fast = (counted.bytes - before) / 2;
     expect(fast).toBeGreaterThan(400_000 * 0.8); // … the request in flight runs at the new rate
     expect(fast).toBeLessThan(400_000 * 1.2 + (2 * 65_536) / 2);
-    // The cap is paid for before bytes are asked: capped requests ask one chunk at most (DESIGN.md).
+    // The cap is paid for before bytes are asked: capped requests ask one chunk at most (docs/how-it-works.md).
     expect(media(origin).every((r) => r.bytes <= CHUNK)).toBe(true);
   });
 

@@ -4,7 +4,7 @@ import { measure, runStopPoint, TaggedLog } from './crashRun.js';
 import { SCENARIOS } from './crashScenarios.js';
 import { figure, prng, SOAK } from './scale.js';
 
-// Storage invariants 1–3 (DESIGN.md) at stop points spread over every transaction of each
+// Storage invariants 1–3 (docs/how-it-works.md) at stop points spread over every transaction of each
 // operation: 50 per scenario here (250), 1,000 per scenario in the soak.
 const PER_SCENARIO = Number(process.env.RELIABILITY_STOPS ?? (SOAK ? 1000 : 50));
 const SEED = Number(process.env.RELIABILITY_SEED ?? 15);

@@ -6,7 +6,7 @@ import { TestOrigin } from '../helpers/origin.js';
 import { auditChunks, chunksDelivered } from '../helpers/storeAudit.js';
 import { figure, prng, SOAK } from './scale.js';
 
-// Storage invariant 1 and security rules 2 and 4 (DESIGN.md) against an origin that answers
+// Storage invariant 1 and security rules 2 and 4 (docs/how-it-works.md) against an origin that answers
 // 40 % of the media requests with one of 16 faults: 30 rounds here, 500 in the soak.
 const ROUNDS = Number(process.env.RELIABILITY_ROUNDS ?? (SOAK ? 500 : 30));
 const MAX_CONCURRENT = 3;

@@ -8,7 +8,7 @@ import { snapshot } from '../helpers/snapshot.js';
 import { jwsMutation, payloadMutation, signText } from './manifestMutations.js';
 import { figure, SOAK } from './scale.js';
 
-// Security rules (DESIGN.md) against hostile manifests: 1,000 here, 10,000 in the soak.
+// Security rules (docs/how-it-works.md) against hostile manifests: 1,000 here, 10,000 in the soak.
 const RUNS = Number(process.env.RELIABILITY_MANIFESTS ?? (SOAK ? 10_000 : 1000));
 const MANIFEST_URL = 'https://app.example/offline/manifest.jws';
 const body = bytesOf('hostile-manifest', CHUNK + 100);

@@ -18,7 +18,7 @@ const valid = () => ({
 });
 
 describe('manifest schema', () => {
-  it('accepts the DESIGN.md example shape and ignores unknown fields', () => {
+  it('accepts the docs/how-it-works.md example shape and ignores unknown fields', () => {
     const m = { ...valid(), futureField: { x: 1 }, resync: { windowSeconds: 900, maxBytesPerSecond: 4e6, maxConcurrent: 4 } };
     const parsed = manifestSchema().parse(m);
     expect(parsed).not.toHaveProperty('futureField');

@@ -1,5 +1,5 @@
 /**
- * Splits long work into tasks no longer than a budget (DESIGN.md "Responsiveness": no engine
+ * Splits long work into tasks no longer than a budget (docs/how-it-works.md "Responsiveness": no engine
  * task over 50 ms). Call {@link TaskSlicer.check} between small steps: once the current slice
  * has run `budgetMs`, it yields to the event loop with a macrotask, so that a `getTrack()` or a
  * service-worker read queued meanwhile runs before the next slice. Awaits of I/O between checks

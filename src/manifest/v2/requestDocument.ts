@@ -1,6 +1,6 @@
 import { RepriseError } from '../../errors/RepriseError.js';
 
-/** DESIGN.md "Authenticated media": what the app's hook is told before each request. */
+/** docs/how-it-works.md "Authenticated media": what the app's hook is told before each request. */
 export interface AuthorizeRequest {
   url: string;
   kind: 'manifest' | 'media';

@@ -30,7 +30,7 @@ export function resolveRootUrls(verified: VerifiedRoot, manifestUrl: string, all
   return { parts, indexBase };
 }
 
-/** DESIGN.md: a track's chunk list is `GET <indexBase><contentId>`. */
+/** docs/how-it-works.md: a track's chunk list is `GET <indexBase><contentId>`. */
 export function chunkListUrl(indexBase: string, contentId: string): string {
   return indexBase + contentId;
 }

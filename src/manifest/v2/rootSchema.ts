@@ -16,7 +16,7 @@ export function partRefSchema(limits: Pick<ManifestLimits, 'maxPartBytes'> = DEF
   });
 }
 
-/** The payload of a `reprise-manifest/2` root (DESIGN.md). Unknown fields are dropped. */
+/** The payload of a `reprise-manifest/2` root (docs/how-it-works.md). Unknown fields are dropped. */
 export function rootSchema(limits: Pick<ManifestLimits, 'maxPartBytes'> = DEFAULT_LIMITS) {
   return z.object({
     format: z.literal(MANIFEST_FORMAT_2),

@@ -12,7 +12,7 @@ export function chunkListBytes(track: { size: number; chunkSize: number }): numb
  * used only when its SHA-256 equals the content id — which is how the content id is defined —
  * and it has one digest per chunk of the track. Returns the digests as base64url, as v1 lists
  * them. A body that does not match throws `integrity-mismatch`: never stored, a transient
- * failure of that track's download (DESIGN.md).
+ * failure of that track's download (docs/how-it-works.md).
  */
 export async function verifyChunkList(body: Uint8Array<ArrayBuffer>, track: { id: string; size: number; chunkSize: number; contentId: string }): Promise<string[]> {
   const expected = chunkListBytes(track);

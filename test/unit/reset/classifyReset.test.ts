@@ -3,7 +3,7 @@ import { type ResetFacts, WINDOWED_KINDS, classifyReset } from '../../../src/res
 
 const calm: ResetFacts = { stored: { kid: 'k1', epoch: 3 }, storedKeyDistrusted: false, newEpoch: 3, appSecurityEpoch: 0, neededChunks: 10, presentChunks: 10, lostChunks: 0, migratedFrom: undefined };
 
-describe('classifyReset (DESIGN.md "Reset detection": the first kind that applies, every one in reasons)', () => {
+describe('classifyReset (docs/how-it-works.md "Reset detection": the first kind that applies, every one in reasons)', () => {
   it.each<[string, Partial<ResetFacts>, string, string[]]>([
     ['nothing changed', {}, 'none', ['none']],
     ['every needed chunk gone', { presentChunks: 0, lostChunks: 10 }, 'storage-lost', ['storage-lost']],
