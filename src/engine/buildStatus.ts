@@ -1,6 +1,7 @@
 import { type Catalog, type CatalogTrack, chunkLength } from '../manifest/Catalog.js';
 import type { ThrottleSettings } from '../scheduler/Scheduler.js';
 import type { PlaylistRecord, TrackFailure, TrackRecord } from '../store/schema.js';
+import { platformFeatures } from './platform.js';
 import type { CacheStatus, EngineState, PlaylistStatus, TrackState, TrackStatus } from './types.js';
 
 export interface StatusInput {
@@ -102,6 +103,7 @@ export function buildStatus(input: StatusInput): CacheStatus {
     securityEpoch: input.securityEpoch,
     throttle: { maxConcurrent: input.throttle.maxConcurrent, bytesPerSecond: Number.isFinite(input.throttle.bytesPerSecond) ? input.throttle.bytesPerSecond : null },
     storage: { bytesStored, ...input.storage },
+    platform: platformFeatures(),
     queue: input.queue,
     playlists,
     tracks,

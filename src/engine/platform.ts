@@ -70,3 +70,9 @@ export async function storagePersisted(): Promise<boolean | null> {
     return null;
   }
 }
+
+/** Which platform features the engine has here (reported by status()). */
+export function platformFeatures(): { storageEstimate: boolean; webLocks: boolean } {
+  const nav = platform().navigator as (PlatformGlobals['navigator'] & { locks?: unknown }) | undefined;
+  return { storageEstimate: typeof nav?.storage?.estimate === 'function', webLocks: typeof nav?.locks === 'object' && nav.locks !== null };
+}

@@ -103,6 +103,12 @@ export interface CacheStatus {
     /** Whether persistent storage was granted (asked for by the page the first time a playlist goes offline); null where the API does not exist. */
     persisted: boolean | null;
   };
+  /**
+   * What this engine (browser, WebView) offers and so what reprise does instead where it lacks it
+   * (docs/engines.md): without `storageEstimate` usage and quota are null and a full disk is learnt
+   * from a failed write; without `webLocks` every tab writes on its own (run one tab).
+   */
+  platform: { storageEstimate: boolean; webLocks: boolean };
   /** Track ids in download order (running first). */
   queue: string[];
   playlists: PlaylistStatus[];

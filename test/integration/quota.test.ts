@@ -81,3 +81,17 @@ describe('a full device', () => {
     expect(syncError.name).toBe('quota-exceeded');
   });
 });
+
+describe('what the platform lacks, status() says', () => {
+  it.each([
+    ['no storage.estimate() and no Web Locks (WebKitGTK, old WebViews)', {}, { storageEstimate: false, webLocks: false }, { usage: null, quota: null, quotaSource: null }],
+    ['both', { storage: { estimate: async () => ({ usage: 10, quota: 100 }) }, locks: {} }, { storageEstimate: true, webLocks: true }, { usage: 10, quota: 100, quotaSource: 'estimate' }],
+  ])('%s', async (_what, nav, platform, storage) => {
+    vi.stubGlobal('navigator', { onLine: true, ...nav });
+    await publish(origin, { tracks: [{ id: 'a', body: bytesOf('a', CHUNK) }], playlists: [{ id: 'p', trackIds: ['a'], offline: true }] });
+    const e = (engine = await openEngine(origin));
+    const status = await e.status();
+    expect(status.platform).toEqual(platform);
+    expect(status.storage).toMatchObject(storage);
+  });
+});
