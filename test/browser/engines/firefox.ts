@@ -1,0 +1,65 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import puppeteer, { type Page } from 'puppeteer-core';
+import { type Engine, type EngineBrowser, type EnginePage, poll } from './types.js';
+
+const BINARY = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
+
+/** Preferences for a test profile: media plays without a gesture, silently; nothing phones home. */
+const PREFS: Record<string, unknown> = {
+  'media.autoplay.default': 0,
+  'media.autoplay.blocking_policy': 0,
+  'media.volume_scale': '0.0',
+  'app.update.enabled': false,
+  'browser.shell.checkDefaultBrowser': false,
+  'datareporting.policy.dataSubmissionEnabled': false,
+  'toolkit.telemetry.enabled': false,
+  'network.captive-portal-service.enabled': false,
+  'network.connectivity-service.enabled': false,
+};
+
+function wrap(page: Page): EnginePage {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${String((e as Error).message ?? e)}`));
+  page.on('console', (m) => m.type() === 'error' && errors.push(`console.error: ${m.text()}`));
+  return {
+    goto: async (url) => void (await page.goto(url)),
+    reload: async () => void (await page.reload()),
+    evaluate: (fn, arg) => page.evaluate(fn as never, arg) as never,
+    // puppeteer's waitForFunction over BiDi polls with requestAnimationFrame, which a headless
+    // background tab may not run: poll from here instead.
+    waitForFunction: (fn, arg, timeoutMs = 10_000) => poll(async () => Boolean(await page.evaluate(fn as never, arg)), `${String(fn).slice(0, 80)} in Firefox`, timeoutMs),
+    click: (selector) => page.click(selector),
+    screenshot: async (path) => void (await page.screenshot({ path: path as `${string}.png`, fullPage: true })),
+    close: () => page.close({ runBeforeUnload: false }),
+    errors: async () => [...errors],
+  };
+}
+
+/** Debian's Firefox ESR through puppeteer-core over WebDriver BiDi. */
+export const firefox: Engine = {
+  name: 'firefox',
+  binaries: [BINARY],
+  install: 'sudo apt-get install -y firefox-esr   (or set FIREFOX_PATH)',
+  async launch(): Promise<EngineBrowser> {
+    const profile = await mkdtemp(join(tmpdir(), 'reprise-firefox-'));
+    const browser = await puppeteer.launch({ browser: 'firefox', executablePath: BINARY, headless: true, userDataDir: profile, extraPrefsFirefox: PREFS });
+    const pid = browser.process()?.pid;
+    return {
+      engine: 'firefox',
+      newPage: async () => wrap(await browser.newPage()),
+      async close() {
+        await browser.close().catch(() => {});
+        if (pid !== undefined) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone: browser.close() ended it
+          }
+        }
+        await rm(profile, { recursive: true, force: true });
+      },
+    };
+  },
+};

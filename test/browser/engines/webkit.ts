@@ -1,0 +1,162 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { Builder, By, type WebDriver } from 'selenium-webdriver';
+import { type Engine, type EngineBrowser, type EnginePage, poll } from './types.js';
+import { Xvfb } from './Xvfb.js';
+
+const DRIVER = process.env.WEBKIT_DRIVER_PATH ?? '/usr/bin/WebKitWebDriver';
+const MINIBROWSER = process.env.WEBKIT_MINIBROWSER_PATH ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+
+/**
+ * Installed in every page after load (and by the test page itself, first thing): WebDriver has no
+ * log of page errors for WebKitGTK, so the page keeps them.
+ */
+export const ERROR_HOOK = `if (!window.__pageErrors) {
+  window.__pageErrors = [];
+  addEventListener('error', (e) => window.__pageErrors.push('pageerror: ' + (e.message || e.error)));
+  addEventListener('unhandledrejection', (e) => window.__pageErrors.push('pageerror: ' + (e.reason && e.reason.message || e.reason)));
+  const error = console.error.bind(console);
+  console.error = (...a) => { window.__pageErrors.push('console.error: ' + a.map(String).join(' ')); error(...a); };
+}`;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/**
+ * WebDriver runs one command at a time on the window it is switched to. Each page command takes
+ * the session, switches to its window and runs; page scripts run asynchronously in the page
+ * (results parked in `window.__evals`) so that two pages can work at the same time.
+ */
+class Session {
+  private queue: Promise<unknown> = Promise.resolve();
+  private current = '';
+  constructor(readonly driver: WebDriver) {}
+
+  run<T>(handle: string, op: (d: WebDriver) => Promise<T>): Promise<T> {
+    const next = this.queue.then(async () => {
+      if (this.current !== handle) {
+        await this.driver.switchTo().window(handle);
+        this.current = handle;
+      }
+      return op(this.driver);
+    });
+    this.queue = next.catch(() => {});
+    return next;
+  }
+}
+
+let evalIds = 0;
+
+function page(session: Session, handle: string): EnginePage {
+  const errors: string[] = [];
+  const harvest = async () => {
+    const found = await session.run(handle, (d) => d.executeScript<string[] | null>('const e = window.__pageErrors || []; window.__pageErrors && (window.__pageErrors.length = 0); return e;')).catch(() => null);
+    errors.push(...(found ?? []));
+  };
+  const evaluate = async <R, A>(fn: (arg: A) => R | Promise<R>, arg?: A): Promise<R> => {
+    const id = ++evalIds;
+    const argJson = arg === undefined ? 'undefined' : JSON.stringify(arg);
+    await session.run(handle, (d) =>
+      d.executeScript(`window.__evals = window.__evals || {}; window.__name = window.__name || ((f) => f);
+window.__evals[${id}] = { done: false };
+Promise.resolve().then(() => (${String(fn)})(${argJson})).then(
+  (v) => { window.__evals[${id}] = { done: true, value: v === undefined ? null : v }; },
+  (e) => { window.__evals[${id}] = { done: true, error: String((e && e.stack) || e) + '', message: String((e && e.message) || e) }; });`),
+    );
+    let result: { done: boolean; value?: R; message?: string; error?: string; lost?: boolean } = { done: false };
+    await poll(
+      async () => {
+        result = await session.run(handle, (d) => d.executeScript(`const r = window.__evals && window.__evals[${id}]; if (!r) return { lost: true, done: true }; if (r.done) delete window.__evals[${id}]; return r;`));
+        return result.done;
+      },
+      `a page script in WebKit: ${String(fn).slice(0, 80)}`,
+      120_000,
+      25,
+    );
+    if (result.lost) throw new Error('the page navigated or closed while a script ran in it');
+    if (result.error !== undefined) throw new Error(result.message, { cause: result.error });
+    return result.value as R;
+  };
+  return {
+    async goto(url) {
+      await session.run(handle, (d) => d.get(url));
+      await session.run(handle, (d) => d.executeScript(ERROR_HOOK));
+    },
+    async reload() {
+      await harvest();
+      await session.run(handle, (d) => d.navigate().refresh());
+      await session.run(handle, (d) => d.executeScript(ERROR_HOOK));
+    },
+    evaluate,
+    waitForFunction: (fn, arg, timeoutMs = 10_000) => poll(async () => Boolean(await evaluate(fn, arg)), `${String(fn).slice(0, 80)} in WebKit`, timeoutMs),
+    click: (selector) => session.run(handle, async (d) => d.findElement(By.css(selector)).click()),
+    async screenshot(path) {
+      await writeFile(path, Buffer.from(await session.run(handle, (d) => d.takeScreenshot()), 'base64'));
+    },
+    async close() {
+      await harvest();
+      await session.run(handle, (d) => d.close());
+    },
+    async errors() {
+      await harvest();
+      return [...errors];
+    },
+  };
+}
+
+/** WebKitGTK's MiniBrowser driven by WebKitWebDriver (W3C WebDriver) on an Xvfb display of its own. */
+export const webkit: Engine = {
+  name: 'webkit',
+  binaries: [DRIVER, MINIBROWSER, '/usr/bin/Xvfb'],
+  install: 'sudo apt-get install -y webkit2gtk-driver xvfb gstreamer1.0-plugins-good gstreamer1.0-libav',
+  async launch(): Promise<EngineBrowser> {
+    const xvfb = await Xvfb.start();
+    const port = await freePort();
+    // Its own process group: closing kills the driver and the MiniBrowser it started, by that pid.
+    const child: ChildProcess = spawn(DRIVER, [`--port=${port}`, '--host=127.0.0.1'], { detached: true, stdio: 'ignore', env: { ...process.env, DISPLAY: xvfb.display } });
+    const kill = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
+      xvfb.stop();
+    };
+    try {
+      const server = `http://127.0.0.1:${port}`;
+      await poll(async () => (await fetch(`${server}/status`).then((r) => r.ok, () => false)), 'WebKitWebDriver to listen', 10_000);
+      const driver = await new Builder()
+        .usingServer(server)
+        .withCapabilities({ browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] } })
+        .build();
+      const session = new Session(driver);
+      // The first window stays on about:blank: WebDriver ends the session when its last window closes.
+      const home = await driver.getWindowHandle();
+      return {
+        engine: 'webkit',
+        async newPage() {
+          const handle = await session.run(home, async (d) => {
+            await d.switchTo().newWindow('tab');
+            return d.getWindowHandle();
+          });
+          // switchTo().newWindow() moved the session: tell it where it is now.
+          await session.run(handle, async () => undefined).catch(() => {});
+          return page(session, handle);
+        },
+        async close() {
+          await session.run(home, (d) => d.quit()).catch(() => {});
+          kill();
+        },
+      };
+    } catch (e) {
+      kill();
+      throw e;
+    }
+  },
+};
