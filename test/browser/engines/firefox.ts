@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Page } from 'puppeteer-core';
@@ -11,6 +11,8 @@ const PREFS: Record<string, unknown> = {
   'media.autoplay.default': 0,
   'media.autoplay.blocking_policy': 0,
   'media.volume_scale': '0.0',
+  // No sound card or sound server here: play into ALSA's null device (see ASOUNDRC).
+  'media.cubeb.backend': 'alsa',
   'app.update.enabled': false,
   'browser.shell.checkDefaultBrowser': false,
   'datareporting.policy.dataSubmissionEnabled': false,
@@ -18,6 +20,13 @@ const PREFS: Record<string, unknown> = {
   'network.captive-portal-service.enabled': false,
   'network.connectivity-service.enabled': false,
 };
+
+/**
+ * Firefox stops a playing element with MEDIA_ERR_DECODE ("OnMediaSinkAudioError") when it has no
+ * audio output: a machine without a sound card or PulseAudio. ALSA's built-in null device takes
+ * the samples instead, configured through the HOME Firefox runs with.
+ */
+const ASOUNDRC = 'pcm.!default { type null }\nctl.!default { type hw card 0 }\n';
 
 function wrap(page: Page): EnginePage {
   const errors: string[] = [];
@@ -44,7 +53,9 @@ export const firefox: Engine = {
   install: 'sudo apt-get install -y firefox-esr   (or set FIREFOX_PATH)',
   async launch(): Promise<EngineBrowser> {
     const profile = await mkdtemp(join(tmpdir(), 'reprise-firefox-'));
-    const browser = await puppeteer.launch({ browser: 'firefox', executablePath: BINARY, headless: true, userDataDir: profile, extraPrefsFirefox: PREFS });
+    const home = await mkdtemp(join(tmpdir(), 'reprise-firefox-home-'));
+    await writeFile(join(home, '.asoundrc'), ASOUNDRC);
+    const browser = await puppeteer.launch({ browser: 'firefox', executablePath: BINARY, headless: true, userDataDir: profile, extraPrefsFirefox: PREFS, env: { ...process.env, HOME: home } });
     const pid = browser.process()?.pid;
     return {
       engine: 'firefox',
@@ -59,6 +70,7 @@ export const firefox: Engine = {
           }
         }
         await rm(profile, { recursive: true, force: true });
+        await rm(home, { recursive: true, force: true });
       },
     };
   },
