@@ -7,7 +7,7 @@ const songs = { 'song-a': makeWav(12, 0), 'song-b': makeWav(6, 3), 'song-c': mak
 const tracks = Object.entries(songs).map(([id, body]) => ({ id, body }));
 const playlists = [{ id: 'mix', trackIds: ['song-a', 'song-b'] }, { id: 'more', trackIds: ['song-c'] }];
 
-eachEngine('pages: options, app updates, two tabs', (suite) => {
+eachEngine('pages: options, storage, app updates, two tabs', (suite) => {
   let site: Awaited<ReturnType<typeof startSite>>;
   let pages: EnginePage[] = [];
   const open = async () => {
@@ -41,6 +41,31 @@ eachEngine('pages: options, app updates, two tabs', (suite) => {
       { name: 'invalid-argument', message: expect.stringContaining('options.manifestUrl'), path: 'options.manifestUrl' },
     ]);
     expect(site.origin.log.filter((r) => r.path === '/manifest.jws')).toHaveLength(0);
+  });
+
+  const storageAfterSync = async () => {
+    site = await startSite(tracks, playlists);
+    const page = await open();
+    await openCache(page, site.options);
+    return page.evaluate(async () => {
+      const { cache } = window as never as { cache: any };
+      await cache.sync();
+      await cache.setOffline('more', true);
+      await cache.idle();
+      return (await cache.status()).storage as { bytesStored: number; usage: number | null; quota: number | null; persisted: boolean | null };
+    });
+  };
+  const without = async () => {
+    // No storage.estimate(): status() says the quota is unknown (null), not a made-up number;
+    // the queue learns the limit from a QuotaExceededError instead.
+    const storage = await storageAfterSync();
+    expect(storage).toMatchObject({ bytesStored: songs['song-c'].length, usage: null, quota: null });
+  };
+  suite.test('status() reports stored bytes, and usage and quota from navigator.storage.estimate()', { needs: ['storageEstimate'], without }, async () => {
+    const storage = await storageAfterSync();
+    expect(storage.bytesStored).toBe(songs['song-c'].length);
+    expect(storage.usage).toBeGreaterThan(0);
+    expect(storage.quota).toBeGreaterThan(storage.usage!);
   });
 
   suite.test('reports a waiting service worker as app-update; applyUpdate() activates it', { needs: ['serviceWorker'] }, async () => {

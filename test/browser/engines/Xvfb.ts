@@ -26,7 +26,11 @@ export class Xvfb {
     return new Xvfb(child, display);
   }
 
-  stop(): void {
-    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+  /** Ends the server and waits for it to exit (so no zombie outlives the test run). */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.kill('SIGTERM');
+    await exited;
   }
 }

@@ -120,20 +120,22 @@ export const webkit: Engine = {
     const port = await freePort();
     // Its own process group: closing kills the driver and the MiniBrowser it started, by that pid.
     const child: ChildProcess = spawn(DRIVER, [`--port=${port}`, '--host=127.0.0.1'], { detached: true, stdio: 'ignore', env: { ...process.env, DISPLAY: xvfb.display } });
-    const kill = () => {
+    const exited = new Promise((r) => child.once('exit', r));
+    const kill = async () => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        await exited;
       } catch {
         // the group is gone already
       }
-      xvfb.stop();
+      await xvfb.stop();
     };
     try {
       const server = `http://127.0.0.1:${port}`;
       await poll(async () => (await fetch(`${server}/status`).then((r) => r.ok, () => false)), 'WebKitWebDriver to listen', 10_000);
       const driver = await new Builder()
         .usingServer(server)
-        .withCapabilities({ browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] } })
+        .withCapabilities({ browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation', '--autoplay-policy=allow'] } })
         .build();
       const session = new Session(driver);
       // The first window stays on about:blank: WebDriver ends the session when its last window closes.
@@ -151,11 +153,11 @@ export const webkit: Engine = {
         },
         async close() {
           await session.run(home, (d) => d.quit()).catch(() => {});
-          kill();
+          await kill();
         },
       };
     } catch (e) {
-      kill();
+      await kill();
       throw e;
     }
   },
