@@ -79,9 +79,13 @@ export function eachEngine(title: string, body: (suite: EngineSuite) => void): v
         }, timeoutMs);
       },
     };
+    let started = 0;
+    let launched = 0;
     beforeAll(async () => {
       assertInstalled(engine);
+      started = performance.now();
       browser = await engine.launch();
+      launched = performance.now();
       const origin = await TestOrigin.start();
       try {
         origin.put('/probe.html', '<!doctype html><title>probe</title>', 'text/html');
@@ -95,6 +99,8 @@ export function eachEngine(title: string, body: (suite: EngineSuite) => void): v
     }, 90_000);
     afterAll(async () => {
       await browser?.close();
+      // The per-engine figure for docs/engines.md: grep the output for "browser time".
+      if (started) console.log(`[${engine.name}] browser time for "${title}": ${((performance.now() - started) / 1000).toFixed(1)} s (launch ${((launched - started) / 1000).toFixed(1)} s)`);
     }, 30_000);
     body(suite);
   });
