@@ -19,6 +19,7 @@ export const KNOWN_GAPS: Partial<Record<EngineName, Partial<Record<Feature, stri
   webkit: {
     storageEstimate: 'WebKitGTK has no navigator.storage.estimate(); the quota is known only from a QuotaExceededError',
     opfs: 'WebKitGTK has no navigator.storage.getDirectory() (OPFS)',
+    persist: 'WebKitGTK has no navigator.storage.persist() or persisted(); status().storage.persisted stays null',
   },
 };
 
