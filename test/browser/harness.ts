@@ -138,17 +138,21 @@ export async function startSite(tracks: SiteTrack[], playlists: { id: string; tr
   origin.put('/index.html', PAGE, 'text/html; charset=utf-8');
   origin.put('/sw.js', readFileSync(join(DIST, 'service-worker.js')), 'text/javascript');
   for (const file of ['client.js', 'cache-worker.js']) origin.put(`/reprise/${file}`, readFileSync(join(DIST, file)), 'text/javascript');
-  const manifest = {
-    format: 'reprise-manifest/1',
-    securityEpoch: 1,
-    issuedAt: new Date().toISOString(),
-    playlists: playlists.map((p) => ({ name: p.id, ...p })),
-    tracks: tracks.map((t) => {
-      origin.put(`/media/${t.id}`, t.body, t.mimeType ?? 'audio/wav');
-      return { id: t.id, url: `media/${t.id}`, mimeType: t.mimeType ?? 'audio/wav', size: t.body.length, chunkSize, chunks: chunkDigests(t.body, chunkSize) };
-    }),
+  /** Signs and serves a manifest for `list` at `epoch` (a re-publish replaces the media it names). */
+  const publish = async (list: SiteTrack[], epoch: number) => {
+    const manifest = {
+      format: 'reprise-manifest/1',
+      securityEpoch: epoch,
+      issuedAt: new Date().toISOString(),
+      playlists: playlists.map((p) => ({ name: p.id, ...p })),
+      tracks: list.map((t) => {
+        origin.put(`/media/${t.id}`, t.body, t.mimeType ?? 'audio/wav');
+        return { id: t.id, url: `media/${t.id}`, mimeType: t.mimeType ?? 'audio/wav', size: t.body.length, chunkSize, chunks: chunkDigests(t.body, chunkSize) };
+      }),
+    };
+    origin.put('/manifest.jws', await sign(manifest, 'k1'), 'application/jose');
   };
-  origin.put('/manifest.jws', await sign(manifest, 'k1'), 'application/jose');
+  await publish(tracks, 1);
   const publicJwk = (await key('k1')).publicJwk;
   let network: 'up' | 'down' | 'shell-only' = 'up';
   // The network is down the same way in every engine (no engine-specific offline switch): the
@@ -162,6 +166,7 @@ export async function startSite(tracks: SiteTrack[], playlists: { id: string; tr
     origin,
     url: `${origin.url}/index.html`,
     options: { manifestUrl: '/manifest.jws', trustedKeys: [publicJwk], serviceWorker: { url: '/sw.js' } },
+    publish,
     /** 'down': every request fails; 'shell-only': only the page and the bundles load (an app shell cached by the app). */
     setNetwork(state: 'up' | 'down' | 'shell-only') {
       network = state;
