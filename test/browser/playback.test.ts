@@ -1,12 +1,12 @@
 import { afterEach, expect } from 'vitest';
 import { chunkDigests } from '../helpers/catalog.js';
+import { makeMp3 } from '../helpers/nginx.js';
 import { makeWav } from '../helpers/wav.js';
 import { type EnginePage, eachEngine, openCache, openPage, startSite } from './harness.js';
-import { makeMp3 } from './mp3.js';
 
 const CHUNK = 64 * 1024;
 // song-a is a real MP3 (the engine's demuxer seeks with Range requests); the others are WAV.
-const songs = { 'song-a': makeMp3(20), 'song-b': makeWav(6, 3), 'song-c': makeWav(6, 1) };
+const songs = { 'song-a': await makeMp3(20), 'song-b': makeWav(6, 3), 'song-c': makeWav(6, 1) };
 const tracks = [{ id: 'song-a', body: songs['song-a'], mimeType: 'audio/mpeg' }, { id: 'song-b', body: songs['song-b'] }, { id: 'song-c', body: songs['song-c'] }];
 const playlists = [{ id: 'mix', trackIds: ['song-a', 'song-b'] }, { id: 'more', trackIds: ['song-c'] }];
 

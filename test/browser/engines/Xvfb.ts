@@ -26,6 +26,11 @@ export class Xvfb {
     return new Xvfb(child, display);
   }
 
+  /** Ends the server at once, without waiting (for a process 'exit' handler). */
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+
   /** Ends the server and waits for it to exit (so no zombie outlives the test run). */
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;

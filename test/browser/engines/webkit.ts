@@ -121,7 +121,18 @@ export const webkit: Engine = {
     // Its own process group: closing kills the driver and the MiniBrowser it started, by that pid.
     const child: ChildProcess = spawn(DRIVER, [`--port=${port}`, '--host=127.0.0.1'], { detached: true, stdio: 'ignore', env: { ...process.env, DISPLAY: xvfb.display } });
     const exited = new Promise((r) => child.once('exit', r));
+    // If the test process ends without close() (a crash, a timeout), the detached group would live on.
+    const onExit = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+      xvfb.kill();
+    };
+    process.once('exit', onExit);
     const kill = async () => {
+      process.off('exit', onExit);
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
         await exited;
