@@ -30,6 +30,7 @@ function wrap(page: Page): EnginePage {
     evaluate: (fn, arg) => page.evaluate(fn as never, arg) as never,
     waitForFunction: async (fn, arg, timeoutMs = 10_000) => void (await page.waitForFunction(fn as never, arg, { timeout: timeoutMs })),
     click: (selector) => page.click(selector),
+    select: async (selector, value) => void (await page.selectOption(selector, value)),
     screenshot: async (path) => void (await page.screenshot({ path, fullPage: true })),
     close: () => page.close({ runBeforeUnload: false }),
     errors: async () => [...errors],

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Page } from 'puppeteer-core';
+import { ERROR_HOOK, TAKE_ERRORS } from './pageErrors.js';
 import { type Engine, type EngineBrowser, type EnginePage, poll } from './types.js';
 
 const BINARY = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
@@ -28,21 +29,33 @@ const PREFS: Record<string, unknown> = {
  */
 const ASOUNDRC = 'pcm.!default { type null }\nctl.!default { type hw card 0 }\n';
 
-function wrap(page: Page): EnginePage {
+async function wrap(page: Page): Promise<EnginePage> {
   const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(`pageerror: ${String((e as Error).message ?? e)}`));
-  page.on('console', (m) => m.type() === 'error' && errors.push(`console.error: ${m.text()}`));
+  await page.evaluateOnNewDocument(ERROR_HOOK);
+  const harvest = async () => {
+    errors.push(...((await page.evaluate(new Function(TAKE_ERRORS) as () => string[]).catch(() => null)) ?? []));
+  };
   return {
     goto: async (url) => void (await page.goto(url)),
-    reload: async () => void (await page.reload()),
+    async reload() {
+      await harvest();
+      await page.reload();
+    },
     evaluate: (fn, arg) => page.evaluate(fn as never, arg) as never,
     // puppeteer's waitForFunction over BiDi polls with requestAnimationFrame, which a headless
     // background tab may not run: poll from here instead.
     waitForFunction: (fn, arg, timeoutMs = 10_000) => poll(async () => Boolean(await page.evaluate(fn as never, arg)), `${String(fn).slice(0, 80)} in Firefox`, timeoutMs),
     click: (selector) => page.click(selector),
+    select: async (selector, value) => void (await page.select(selector, value)),
     screenshot: async (path) => void (await page.screenshot({ path: path as `${string}.png`, fullPage: true })),
-    close: () => page.close({ runBeforeUnload: false }),
-    errors: async () => [...errors],
+    async close() {
+      await harvest();
+      await page.close({ runBeforeUnload: false });
+    },
+    async errors() {
+      await harvest();
+      return [...errors];
+    },
   };
 }
 

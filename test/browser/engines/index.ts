@@ -4,7 +4,7 @@ import type { Engine, EngineName } from './types.js';
 import { webkit } from './webkit.js';
 
 export { launchPlaywright } from './chromium.js';
-export { ERROR_HOOK } from './webkit.js';
+export { ERROR_HOOK } from './pageErrors.js';
 export * from './features.js';
 export * from './types.js';
 

@@ -13,6 +13,8 @@ export interface EnginePage {
   /** Resolves once `fn(arg)` returns something truthy in the page; rejects after `timeoutMs`. */
   waitForFunction<A = undefined>(fn: (arg: A) => unknown, arg?: A, timeoutMs?: number): Promise<void>;
   click(selector: string): Promise<void>;
+  /** Chooses the `<option>` with `value` in the `<select>` at `selector`, firing `input` and `change`. */
+  select(selector: string, value: string): Promise<void>;
   screenshot(path: string): Promise<void>;
   /** Closes the tab without running `beforeunload` handlers, as a crash or a swipe-away does. */
   close(): Promise<void>;

@@ -3,22 +3,11 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { Builder, By, type WebDriver } from 'selenium-webdriver';
 import { type Engine, type EngineBrowser, type EnginePage, poll } from './types.js';
+import { ERROR_HOOK, TAKE_ERRORS } from './pageErrors.js';
 import { Xvfb } from './Xvfb.js';
 
 const DRIVER = process.env.WEBKIT_DRIVER_PATH ?? '/usr/bin/WebKitWebDriver';
 const MINIBROWSER = process.env.WEBKIT_MINIBROWSER_PATH ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
-
-/**
- * Installed in every page after load (and by the test page itself, first thing): WebDriver has no
- * log of page errors for WebKitGTK, so the page keeps them.
- */
-export const ERROR_HOOK = `if (!window.__pageErrors) {
-  window.__pageErrors = [];
-  addEventListener('error', (e) => window.__pageErrors.push('pageerror: ' + (e.message || e.error)));
-  addEventListener('unhandledrejection', (e) => window.__pageErrors.push('pageerror: ' + (e.reason && e.reason.message || e.reason)));
-  const error = console.error.bind(console);
-  console.error = (...a) => { window.__pageErrors.push('console.error: ' + a.map(String).join(' ')); error(...a); };
-}`;
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -56,7 +45,7 @@ let evalIds = 0;
 function page(session: Session, handle: string): EnginePage {
   const errors: string[] = [];
   const harvest = async () => {
-    const found = await session.run(handle, (d) => d.executeScript<string[] | null>('const e = window.__pageErrors || []; window.__pageErrors && (window.__pageErrors.length = 0); return e;')).catch(() => null);
+    const found = await session.run(handle, (d) => d.executeScript<string[] | null>(TAKE_ERRORS)).catch(() => null);
     errors.push(...(found ?? []));
   };
   const evaluate = async <R, A>(fn: (arg: A) => R | Promise<R>, arg?: A): Promise<R> => {
@@ -96,6 +85,17 @@ Promise.resolve().then(() => (${String(fn)})(${argJson})).then(
     evaluate,
     waitForFunction: (fn, arg, timeoutMs = 10_000) => poll(async () => Boolean(await evaluate(fn, arg)), `${String(fn).slice(0, 80)} in WebKit`, timeoutMs),
     click: (selector) => session.run(handle, async (d) => d.findElement(By.css(selector)).click()),
+    // Sets the value in the page and fires the events, as Playwright's selectOption does.
+    select: (selector, value) =>
+      evaluate(
+        ({ selector, value }) => {
+          const select = document.querySelector<HTMLSelectElement>(selector);
+          if (!select) throw new Error(`no <select> matches ${selector}`);
+          select.value = value;
+          for (const type of ['input', 'change']) select.dispatchEvent(new Event(type, { bubbles: true }));
+        },
+        { selector, value },
+      ),
     async screenshot(path) {
       await writeFile(path, Buffer.from(await session.run(handle, (d) => d.takeScreenshot()), 'base64'));
     },
@@ -155,7 +155,8 @@ export const webkit: Engine = {
         engine: 'webkit',
         async newPage() {
           const handle = await session.run(home, async (d) => {
-            await d.switchTo().newWindow('tab');
+            // A window, not a tab: a background tab's timers are throttled to one a second.
+            await d.switchTo().newWindow('window');
             return d.getWindowHandle();
           });
           // switchTo().newWindow() moved the session: tell it where it is now.
