@@ -44,7 +44,7 @@ async function wrap(page: Page): Promise<EnginePage> {
     evaluate: (fn, arg) => page.evaluate(fn as never, arg) as never,
     // puppeteer's waitForFunction over BiDi polls with requestAnimationFrame, which a headless
     // background tab may not run: poll from here instead.
-    waitForFunction: (fn, arg, timeoutMs = 10_000) => poll(async () => Boolean(await page.evaluate(fn as never, arg)), `${String(fn).slice(0, 80)} in Firefox`, timeoutMs),
+    waitForFunction: (fn, arg, timeoutMs = 10_000) => poll(async () => Boolean(await page.evaluate(fn as never, arg)), `${String(fn).slice(0, 80)} in Firefox`, timeoutMs, 50, true),
     click: (selector) => page.click(selector),
     select: async (selector, value) => void (await page.select(selector, value)),
     screenshot: async (path) => void (await page.screenshot({ path: path as `${string}.png`, fullPage: true })),

@@ -10,7 +10,7 @@ export interface EnginePage {
    * it must not close over test variables; pass them in `arg`.
    */
   evaluate<R, A = undefined>(fn: (arg: A) => R | Promise<R>, arg?: A): Promise<R>;
-  /** Resolves once `fn(arg)` returns something truthy in the page; rejects after `timeoutMs`. */
+  /** Resolves once `fn(arg)` returns something truthy in the page (across navigations); rejects after `timeoutMs`. */
   waitForFunction<A = undefined>(fn: (arg: A) => unknown, arg?: A, timeoutMs?: number): Promise<void>;
   click(selector: string): Promise<void>;
   /** Chooses the `<option>` with `value` in the `<select>` at `selector`, firing `input` and `change`. */
@@ -39,12 +39,22 @@ export interface Engine {
   launch(): Promise<EngineBrowser>;
 }
 
-/** Polls `check` every `everyMs` until it returns true; rejects with `what` after `timeoutMs`. */
-export async function poll(check: () => Promise<boolean>, what: string, timeoutMs = 10_000, everyMs = 50): Promise<void> {
+/**
+ * Polls `check` every `everyMs` until it returns true; rejects with `what` after `timeoutMs`.
+ * With `tolerant`, a check that throws (the page is navigating) counts as false, and the last
+ * error is in the timeout's message.
+ */
+export async function poll(check: () => Promise<boolean>, what: string, timeoutMs = 10_000, everyMs = 50, tolerant = false): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let last: unknown;
   for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    try {
+      if (await check()) return;
+    } catch (e) {
+      if (!tolerant) throw e;
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String((last as Error).message ?? last)})` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

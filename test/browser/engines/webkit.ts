@@ -83,7 +83,7 @@ Promise.resolve().then(() => (${String(fn)})(${argJson})).then(
       await session.run(handle, (d) => d.executeScript(ERROR_HOOK));
     },
     evaluate,
-    waitForFunction: (fn, arg, timeoutMs = 10_000) => poll(async () => Boolean(await evaluate(fn, arg)), `${String(fn).slice(0, 80)} in WebKit`, timeoutMs),
+    waitForFunction: (fn, arg, timeoutMs = 10_000) => poll(async () => Boolean(await evaluate(fn, arg)), `${String(fn).slice(0, 80)} in WebKit`, timeoutMs, 50, true),
     click: (selector) => session.run(handle, async (d) => d.findElement(By.css(selector)).click()),
     // Sets the value in the page and fires the events, as Playwright's selectOption does.
     select: (selector, value) =>
