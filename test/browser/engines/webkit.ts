@@ -51,13 +51,21 @@ function page(session: Session, handle: string): EnginePage {
   const evaluate = async <R, A>(fn: (arg: A) => R | Promise<R>, arg?: A): Promise<R> => {
     const id = ++evalIds;
     const argJson = arg === undefined ? 'undefined' : JSON.stringify(arg);
-    await session.run(handle, (d) =>
-      d.executeScript(`window.__evals = window.__evals || {}; window.__name = window.__name || ((f) => f);
+    // A script that settles at once (or navigates the page away) answers in the same command;
+    // a longer one is parked in window.__evals and polled, so other pages can run meanwhile.
+    const settled = await session.run(handle, (d) =>
+      d.executeScript<{ done: boolean; value?: R; message?: string; error?: string } | null>(`window.__evals = window.__evals || {}; window.__name = window.__name || ((f) => f);
 window.__evals[${id}] = { done: false };
-Promise.resolve().then(() => (${String(fn)})(${argJson})).then(
-  (v) => { window.__evals[${id}] = { done: true, value: v === undefined ? null : v }; },
-  (e) => { window.__evals[${id}] = { done: true, error: String((e && e.stack) || e) + '', message: String((e && e.message) || e) }; });`),
+const settle = Promise.resolve().then(() => (${String(fn)})(${argJson})).then(
+  (v) => ({ done: true, value: v === undefined ? null : v }),
+  (e) => ({ done: true, error: String((e && e.stack) || e) + '', message: String((e && e.message) || e) }));
+settle.then((r) => { if (window.__evals[${id}]) window.__evals[${id}] = r; });
+return Promise.race([settle, new Promise((r) => setTimeout(() => r({ done: false }), 50))]).then((r) => { if (r.done) delete window.__evals[${id}]; return r; });`),
     );
+    if (settled?.done) {
+      if (settled.error !== undefined) throw new Error(settled.message, { cause: settled.error });
+      return settled.value as R;
+    }
     let result: { done: boolean; value?: R; message?: string; error?: string; lost?: boolean } = { done: false };
     await poll(
       async () => {
