@@ -52,18 +52,20 @@ eachEngine('pages: options, storage, app updates, two tabs', (suite) => {
       await cache.sync();
       await cache.setOffline('more', true);
       await cache.idle();
-      return (await cache.status()).storage as { bytesStored: number; usage: number | null; quota: number | null; persisted: boolean | null };
+      const status = await cache.status();
+      return { ...status.storage, platform: status.platform } as { bytesStored: number; usage: number | null; quota: number | null; persisted: boolean | null; platform: { storageEstimate: boolean; webLocks: boolean } };
     });
   };
   const without = async () => {
     // No storage.estimate(): status() says the quota is unknown (null), not a made-up number;
     // the queue learns the limit from a QuotaExceededError instead.
     const storage = await storageAfterSync();
-    expect(storage).toMatchObject({ bytesStored: songs['song-c'].length, usage: null, quota: null, persisted: null });
+    expect(storage).toMatchObject({ bytesStored: songs['song-c'].length, usage: null, quota: null, persisted: null, platform: { storageEstimate: false, webLocks: true } });
   };
   suite.test('status() reports stored bytes, and usage and quota from navigator.storage.estimate()', { needs: ['storageEstimate'], without }, async () => {
     const storage = await storageAfterSync();
     expect(storage.bytesStored).toBe(songs['song-c'].length);
+    expect(storage.platform).toEqual({ storageEstimate: true, webLocks: true });
     expect(storage.usage).toBeGreaterThan(0);
     expect(storage.quota).toBeGreaterThan(storage.usage!);
     // persisted() exists in the worker: known, whatever the answer (Firefox's prompt is still open: false).
