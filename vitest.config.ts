@@ -2,12 +2,26 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/browser/**/*.test.ts', 'test/reliability/**/*.test.ts'],
     setupFiles: ['test/helpers/setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    // Browser tests start Chromium; keep them from fighting two cores with the Node tests.
-    fileParallelism: true,
+    // Two cores: at most two test files at a time, so at most two browsers run at once.
     maxWorkers: 2,
+    fileParallelism: true,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/reliability/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        // Each browser test file runs once per engine (Chromium, Firefox, WebKit; see
+        // test/browser/harness.ts), launching one browser per engine in beforeAll.
+        test: { name: 'browser', include: ['test/browser/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 90_000 },
+      },
+    ],
   },
 });

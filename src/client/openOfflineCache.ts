@@ -105,7 +105,8 @@ export async function openOfflineCache(options: OfflineCacheOptions): Promise<Of
     ...operations,
     async setOffline(playlistId, offline, options) {
       await operations.setOffline(playlistId, offline, options);
-      if (offline === true) await askPersistence();
+      // Not awaited: Firefox answers persist() only when the user answers its permission prompt.
+      if (offline === true) void askPersistence();
     },
     role,
     registration,

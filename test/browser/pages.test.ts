@@ -1,0 +1,171 @@
+import { afterEach, expect } from 'vitest';
+import { makeWav } from '../helpers/wav.js';
+import { type EnginePage, eachEngine, openCache, openPage, startSite } from './harness.js';
+
+const CHUNK = 64 * 1024;
+const songs = { 'song-a': makeWav(12, 0), 'song-b': makeWav(6, 3), 'song-c': makeWav(6, 1) };
+const tracks = Object.entries(songs).map(([id, body]) => ({ id, body }));
+const playlists = [{ id: 'mix', trackIds: ['song-a', 'song-b'] }, { id: 'more', trackIds: ['song-c'] }];
+
+eachEngine('pages: options, storage, app updates, two tabs', (suite) => {
+  let site: Awaited<ReturnType<typeof startSite>>;
+  let pages: EnginePage[] = [];
+  const open = async () => {
+    const page = await openPage(suite.browser, site.url);
+    pages.push(page);
+    return page;
+  };
+  afterEach(async () => {
+    for (const page of pages) await page.close().catch(() => {});
+    pages = [];
+    await site?.origin.close();
+  });
+
+  suite.test('refuses bad options with invalid-argument naming the option, and starts nothing', {}, async () => {
+    site = await startSite(tracks, playlists);
+    const page = await open();
+    const errors = await page.evaluate(async (options) => {
+      const w = window as never as { openOfflineCache: (o: unknown) => Promise<any> };
+      const attempt = (o: unknown) => w.openOfflineCache(o).then(() => null, (e: Error & { details?: { path?: string } }) => ({ name: e.name, message: e.message, path: e.details?.path }));
+      return [
+        await attempt({ ...options, trustedKeys: [] }),
+        await attempt({ ...options, throttle: { bytesPerSecond: -1 } }),
+        await attempt({ ...options, serviceWorker: 'yes' }),
+        await attempt({ ...options, manifestUrl: '' }),
+      ];
+    }, site.options);
+    expect(errors).toEqual([
+      { name: 'invalid-argument', message: expect.stringContaining('options.trustedKeys'), path: 'options.trustedKeys' },
+      { name: 'invalid-argument', message: expect.stringContaining('options.throttle.bytesPerSecond'), path: 'options.throttle.bytesPerSecond' },
+      { name: 'invalid-argument', message: expect.stringContaining('options.serviceWorker'), path: 'options.serviceWorker' },
+      { name: 'invalid-argument', message: expect.stringContaining('options.manifestUrl'), path: 'options.manifestUrl' },
+    ]);
+    expect(site.origin.log.filter((r) => r.path === '/manifest.jws')).toHaveLength(0);
+  });
+
+  const storageAfterSync = async () => {
+    site = await startSite(tracks, playlists);
+    const page = await open();
+    await openCache(page, site.options);
+    return page.evaluate(async () => {
+      const { cache } = window as never as { cache: any };
+      await cache.sync();
+      await cache.setOffline('more', true);
+      await cache.idle();
+      const status = await cache.status();
+      return { ...status.storage, platform: status.platform } as { bytesStored: number; usage: number | null; quota: number | null; persisted: boolean | null; platform: { storageEstimate: boolean; webLocks: boolean } };
+    });
+  };
+  const without = async () => {
+    // No storage.estimate(): status() says the quota is unknown (null), not a made-up number;
+    // the queue learns the limit from a QuotaExceededError instead.
+    const storage = await storageAfterSync();
+    expect(storage).toMatchObject({ bytesStored: songs['song-c'].length, usage: null, quota: null, persisted: null, platform: { storageEstimate: false, webLocks: true } });
+  };
+  suite.test('status() reports stored bytes, and usage and quota from navigator.storage.estimate()', { needs: ['storageEstimate'], without }, async () => {
+    const storage = await storageAfterSync();
+    expect(storage.bytesStored).toBe(songs['song-c'].length);
+    expect(storage.platform).toEqual({ storageEstimate: true, webLocks: true });
+    expect(storage.usage).toBeGreaterThan(0);
+    expect(storage.quota).toBeGreaterThan(storage.usage!);
+    // persisted() exists in the worker: known, whatever the answer (Firefox's prompt is still open: false).
+    expect(typeof storage.persisted).toBe('boolean');
+  });
+
+  suite.test('reports a waiting service worker as app-update; applyUpdate() activates it and reloads the page', { needs: ['serviceWorker'] }, async () => {
+    site = await startSite(tracks, playlists);
+    const page = await open();
+    await openCache(page, site.options);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    const sw = site.origin.files.get('/sw.js')!;
+    site.origin.put('/sw.js', Buffer.concat([sw.body, Buffer.from('\n// build 2\n')]), 'text/javascript');
+    await page.evaluate(() => (window as never as { cache: any }).cache.registration.update());
+    await page.waitForFunction(() => (window as never as { events: { type: string }[] }).events.some((x) => x.type === 'app-update'));
+    const waiting = await page.evaluate(async () => {
+      (window as never as { marker: boolean }).marker = true;
+      return (await navigator.serviceWorker.getRegistration())?.waiting != null;
+    });
+    expect(waiting).toBe(true);
+    // Not awaited in the page: the page reloads under it.
+    await page.evaluate(() => void (window as never as { cache: any }).cache.applyUpdate());
+    await page.waitForFunction(
+      async () => {
+        const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+        if ((window as never as { marker?: boolean }).marker || navigation?.type !== 'reload' || document.title !== 'ready' || !navigator.serviceWorker.controller) return false;
+        const registration = await navigator.serviceWorker.getRegistration();
+        return registration?.waiting === null && registration.active !== null;
+      },
+      undefined,
+      20_000,
+    );
+  });
+
+  suite.test('two pages on one database: one engine writes, each chunk is fetched once', { needs: ['webLocks'] }, async () => {
+    site = await startSite(tracks, playlists);
+    const [one, two] = [await open(), await open()];
+    const roles = [await openCache(one, site.options), await openCache(two, site.options)];
+    expect([...roles].sort()).toEqual(['follower', 'leader']);
+    await Promise.all(
+      [one, two].map((p) =>
+        p.evaluate(async () => {
+          const { cache } = window as never as { cache: any };
+          await cache.sync();
+          await cache.setOffline('mix', true);
+          await cache.setOffline('more', true);
+          await cache.idle();
+        }),
+      ),
+    );
+    for (const [id, body] of Object.entries(songs)) expect(site.chunkDeliveries(id, body.length)).toEqual(new Array(Math.ceil(body.length / CHUNK)).fill(1));
+    // The follower plays from the same store.
+    const follower = roles[0] === 'follower' ? one : two;
+    const bytes = await follower.evaluate(async () => toBase64(await (window as never as { cache: any }).cache.getTrack('song-c')));
+    expect(Buffer.from(bytes, 'base64').equals(songs['song-c'])).toBe(true);
+  });
+
+  suite.test('closing the leading page mid-download: the other takes over, still each chunk once', { needs: ['webLocks'] }, async () => {
+    const long = makeWav(40, 4); // ~1.7 MB
+    site = await startSite([{ id: 'long', body: long }], [{ id: 'mix', trackIds: ['long'] }]);
+    // The origin sends the first request's bytes up to the middle of chunk 6, then holds: the
+    // leading tab closes while a chunk is half-way, with every earlier chunk committed.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let first = true;
+    site.origin.faults.push(async (req, res, file) => {
+      if (!req.url!.startsWith('/media/long') || !first) return false;
+      first = false;
+      res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': file!.length });
+      const cut = 6 * CHUNK + CHUNK / 2;
+      for (let i = 0; i < cut; i += 16384) {
+        res.write(file!.subarray(i, Math.min(cut, i + 16384)));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await held;
+      res.destroy();
+      return true;
+    });
+    const leader = await open();
+    expect(await openCache(leader, site.options)).toBe('leader');
+    const follower = await open();
+    expect(await openCache(follower, site.options)).toBe('follower');
+    await leader.evaluate(async () => {
+      const { cache } = window as never as { cache: any };
+      await cache.sync();
+      await cache.setOffline('mix', true);
+    });
+    await leader.waitForFunction(() => (window as never as { events: { type: string; e: { bytesDone: number } }[] }).events.some((x) => x.type === 'progress' && x.e.bytesDone === 6 * 65536));
+    await leader.close();
+    release();
+    const done = await follower.evaluate(async () => {
+      const { cache } = window as never as { cache: any };
+      await cache.idle();
+      const s = await cache.status();
+      const blob: Blob = await cache.getTrack('long');
+      return { state: s.tracks[0].state, bytes: await toBase64(blob) };
+    });
+    expect(done.state).toBe('complete');
+    expect(Buffer.from(done.bytes, 'base64').equals(long)).toBe(true);
+    expect(site.chunkDeliveries('long', long.length)).toEqual(new Array(Math.ceil(long.length / CHUNK)).fill(1));
+    expect(site.origin.requestsFor('/media/long').length).toBe(2); // the leader's request, then the new leader's resume
+  });
+});
