@@ -7,8 +7,12 @@ import { CLAIM_MESSAGE_TYPE } from '../src/worker/lifecycleMessages.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
-const dbName = new URL(self.location.href).searchParams.get('db') ?? 'reprise';
-registerTrackRoute({ dbName });
+// `?db=<dbName>` for an app that changed dbName; `?stall=<ms>` for the bound a response waits for
+// a missing chunk (the engine's stallTimeoutMs; default 30 s): e.g. '/sw.js?db=player&stall=15000'.
+const params = new URL(self.location.href).searchParams;
+const dbName = params.get('db') ?? 'reprise';
+const stall = Number(params.get('stall'));
+registerTrackRoute({ dbName, ...(stall > 0 ? { stallTimeoutMs: stall } : {}) });
 
 // The first install takes control at once (skipWaiting, then clients.claim() on activate):
 // openOfflineCache() resolves only once this worker controls the page. Later versions wait: the
