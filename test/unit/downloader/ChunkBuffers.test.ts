@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ChunkBuffers } from '../../src/downloader/ChunkBuffers.js';
-import type { VerifiedChunk } from '../../src/downloader/ChunkSink.js';
-import { downloadTrack } from '../../src/downloader/downloadTrack.js';
-import { systemClock } from '../../src/util/clock.js';
-import { bytesOf, chunkDigests } from '../helpers/catalog.js';
+import { ChunkBuffers } from '../../../src/downloader/ChunkBuffers.js';
+import type { VerifiedChunk } from '../../../src/downloader/ChunkSink.js';
+import { downloadTrack } from '../../../src/downloader/downloadTrack.js';
+import { systemClock } from '../../../src/util/clock.js';
+import { bytesOf, chunkDigests } from '../../helpers/catalog.js';
 
 describe('ChunkBuffers', () => {
   it('hands back a returned buffer of the same size, and a fresh one otherwise', () => {

@@ -1,7 +1,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { createCacheEngine } from '../../src/engine/index.js';
-import { key } from '../helpers/catalog.js';
+import { createCacheEngine } from '../../../src/engine/index.js';
+import { key } from '../../helpers/catalog.js';
 
 describe('createCacheEngine options', () => {
   const base = async () => ({ manifestUrl: 'https://music.example/manifest.jws', trustedKeys: [(await key('k1')).publicJwk as never], indexedDB: new IDBFactory() });

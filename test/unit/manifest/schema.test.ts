@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { contentIdOf } from '../../src/manifest/contentId.js';
-import { manifestSchema } from '../../src/manifest/schema.js';
-import { importTrustedKeys } from '../../src/manifest/trustedKeys.js';
-import { allowedOriginSet, resolveTrackUrl } from '../../src/manifest/trackOrigins.js';
-import { key } from '../helpers/catalog.js';
+import { contentIdOf } from '../../../src/manifest/contentId.js';
+import { manifestSchema } from '../../../src/manifest/schema.js';
+import { importTrustedKeys } from '../../../src/manifest/trustedKeys.js';
+import { allowedOriginSet, resolveTrackUrl } from '../../../src/manifest/trackOrigins.js';
+import { key } from '../../helpers/catalog.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest('base64url');
 
