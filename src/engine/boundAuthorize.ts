@@ -2,6 +2,9 @@ import { RepriseError } from '../errors/RepriseError.js';
 import type { Authorize, AuthorizeRequest } from '../manifest/v2/requestDocument.js';
 import { redactUrl } from '../util/redactUrl.js';
 
+/** The hook as reprise calls it: always a promise. */
+export type BoundAuthorize = (request: AuthorizeRequest) => Promise<{ url?: string; headers?: Record<string, string> } | undefined>;
+
 /** How long the app's `authorize` hook may take before it counts as a failed authorization. */
 export const AUTHORIZE_TIMEOUT_MS = 10_000;
 
@@ -10,7 +13,7 @@ export const AUTHORIZE_TIMEOUT_MS = 10_000;
  * {@link AUTHORIZE_TIMEOUT_MS}, and a hook that throws or times out is a failed authorization
  * (`unauthorized`) carrying the app's message — never the token or a signed URL.
  */
-export function boundAuthorize(hook: Authorize | undefined): Authorize | undefined {
+export function boundAuthorize(hook: Authorize | undefined): BoundAuthorize | undefined {
   if (!hook) return undefined;
   return async (request: AuthorizeRequest) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
