@@ -3,6 +3,7 @@ import { ChunkBuffers } from '../downloader/ChunkBuffers.js';
 import { type Candidate, type WaitReason, admit } from './admission.js';
 import { type SchedulerStats, downloadJob } from './downloadJob.js';
 import { PlanQueue } from './PlanQueue.js';
+import { RequestSlots } from './RequestSlots.js';
 import type { SchedulerHooks, ThrottleSettings } from './SchedulerHooks.js';
 import { type SchedulerJob, sameTarget } from './SchedulerJob.js';
 import { INTEGRITY_ATTEMPTS, type RetryState, decideRetry } from './retryPolicy.js';
@@ -30,8 +31,9 @@ interface Active {
 }
 
 /**
- * Runs the download queue: at most `maxConcurrent` tracks at once (one request each at a
- * time), a shared token bucket that pays for bytes before they are asked for, priorities,
+ * Runs the download queue: at most `maxConcurrent` tracks and `maxConcurrent` requests at once
+ * (a download pipelines two), a shared token bucket that pays for bytes before they are asked
+ * for, priorities,
  * retries ({@link decideRetry}) and admission ({@link admit}), pauses with a reason. Everything
  * time-related goes through the injected clock and random source.
  */
@@ -49,6 +51,8 @@ export class Scheduler {
   private idleWaiters: (() => void)[] = [];
   private closed = false;
   private readonly bucket: TokenBucket;
+  /** Requests open at the origin: at most `maxConcurrent`, over every download. */
+  private readonly slots: RequestSlots;
   /** Chunk buffers shared by the downloads, reused once their write committed. */
   private readonly buffers = new ChunkBuffers();
   private throttle: ThrottleSettings;
@@ -61,6 +65,7 @@ export class Scheduler {
   ) {
     this.throttle = { ...throttle };
     this.bucket = new TokenBucket(hooks.clock, throttle.bytesPerSecond, hooks.chunkSize);
+    this.slots = new RequestSlots(throttle.maxConcurrent);
   }
 
   /**
@@ -134,6 +139,7 @@ export class Scheduler {
     const wasCapped = Number.isFinite(this.throttle.bytesPerSecond);
     this.throttle = { ...throttle };
     this.bucket.setRate(throttle.bytesPerSecond);
+    this.slots.setLimit(throttle.maxConcurrent);
     const stop = !wasCapped && Number.isFinite(throttle.bytesPerSecond) ? this.fetching() : this.leastUrgentFetching(this.fetching().length - throttle.maxConcurrent);
     for (const a of stop) a.controller.abort(new RepriseError('aborted', 'the throttle was lowered'));
     this.schedule();
@@ -280,6 +286,7 @@ export class Scheduler {
       await downloadJob(job.trackId, request, {
         hooks: this.hooks,
         bucket: this.bucket,
+        slots: this.slots,
         buffers: this.buffers,
         stats: this.stats,
         signal: controller.signal,

@@ -1,5 +1,6 @@
 import type { ChunkBuffers } from '../downloader/ChunkBuffers.js';
 import { type DownloadRequest, downloadTrack } from '../downloader/downloadTrack.js';
+import type { RequestSlots } from './RequestSlots.js';
 import type { SchedulerHooks } from './SchedulerHooks.js';
 import type { TokenBucket } from './TokenBucket.js';
 
@@ -14,6 +15,8 @@ export interface SchedulerStats {
 export interface JobContext {
   hooks: SchedulerHooks;
   bucket: TokenBucket;
+  /** Requests open at the origin, shared by every download. */
+  slots: RequestSlots;
   buffers: ChunkBuffers;
   stats: SchedulerStats;
   signal: AbortSignal;
@@ -26,8 +29,10 @@ export interface JobContext {
 }
 
 /**
- * One attempt at a job: the downloader wired to the shared token bucket (requests never larger
- * than the bucket pays for at once while a cap is set), the buffers, the commit hook and the stats.
+ * One attempt at a job: the downloader wired to the shared token bucket and request slots, the
+ * buffers, the commit hook and the stats. Every request, capped or not, is at most what the
+ * bucket holds (one chunk of the plan's largest size): paid for at once while a cap is set, and
+ * an abandoned response (a full quota, a pause) costs at most that much at the origin.
  */
 export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobContext): Promise<unknown> {
   const { hooks, bucket, stats } = ctx;
@@ -39,7 +44,8 @@ export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobC
     credentials: hooks.credentials,
     allowedOrigins: hooks.allowedOrigins,
     throttle: (bytes, signal) => bucket.take(bytes, signal, ctx.priority),
-    maxRequestBytes: () => (Number.isFinite(bucket.bytesPerSecond) ? bucket.burst : Infinity),
+    maxRequestBytes: () => bucket.burst,
+    slot: (signal) => ctx.slots.acquire(signal, ctx.priority),
     buffers: ctx.buffers,
     onNetworkDone: ctx.onNetworkDone,
     commit: async (chunks) => {

@@ -55,6 +55,22 @@ export class TestOrigin {
     return this.log.filter((r) => r.path === path);
   }
 
+  /**
+   * Chunk indices the requests for `path` asked for, in order (a request without Range asks for
+   * the whole file): downloads ask in pieces, so tests count chunks rather than requests.
+   */
+  chunksAsked(path: string, chunkSize: number, fromRequest = 0): number[] {
+    const size = this.files.get(path)?.body.length ?? 0;
+    return this.requestsFor(path).slice(fromRequest).flatMap((r) => {
+      const m = /bytes=(\d+)-(\d*)/.exec(r.range ?? '');
+      const start = m ? Number(m[1]) : 0;
+      const end = m && m[2] ? Number(m[2]) : size - 1;
+      const out: number[] = [];
+      for (let i = Math.floor(start / chunkSize); i * chunkSize <= end; i++) out.push(i);
+      return out;
+    });
+  }
+
   bytesSent(prefix = ''): number {
     return this.log.filter((r) => r.path.startsWith(prefix)).reduce((n, r) => n + r.bytes, 0);
   }
