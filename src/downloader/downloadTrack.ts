@@ -1,5 +1,6 @@
 import { abortError, isRepriseError } from '../errors/RepriseError.js';
 import type { Clock } from '../util/clock.js';
+import { ChunkAssembler } from './ChunkAssembler.js';
 import type { ChunkBuffers } from './ChunkBuffers.js';
 import { ChunkSink, type VerifiedChunk } from './ChunkSink.js';
 import { type Piece, fetchPiece } from './fetchPiece.js';
@@ -32,8 +33,15 @@ export interface DownloadHooks {
    * beyond what was asked (a 200 to a Range request) as they arrive.
    */
   throttle(bytes: number, signal: AbortSignal): Promise<void>;
-  /** Largest request, in bytes (at least one chunk is always asked): what the bucket pays for at once. Default: no limit. */
+  /** Largest request, in bytes, at the moment it is asked (it may cover part of a chunk). Default: no limit. */
   maxRequestBytes?(): number;
+  /**
+   * Bytes one download may have asked for and not yet received: what an abandoned attempt (a
+   * full quota, a pause) costs at the origin at most. Default: two requests of `maxRequestBytes()`.
+   */
+  maxOpenBytes?(): number;
+  /** Verified chunks a failed write (a full quota) did not store: the caller keeps them to write later. */
+  onUnstored?(chunks: VerifiedChunk[]): void;
   /** Waits for a request slot (requests open at the origin are bounded); returns its release. Default: no limit. */
   slot?(signal: AbortSignal): Promise<() => void>;
   /** Origins a response's final URL (after redirects) may be on. Default: the request URL's origin. */
@@ -58,24 +66,21 @@ export interface DownloadResult {
   committed: number[];
 }
 
-/** Requests a download keeps open or uncommitted at once, when the origin honours `Range`. */
-export const PIPELINE_DEPTH = 2;
-
 interface OpenPiece {
+  bytes: number;
   /** Settles once the status is known (or the piece failed). */
   headers: Promise<void>;
-  /** Settles when the body was read (or the piece failed). */
+  /** Settles when the body was read or the piece failed; never rejects. */
   read: Promise<void>;
-  /** Settles when its chunks are committed (or the attempt failed); never rejects. */
-  settled: Promise<void>;
 }
 
 /**
- * One attempt at a track's missing chunks, in pieces of at most `maxRequestBytes()` (at least
- * one chunk), each a `Range` request. Two pieces are open at once, so the next is paid for and
- * asked while the current one is read (tokens are not left unused), and a piece is asked only
- * once the piece two before it is committed: when a write fails (a full quota) at most the
- * pieces in this window were fetched for nothing. The body is cut into the manifest's chunks as
+ * One attempt at a track's missing chunks, in pieces of at most `maxRequestBytes()` bytes, each
+ * a `Range` request (a piece may cover part of a chunk: {@link ChunkAssembler}). Several pieces
+ * are open at once, so the next is paid for and asked while the current one is read (tokens are
+ * not left unused), but the bytes asked and not yet received stay within `maxOpenBytes()`: an
+ * abandoned attempt costs at most that much, and verified chunks a full quota refused are handed
+ * back ({@link DownloadHooks.onUnstored}) rather than fetched again. The body is cut into the manifest's chunks as
  * it streams, every chunk hashed before it is written. Verified chunks are committed even when
  * the attempt then fails, so the next attempt starts from the first chunk still missing
  * (storage invariant 2). A failure cancels every open request of the attempt.
@@ -84,7 +89,7 @@ interface OpenPiece {
  */
 export async function downloadTrack(req: DownloadRequest, hooks: DownloadHooks): Promise<DownloadResult> {
   const sink = new ChunkSink(hooks.commit, hooks.clock, hooks.buffers);
-  const wanted = new Set(req.missing);
+  const chunks = new ChunkAssembler(req.size, req.chunkSize, new Set(req.missing), hooks.buffers);
   // One signal for the attempt's requests: the first failure cancels the others.
   const attempt = new AbortController();
   const stop = () => attempt.abort(hooks.signal.reason);
@@ -101,42 +106,53 @@ export async function downloadTrack(req: DownloadRequest, hooks: DownloadHooks):
   const launch = (piece: Piece): OpenPiece => {
     let headersKnown!: () => void;
     const headers = new Promise<void>((resolve) => (headersKnown = resolve));
-    const read = fetchPiece(req, pieceHooks, piece, wanted, sink, (status) => {
+    const read = fetchPiece(req, pieceHooks, piece, chunks, sink, (status) => {
       if (status === 206) ranged = true;
       headersKnown();
-    }).finally(headersKnown);
-    const settled = read.then(() => sink.finish()).catch(fail);
-    read.catch(() => {});
-    return { headers, read, settled };
+    })
+      .catch(fail)
+      .finally(headersKnown);
+    return { bytes: piece.end - piece.start + 1, headers, read };
   };
   try {
     pieces: for (const run of planRanges(req.missing)) {
-      for (let first = run.first; first <= run.last; ) {
+      const runEnd = Math.min(req.size, (run.last + 1) * req.chunkSize) - 1;
+      for (let start = run.first * req.chunkSize; start <= runEnd; ) {
         for (;;) {
-          if (open.length >= PIPELINE_DEPTH) await open.shift()!.settled;
+          const next = Math.max(1, hooks.maxRequestBytes?.() ?? Infinity);
+          const window = hooks.maxOpenBytes?.() ?? 2 * next;
+          if (open.length > 0 && open.reduce((n, p) => n + p.bytes, 0) + Math.min(next, runEnd - start + 1) > window) await open.shift()!.read;
           else if (open.length > 0 && !ranged) {
             // Until the origin shows it honours Range, one request at a time: a 200 is the whole file.
             await open[open.length - 1]!.headers;
-            if (!ranged) await open.shift()!.settled;
+            if (!ranged) await open.shift()!.read;
           } else break;
         }
         if (failure || attempt.signal.aborted) break pieces;
         // Sized when it is asked: a cap set meanwhile applies at once.
-        const last = lastChunkOfRequest(req, first, run.last, hooks.maxRequestBytes?.() ?? Infinity);
-        if ([...range(first, last)].some((i) => wanted.has(i))) open.push(launch({ first, last })); // else a 200 already covered it
-        first = last + 1;
+        const end = Math.min(runEnd, start + Math.max(1, hooks.maxRequestBytes?.() ?? Infinity) - 1);
+        const touched = range(Math.floor(start / req.chunkSize), Math.floor(end / req.chunkSize));
+        if ([...touched].some((i) => chunks.wanted.has(i))) open.push(launch({ start, end })); // else a 200 already covered it
+        start = end + 1;
       }
     }
-    await Promise.all(open.map((p) => p.read.catch(() => {})));
+    await Promise.all(open.map((p) => p.read));
     // After a failure the scheduler must first see it (backoff, Retry-After) before starting more.
     if (!failure && !attempt.signal.aborted) hooks.onNetworkDone?.();
-    await Promise.all(open.map((p) => p.settled));
   } finally {
     hooks.signal.removeEventListener('abort', stop);
+    chunks.release();
   }
   // Commit what verified, whatever happened (also on abort: a paused download keeps its chunks).
-  // A store error (quota-exceeded) outranks the network error that may have come with it.
-  await sink.finish();
+  // A store error (quota-exceeded) outranks the network error that may have come with it; the
+  // verified chunks it did not store go back to the caller, to be written later, not fetched again.
+  try {
+    await sink.finish();
+  } catch (storeError) {
+    const unstored = await sink.unstoredChunks();
+    if (unstored.length > 0) hooks.onUnstored?.(unstored);
+    throw storeError;
+  }
   if (failure !== undefined || hooks.signal.aborted) throw normalise(failure?.error, hooks.signal, req.trackId);
   if (sink.mismatched.length > 0) {
     const first = sink.mismatched[0]!;
@@ -147,17 +163,6 @@ export async function downloadTrack(req: DownloadRequest, hooks: DownloadHooks):
     });
   }
   return { committed: sink.committed };
-}
-
-/**
- * The last chunk of a request that starts at chunk `first`: as many chunks of the run as fit
- * in `maxBytes`, and at least one (DESIGN.md: the origin sends at most one chunk beyond the cap).
- */
-export function lastChunkOfRequest(req: Pick<DownloadRequest, 'size' | 'chunkSize'>, first: number, runLast: number, maxBytes: number): number {
-  if (!Number.isFinite(maxBytes)) return runLast;
-  let last = first;
-  while (last < runLast && Math.min(req.size, (last + 2) * req.chunkSize) - first * req.chunkSize <= maxBytes) last++;
-  return last;
 }
 
 function* range(first: number, last: number) {

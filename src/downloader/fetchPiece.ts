@@ -1,4 +1,5 @@
 import { abortError } from '../errors/RepriseError.js';
+import type { ChunkAssembler } from './ChunkAssembler.js';
 import { checkResponse } from './checkResponse.js';
 import type { ChunkSink } from './ChunkSink.js';
 import type { DownloadHooks, DownloadRequest } from './downloadTrack.js';
@@ -6,23 +7,22 @@ import { parseContentRange } from './parseContentRange.js';
 import { stallWatchdog } from './stallWatchdog.js';
 import { transient } from './transient.js';
 
-/** One request: chunks `first`..`last` (inclusive) of a track. */
+/** One request: bytes `start`..`end` (inclusive) of a track; it may cover part of a chunk. */
 export interface Piece {
-  first: number;
-  last: number;
+  start: number;
+  end: number;
 }
 
 /**
  * Fetches one piece: waits for a request slot, pays the token bucket for the piece's bytes
- * before asking (whatever a browser reads ahead, the origin sends no more), then cuts the body
- * into chunks for the sink. `onHeaders` learns the status once the response is accepted (a 200
+ * before asking (whatever a browser reads ahead, the origin sends no more), then puts the body
+ * into chunks and hands the complete ones to the sink. `onHeaders` learns the status once the response is accepted (a 200
  * means the origin ignores `Range`: the body is the whole file). A refused or failed response
  * is cancelled at once: an open response keeps the origin sending.
  */
-export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, piece: Piece, wanted: Set<number>, sink: ChunkSink, onHeaders: (status: number) => void): Promise<void> {
+export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, piece: Piece, chunks: ChunkAssembler, sink: ChunkSink, onHeaders: (status: number) => void): Promise<void> {
   const { chunkSize, size, trackId } = req;
-  const start = piece.first * chunkSize;
-  const end = Math.min(size, (piece.last + 1) * chunkSize) - 1;
+  const { start, end } = piece;
   const headers: Record<string, string> = {};
   if (!(start === 0 && end === size - 1)) headers.Range = `bytes=${start}-${end}`;
 
@@ -62,10 +62,10 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
         throw transient('integrity-mismatch', `track "${trackId}" is ${length} bytes at the origin, the manifest says ${size}`, { trackId });
       }
       bodyStart = 0;
-      stopAt = Math.min(size, (Math.max(...wanted) + 1) * chunkSize);
+      stopAt = Math.min(size, (Math.max(...chunks.wanted) + 1) * chunkSize);
     }
     onHeaders(response.status);
-    await readBody(response, req, hooks, bodyStart, stopAt, wanted, sink, end - start + 1);
+    await readBody(response, req, hooks, bodyStart, stopAt, chunks, sink, end - start + 1);
   } catch (error) {
     void response?.body?.cancel().catch(() => {});
     throw error;
@@ -81,19 +81,17 @@ async function readBody(
   hooks: DownloadHooks,
   bodyStart: number,
   stopAt: number,
-  wanted: Set<number>,
+  chunks: ChunkAssembler,
   sink: ChunkSink,
   /** Bytes already paid for (the request). */
   paid: number,
 ): Promise<void> {
-  const { chunkSize, size, digests, trackId } = req;
+  const { digests, trackId } = req;
   let read = 0;
   if (!response.body) throw transient('network', `track "${trackId}": the response has no body`, { trackId });
   const reader = response.body.getReader();
   const watchdog = stallWatchdog(reader, hooks.clock, hooks.stallMs, trackId);
   let pos = bodyStart;
-  let chunk: Uint8Array | undefined; // the chunk being assembled, if it is wanted
-  let chunkIndex = -1;
   try {
     while (pos < stopAt) {
       const { done, value } = await reader.read().catch((error) => {
@@ -105,28 +103,10 @@ async function readBody(
         throw transient('network', `track "${trackId}": the body ended at byte ${pos}, expected ${stopAt}`, { trackId });
       }
       hooks.onBody?.(value.byteLength);
-      let offset = 0;
-      while (offset < value.byteLength && pos < stopAt) {
-        const index = Math.floor(pos / chunkSize);
-        const chunkStart = index * chunkSize;
-        const chunkEnd = Math.min(size, chunkStart + chunkSize);
-        if (index !== chunkIndex) {
-          chunkIndex = index;
-          // Only a chunk seen from its first byte can be assembled; a body that starts
-          // mid-chunk (a generous Content-Range) skips to the next boundary.
-          chunk = wanted.has(index) && pos === chunkStart ? (hooks.buffers?.take(chunkEnd - chunkStart) ?? new Uint8Array(chunkEnd - chunkStart)) : undefined;
-        }
-        const take = Math.min(value.byteLength - offset, chunkEnd - pos);
-        chunk?.set(value.subarray(offset, offset + take), pos - chunkStart);
-        offset += take;
-        pos += take;
-        if (pos === chunkEnd && chunk) {
-          // Another open piece may have delivered it meanwhile (an origin that answered it a 200).
-          if (wanted.delete(index)) await sink.add(index, digests[index]!, chunk.buffer as ArrayBuffer);
-          else hooks.buffers?.give([chunk.buffer as ArrayBuffer]);
-          chunk = undefined;
-        }
-      }
+      const take = Math.min(value.byteLength, stopAt - pos);
+      const complete = chunks.write(pos, value.subarray(0, take));
+      pos += take;
+      for (const c of complete) await sink.add(c.index, digests[c.index]!, c.bytes);
       read += value.byteLength;
       const unpaid = Math.min(value.byteLength, read - paid);
       if (unpaid > 0) {

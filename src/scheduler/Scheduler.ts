@@ -1,7 +1,8 @@
 import { RepriseError } from '../errors/RepriseError.js';
 import { ChunkBuffers } from '../downloader/ChunkBuffers.js';
 import { type Candidate, type WaitReason, admit } from './admission.js';
-import { type SchedulerStats, downloadJob } from './downloadJob.js';
+import type { VerifiedChunk } from '../downloader/ChunkSink.js';
+import { type JobContext, type SchedulerStats, commitHeld, downloadJob } from './downloadJob.js';
 import { PlanQueue } from './PlanQueue.js';
 import { RequestSlots } from './RequestSlots.js';
 import type { SchedulerHooks, ThrottleSettings } from './SchedulerHooks.js';
@@ -42,6 +43,8 @@ export class Scheduler {
   private readonly plan = new PlanQueue();
   private readonly active = new Map<string, Active>();
   private readonly attempts = new Map<string, RetryState>();
+  /** Verified chunks a full quota refused, by track: written before the job fetches again (never fetched twice). */
+  private readonly held = new Map<string, { contentId: string; chunks: VerifiedChunk[] }>();
   private readonly pauses = new Set<PauseReason>();
   private readonly originUntil = new Map<string, number>();
   private windowUntil = 0;
@@ -81,6 +84,7 @@ export class Scheduler {
       a.controller.abort(new RepriseError('aborted', next ? `track "${trackId}" was re-published` : `track "${trackId}" is no longer needed offline`));
     }
     for (const id of this.attempts.keys()) if (!byId.has(id)) this.attempts.delete(id);
+    for (const [id, h] of this.held) if (byId.get(id)?.contentId !== h.contentId) this.held.delete(id);
     this.plan.replace(jobs, (job) => !this.active.has(job.trackId) || this.active.get(job.trackId)!.superseded);
     if (options.windowMs !== undefined && options.windowMs > 0) this.windowUntil = this.hooks.clock.now() + options.windowMs;
     if (options.chunkSize) this.bucket.setCapacity(options.chunkSize);
@@ -184,6 +188,7 @@ export class Scheduler {
     this.wake?.abort();
     for (const { controller } of this.active.values()) controller.abort(new RepriseError('aborted', 'the cache was closed'));
     this.plan.clear();
+    this.held.clear();
     this.buffers.clear();
     this.notifyIdle();
   }
@@ -279,27 +284,37 @@ export class Scheduler {
 
   private async run(entry: Active): Promise<void> {
     const { job, controller } = entry;
-    const request = job.request();
-    if (!request) return this.complete(job, false);
     let committed = 0;
+    const ctx: JobContext = {
+      hooks: this.hooks,
+      bucket: this.bucket,
+      slots: this.slots,
+      buffers: this.buffers,
+      stats: this.stats,
+      signal: controller.signal,
+      priority: () => this.plan.order(job.trackId),
+      onNetworkDone: () => {
+        entry.fetching = false;
+        this.schedule();
+      },
+      onCommitted: (chunks, bytes) => {
+        committed += chunks;
+        this.spaceLeft -= bytes;
+      },
+      onUnstored: (chunks) => {
+        const before = this.held.get(job.trackId)?.chunks ?? [];
+        this.held.set(job.trackId, { contentId: job.contentId, chunks: [...before, ...chunks] });
+      },
+    };
     try {
-      await downloadJob(job.trackId, request, {
-        hooks: this.hooks,
-        bucket: this.bucket,
-        slots: this.slots,
-        buffers: this.buffers,
-        stats: this.stats,
-        signal: controller.signal,
-        priority: () => this.plan.order(job.trackId),
-        onNetworkDone: () => {
-          entry.fetching = false;
-          this.schedule();
-        },
-        onCommitted: (chunks, bytes) => {
-          committed += chunks;
-          this.spaceLeft -= bytes;
-        },
-      });
+      const held = this.held.get(job.trackId);
+      if (held) {
+        this.held.delete(job.trackId);
+        await commitHeld(job.trackId, held.chunks, ctx);
+      }
+      const request = job.request();
+      if (!request) return this.complete(job, committed > 0);
+      await downloadJob(job.trackId, request, ctx);
       if (entry.superseded) return;
       if (job.request()) this.requeue(job); // chunks went missing meanwhile (a verify() or a corrupt read)
       else this.complete(job, true);

@@ -28,5 +28,9 @@ export interface SchedulerHooks {
   onFailed(job: SchedulerJob, error: RepriseError): void;
   /** State, queue or pauses may have changed. */
   onChange(): void;
+  /**
+   * @deprecated No longer called: the progress rate is measured over verified, stored bytes
+   * (ProgressReporter.stored), not body bytes as they arrive.
+   */
   onBody?(bytes: number): void;
 }

@@ -1,6 +1,8 @@
 import type { ChunkBuffers } from '../downloader/ChunkBuffers.js';
+import type { VerifiedChunk } from '../downloader/ChunkSink.js';
 import { type DownloadRequest, downloadTrack } from '../downloader/downloadTrack.js';
 import type { RequestSlots } from './RequestSlots.js';
+import { requestSize } from './requestSize.js';
 import type { SchedulerHooks } from './SchedulerHooks.js';
 import type { TokenBucket } from './TokenBucket.js';
 
@@ -26,13 +28,29 @@ export interface JobContext {
   onNetworkDone(): void;
   /** A batch of `chunks` chunks, `bytes` in all, was committed. */
   onCommitted(chunks: number, bytes: number): void;
+  /** Verified chunks a full quota refused: kept to be written before the job fetches again. */
+  onUnstored(chunks: VerifiedChunk[]): void;
+}
+
+/**
+ * Writes chunks verified by an earlier attempt that a full quota refused. What the store still
+ * refuses goes back to `ctx.onUnstored`, and the store's error is thrown.
+ */
+export async function commitHeld(trackId: string, chunks: VerifiedChunk[], ctx: Pick<JobContext, 'hooks' | 'onCommitted' | 'onUnstored'>): Promise<void> {
+  try {
+    await ctx.hooks.commit(trackId, chunks);
+    ctx.onCommitted(chunks.length, chunks.reduce((n, c) => n + c.bytes.byteLength, 0));
+  } catch (error) {
+    const stored = new Set(((error as { details?: { committed?: unknown } }).details?.committed as string[] | undefined) ?? []);
+    ctx.onUnstored(chunks.filter((c) => !stored.has(c.digest)));
+    throw error;
+  }
 }
 
 /**
  * One attempt at a job: the downloader wired to the shared token bucket and request slots, the
- * buffers, the commit hook and the stats. Every request, capped or not, is at most what the
- * bucket holds (one chunk of the plan's largest size): paid for at once while a cap is set, and
- * an abandoned response (a full quota, a pause) costs at most that much at the origin.
+ * buffers, the commit hook and the stats. Requests are sized by {@link requestSize}: never more
+ * than the bucket holds, capped or not.
  */
 export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobContext): Promise<unknown> {
   const { hooks, bucket, stats } = ctx;
@@ -44,10 +62,13 @@ export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobC
     credentials: hooks.credentials,
     allowedOrigins: hooks.allowedOrigins,
     throttle: (bytes, signal) => bucket.take(bytes, signal, ctx.priority),
-    maxRequestBytes: () => bucket.burst,
+    maxRequestBytes: () => requestSize(bucket.burst, bucket.bytesPerSecond),
+    // Two buckets (two chunks) asked and not yet committed: a full quota wastes at most that.
+    maxOpenBytes: () => 2 * bucket.burst,
     slot: (signal) => ctx.slots.acquire(signal, ctx.priority),
     buffers: ctx.buffers,
     onNetworkDone: ctx.onNetworkDone,
+    onUnstored: ctx.onUnstored,
     commit: async (chunks) => {
       await hooks.commit(trackId, chunks);
       ctx.onCommitted(chunks.length, chunks.reduce((n, c) => n + c.bytes.byteLength, 0));
@@ -58,9 +79,7 @@ export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobC
       stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
       return () => void stats.inFlight--;
     },
-    onBody: (bytes) => {
-      stats.bodyBytes += bytes;
-      hooks.onBody?.(bytes);
-    },
+    // Not passed on to hooks.onBody: the progress rate is measured over stored bytes.
+    onBody: (bytes) => void (stats.bodyBytes += bytes),
   });
 }

@@ -8,6 +8,22 @@ import { Store } from '../../src/store/Store.js';
 import { bytesOf, chunkDigests, key, openEngine, publish, sign } from '../helpers/catalog.js';
 import { TestOrigin } from '../helpers/origin.js';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+type CreateEngine = typeof createCacheEngine;
+
+/**
+ * The engine to compare with, "before": REPRISE_BASELINE names the root of another checkout (for
+ * example `git archive a486375 src | tar -x -C /tmp/base`, with node_modules linked), measured in
+ * the same run, interleaved round by round. Unset: no comparison.
+ */
+async function baselineEngine(): Promise<{ dir: string; create: CreateEngine } | undefined> {
+  const dir = process.env.REPRISE_BASELINE;
+  if (!dir) return undefined;
+  const mod = (await import(pathToFileURL(join(dir, 'src/engine/index.ts')).href)) as { createCacheEngine: CreateEngine };
+  return { dir, create: mod.createCacheEngine };
+}
 
 const CHUNK = 256 * 1024;
 
@@ -117,8 +133,8 @@ export async function engineVsRawFetch(tracks = 48, trackBytes = 4 * 1024 * 1024
         }),
       );
     });
-  const viaEngine = async () => {
-    const engine = await createCacheEngine({
+  const viaEngine = async (create: CreateEngine = createCacheEngine) => {
+    const engine = await create({
       manifestUrl: lib.manifestUrl,
       trustedKeys: [(await key('k1')).publicJwk as never],
       indexedDB: new IDBFactory(),
@@ -153,11 +169,13 @@ export async function engineVsRawFetch(tracks = 48, trackBytes = 4 * 1024 * 1024
     return result;
   };
   await raw(); // warm up sockets and the JIT
-  const runs = { raw: [] as Measured[], verify: [] as Measured[], engine: [] as Measured[] };
+  const base = await baselineEngine();
+  const runs = { raw: [] as Measured[], verify: [] as Measured[], engine: [] as Measured[], before: [] as Measured[] };
   for (let round = 0; round < 3; round++) {
     runs.raw.push(await raw());
     runs.verify.push(await verifyOnly());
     runs.engine.push(await viaEngine());
+    if (base) runs.before.push(await viaEngine(base.create));
   }
   const raw_ = median(runs.raw);
   const verify = median(runs.verify);
@@ -171,9 +189,11 @@ export async function engineVsRawFetch(tracks = 48, trackBytes = 4 * 1024 * 1024
   origin.pace = { bytes: 65536, everyMs: 4 };
   const linkRaw = (await raw()).rate;
   const linkEngine = (await viaEngine()).rate;
+  const linkBefore = base ? (await viaEngine(base.create)).rate : undefined;
   origin.pace = undefined;
   await origin.close();
-  return { bytes: lib.bytes, raw: raw_, verify, engine, ratio: engine.rate / raw_.rate, cores, ceiling, linkRaw, linkEngine, linkRatio: linkEngine / linkRaw, maxConcurrent };
+  const before = base ? { dir: base.dir, loopback: median(runs.before).rate, link: linkBefore! } : undefined;
+  return { bytes: lib.bytes, raw: raw_, verify, engine, ratio: engine.rate / raw_.rate, cores, ceiling, linkRaw, linkEngine, linkRatio: linkEngine / linkRaw, maxConcurrent, before };
 }
 
 type Measured = Awaited<ReturnType<typeof measure>>;
@@ -199,6 +219,9 @@ export function printThrottle(t: Awaited<ReturnType<typeof throttleAccuracy>>, e
     `  CPU ceiling for any verified store here: ${e.cores} cores ÷ (raw fetch + verifying) = ${mb(e.ceiling)} = ${(e.ceiling / e.raw.rate).toFixed(2)} of the raw fetch; the engine reaches ${(e.engine.rate / e.ceiling).toFixed(2)} of that ceiling`,
   );
   console.log(`  behind a link-bound origin (paced responses): raw fetch ${mb(e.linkRaw)}, engine ${mb(e.linkEngine)}, engine ÷ raw = ${e.linkRatio.toFixed(2)}`);
+  if (e.before) {
+    console.log(`  before (${e.before.dir}) → after (this checkout), same run: loopback ${mb(e.before.loopback)} → ${mb(e.engine.rate)} (× ${(e.engine.rate / e.before.loopback).toFixed(2)}); link-bound ${mb(e.before.link)} → ${mb(e.linkEngine)} (× ${(e.linkEngine / e.before.link).toFixed(2)})`);
+  } else console.log('  (set REPRISE_BASELINE to another checkout to print uncapped throughput before and after)');
 }
 
 /** The worst excess over `cap × T + chunk` of any run of consecutive 100 ms slots, and the average rate. */

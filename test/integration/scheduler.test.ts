@@ -290,6 +290,29 @@ describe('throttling', () => {
     expect(media(origin).every((r) => r.bytes <= CHUNK)).toBe(true);
   });
 
+  it('progress of a capped download: overall covers the whole job through a replan, never decreases, and reaches the total only with the last track-complete', async () => {
+    const ids = ['t1', 't2', 't3'];
+    await publish(origin, { tracks: ids.map((id) => track(id, 4)), playlists: [{ id: 'p', trackIds: ids, offline: true }] });
+    engine = await openEngine(origin, { throttle: { maxConcurrent: 2, bytesPerSecond: 600_000 } });
+    const log: (['progress', ProgressEvent] | ['complete', string])[] = [];
+    engine.on('progress', (p) => log.push(['progress', p]));
+    engine.on('track-complete', (c) => log.push(['complete', c.trackId]));
+    await engine.sync();
+    await until(() => log.some(([kind]) => kind === 'complete'), 10_000);
+    await engine.sync(); // a replan while the job runs: the same plan, one track already complete
+    await until(() => log.filter(([kind]) => kind === 'complete').length === 3, 10_000);
+    await until(() => log.at(-1)?.[0] === 'progress', 2000); // the event that shows the total
+    const progress = log.flatMap(([kind, e]) => (kind === 'progress' ? [(e as ProgressEvent).overall] : []));
+    expect(progress.length).toBeGreaterThan(3);
+    expect(new Set(progress.map((p) => p.bytesTotal))).toEqual(new Set([12 * CHUNK])); // the whole job, every time
+    for (let i = 1; i < progress.length; i++) expect(progress[i]!.bytesDone).toBeGreaterThanOrEqual(progress[i - 1]!.bytesDone);
+    const lastComplete = log.map(([kind]) => kind).lastIndexOf('complete');
+    const firstTotal = log.findIndex(([kind, e]) => kind === 'progress' && (e as ProgressEvent).overall.bytesDone === 12 * CHUNK);
+    expect(firstTotal).toBeGreaterThan(lastComplete);
+    expect(log.slice(0, lastComplete).some(([kind, e]) => kind === 'progress' && (e as ProgressEvent).overall.etaSeconds === 0)).toBe(false);
+    expect(log.at(-1)![1]).toMatchObject({ overall: { bytesDone: 12 * CHUNK, bytesTotal: 12 * CHUNK, etaSeconds: 0 } });
+  });
+
   it('emits progress at most about ten times a second, per track and overall', async () => {
     origin.pace = { bytes: 8192, everyMs: 10 };
     await publish(origin, { tracks: [track('t1', 12), track('t2', 12)], playlists: [{ id: 'p', trackIds: ['t1', 't2'], offline: true }] });
