@@ -1,8 +1,8 @@
 import { RepriseError } from '../errors/RepriseError.js';
 import { ChunkBuffers } from '../downloader/ChunkBuffers.js';
 import { type Candidate, type WaitReason, admit } from './admission.js';
-import type { VerifiedChunk } from '../downloader/ChunkSink.js';
-import { type JobContext, type SchedulerStats, commitHeld, downloadJob } from './downloadJob.js';
+import { type JobContext, type SchedulerStats, attemptJob } from './downloadJob.js';
+import { HeldChunks } from './HeldChunks.js';
 import { PlanQueue } from './PlanQueue.js';
 import { RequestSlots } from './RequestSlots.js';
 import type { SchedulerHooks, ThrottleSettings } from './SchedulerHooks.js';
@@ -43,8 +43,7 @@ export class Scheduler {
   private readonly plan = new PlanQueue();
   private readonly active = new Map<string, Active>();
   private readonly attempts = new Map<string, RetryState>();
-  /** Verified chunks a full quota refused, by track: written before the job fetches again (never fetched twice). */
-  private readonly held = new Map<string, { contentId: string; chunks: VerifiedChunk[] }>();
+  private readonly held = new HeldChunks();
   private readonly pauses = new Set<PauseReason>();
   private readonly originUntil = new Map<string, number>();
   private windowUntil = 0;
@@ -59,6 +58,8 @@ export class Scheduler {
   /** Chunk buffers shared by the downloads, reused once their write committed. */
   private readonly buffers = new ChunkBuffers();
   private throttle: ThrottleSettings;
+  /** What every download of this scheduler shares. */
+  private readonly shared: Pick<JobContext, 'hooks' | 'bucket' | 'slots' | 'buffers' | 'stats'>;
   /** Bytes the store can still take (from navigator.storage.estimate()); Infinity when unknown. */
   private spaceLeft = Infinity;
 
@@ -69,6 +70,7 @@ export class Scheduler {
     this.throttle = { ...throttle };
     this.bucket = new TokenBucket(hooks.clock, throttle.bytesPerSecond, hooks.chunkSize);
     this.slots = new RequestSlots(throttle.maxConcurrent);
+    this.shared = { hooks, bucket: this.bucket, slots: this.slots, buffers: this.buffers, stats: this.stats };
   }
 
   /**
@@ -84,7 +86,7 @@ export class Scheduler {
       a.controller.abort(new RepriseError('aborted', next ? `track "${trackId}" was re-published` : `track "${trackId}" is no longer needed offline`));
     }
     for (const id of this.attempts.keys()) if (!byId.has(id)) this.attempts.delete(id);
-    for (const [id, h] of this.held) if (byId.get(id)?.contentId !== h.contentId) this.held.delete(id);
+    this.held.retain((id) => byId.get(id)?.contentId);
     this.plan.replace(jobs, (job) => !this.active.has(job.trackId) || this.active.get(job.trackId)!.superseded);
     if (options.windowMs !== undefined && options.windowMs > 0) this.windowUntil = this.hooks.clock.now() + options.windowMs;
     if (options.chunkSize) this.bucket.setCapacity(options.chunkSize);
@@ -285,36 +287,22 @@ export class Scheduler {
   private async run(entry: Active): Promise<void> {
     const { job, controller } = entry;
     let committed = 0;
-    const ctx: JobContext = {
-      hooks: this.hooks,
-      bucket: this.bucket,
-      slots: this.slots,
-      buffers: this.buffers,
-      stats: this.stats,
-      signal: controller.signal,
-      priority: () => this.plan.order(job.trackId),
-      onNetworkDone: () => {
-        entry.fetching = false;
-        this.schedule();
-      },
-      onCommitted: (chunks, bytes) => {
-        committed += chunks;
-        this.spaceLeft -= bytes;
-      },
-      onUnstored: (chunks) => {
-        const before = this.held.get(job.trackId)?.chunks ?? [];
-        this.held.set(job.trackId, { contentId: job.contentId, chunks: [...before, ...chunks] });
-      },
-    };
     try {
-      const held = this.held.get(job.trackId);
-      if (held) {
-        this.held.delete(job.trackId);
-        await commitHeld(job.trackId, held.chunks, ctx);
-      }
-      const request = job.request();
-      if (!request) return this.complete(job, committed > 0);
-      await downloadJob(job.trackId, request, ctx);
+      const fetched = await attemptJob(job, this.held.take(job.trackId, job.contentId), {
+        ...this.shared,
+        signal: controller.signal,
+        priority: () => this.plan.order(job.trackId),
+        onNetworkDone: () => {
+          entry.fetching = false;
+          this.schedule();
+        },
+        onCommitted: (chunks, bytes) => {
+          committed += chunks;
+          this.spaceLeft -= bytes;
+        },
+        onUnstored: (chunks) => this.held.add(job.trackId, job.contentId, chunks),
+      });
+      if (!fetched) return this.complete(job, committed > 0);
       if (entry.superseded) return;
       if (job.request()) this.requeue(job); // chunks went missing meanwhile (a verify() or a corrupt read)
       else this.complete(job, true);

@@ -4,6 +4,7 @@ import { type DownloadRequest, downloadTrack } from '../downloader/downloadTrack
 import type { RequestSlots } from './RequestSlots.js';
 import { requestSize } from './requestSize.js';
 import type { SchedulerHooks } from './SchedulerHooks.js';
+import type { SchedulerJob } from './SchedulerJob.js';
 import type { TokenBucket } from './TokenBucket.js';
 
 /** Requests and body bytes over the scheduler's life (tests and benchmarks read them). */
@@ -33,10 +34,22 @@ export interface JobContext {
 }
 
 /**
+ * One attempt at a job: first the chunks an earlier attempt verified and a full quota refused,
+ * then what is still missing. Resolves false when nothing had to be fetched.
+ */
+export async function attemptJob(job: SchedulerJob, held: VerifiedChunk[], ctx: JobContext): Promise<boolean> {
+  if (held.length > 0) await commitHeld(job.trackId, held, ctx);
+  const request = job.request();
+  if (!request) return false;
+  await downloadJob(job.trackId, request, ctx);
+  return true;
+}
+
+/**
  * Writes chunks verified by an earlier attempt that a full quota refused. What the store still
  * refuses goes back to `ctx.onUnstored`, and the store's error is thrown.
  */
-export async function commitHeld(trackId: string, chunks: VerifiedChunk[], ctx: Pick<JobContext, 'hooks' | 'onCommitted' | 'onUnstored'>): Promise<void> {
+async function commitHeld(trackId: string, chunks: VerifiedChunk[], ctx: Pick<JobContext, 'hooks' | 'onCommitted' | 'onUnstored'>): Promise<void> {
   try {
     await ctx.hooks.commit(trackId, chunks);
     ctx.onCommitted(chunks.length, chunks.reduce((n, c) => n + c.bytes.byteLength, 0));
