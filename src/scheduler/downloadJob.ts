@@ -76,8 +76,9 @@ export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobC
     allowedOrigins: hooks.allowedOrigins,
     throttle: (bytes, signal) => bucket.take(bytes, signal, ctx.priority),
     maxRequestBytes: () => requestSize(bucket.burst, bucket.bytesPerSecond),
-    // Two buckets (two chunks) asked and not yet committed: a full quota wastes at most that.
-    maxOpenBytes: () => 2 * bucket.burst,
+    // Two requests' worth asked and not yet received (two buckets while capped): what an
+    // abandoned attempt costs at most.
+    maxOpenBytes: () => 2 * Math.max(bucket.burst, requestSize(bucket.burst, bucket.bytesPerSecond)),
     slot: (signal) => ctx.slots.acquire(signal, ctx.priority),
     buffers: ctx.buffers,
     onNetworkDone: ctx.onNetworkDone,

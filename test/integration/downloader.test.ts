@@ -215,7 +215,8 @@ describe('refused responses, redirects and 416 (DESIGN.md "Throttled resync")', 
       await engine.sync();
       await engine.idle();
       expect(failed).toEqual([]);
-      expect(origin.chunksAsked('/media/t1.mp3', CHUNK)).toEqual([0, 0, 1, 2]); // the refused piece asked once more
+      expect(origin.requestsFor('/media/t1.mp3').length).toBeGreaterThanOrEqual(2);
+      expect(origin.chunksAsked('/media/t1.mp3', CHUNK, 1)).toEqual([0, 1, 2]); // after the 416, each chunk once
       expect((await engine.status()).tracks[0]!.state).toBe('complete');
     } finally {
       await engine.close();
