@@ -5,6 +5,7 @@ import { type JobContext, type SchedulerStats, attemptJob } from './downloadJob.
 import { HeldChunks } from './HeldChunks.js';
 import { PlanQueue } from './PlanQueue.js';
 import { RequestSlots } from './RequestSlots.js';
+import { bucketCapacity } from './requestSize.js';
 import type { SchedulerHooks, ThrottleSettings } from './SchedulerHooks.js';
 import { type SchedulerJob, sameTarget } from './SchedulerJob.js';
 import { INTEGRITY_ATTEMPTS, type RetryState, decideRetry } from './retryPolicy.js';
@@ -62,13 +63,16 @@ export class Scheduler {
   private readonly shared: Pick<JobContext, 'hooks' | 'bucket' | 'slots' | 'buffers' | 'stats'>;
   /** Bytes the store can still take (from navigator.storage.estimate()); Infinity when unknown. */
   private spaceLeft = Infinity;
+  /** The plan's largest chunk: what the bucket is sized from. */
+  private chunkSize: number;
 
   constructor(
     private readonly hooks: SchedulerHooks,
     throttle: ThrottleSettings,
   ) {
     this.throttle = { ...throttle };
-    this.bucket = new TokenBucket(hooks.clock, throttle.bytesPerSecond, hooks.chunkSize);
+    this.chunkSize = hooks.chunkSize;
+    this.bucket = new TokenBucket(hooks.clock, throttle.bytesPerSecond, bucketCapacity(hooks.chunkSize, throttle.bytesPerSecond));
     this.slots = new RequestSlots(throttle.maxConcurrent);
     this.shared = { hooks, bucket: this.bucket, slots: this.slots, buffers: this.buffers, stats: this.stats };
   }
@@ -89,7 +93,8 @@ export class Scheduler {
     this.held.retain((id) => byId.get(id)?.contentId);
     this.plan.replace(jobs, (job) => !this.active.has(job.trackId) || this.active.get(job.trackId)!.superseded);
     if (options.windowMs !== undefined && options.windowMs > 0) this.windowUntil = this.hooks.clock.now() + options.windowMs;
-    if (options.chunkSize) this.bucket.setCapacity(options.chunkSize);
+    if (options.chunkSize) this.chunkSize = options.chunkSize;
+    this.bucket.setCapacity(bucketCapacity(this.chunkSize, this.throttle.bytesPerSecond));
     this.schedule();
   }
 
@@ -145,6 +150,7 @@ export class Scheduler {
     const wasCapped = Number.isFinite(this.throttle.bytesPerSecond);
     this.throttle = { ...throttle };
     this.bucket.setRate(throttle.bytesPerSecond);
+    this.bucket.setCapacity(bucketCapacity(this.chunkSize, throttle.bytesPerSecond));
     this.slots.setLimit(throttle.maxConcurrent);
     const stop = !wasCapped && Number.isFinite(throttle.bytesPerSecond) ? this.fetching() : this.leastUrgentFetching(this.fetching().length - throttle.maxConcurrent);
     for (const a of stop) a.controller.abort(new RepriseError('aborted', 'the throttle was lowered'));

@@ -5,9 +5,11 @@ import { IDBFactory } from 'fake-indexeddb';
 import { createCacheEngine } from '../../src/engine/index.js';
 import { openStore } from '../../src/store/openStore.js';
 import { Store } from '../../src/store/Store.js';
-import { bytesOf, chunkDigests, key, openEngine, publish, sign } from '../helpers/catalog.js';
+import { bytesOf, chunkDigests, key, sign } from '../helpers/catalog.js';
 import { TestOrigin } from '../helpers/origin.js';
 import { availableParallelism } from 'node:os';
+import { launch } from '../browser/harness.js';
+import { type WireFigures, chromiumWire, nodeWire } from '../helpers/wire.js';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -224,51 +226,25 @@ export function printThrottle(t: Awaited<ReturnType<typeof throttleAccuracy>>, e
   } else console.log('  (set REPRISE_BASELINE to another checkout to print uncapped throughput before and after)');
 }
 
-/** The worst excess over `cap × T + chunk` of any run of consecutive 100 ms slots, and the average rate. */
-export function wireFigures(slots: number[], cap: number, chunk: number) {
-  let worst = -Infinity;
-  for (let i = 0; i < slots.length; i++) {
-    let sum = 0;
-    for (let j = i; j < slots.length; j++) {
-      sum += slots[j]!;
-      worst = Math.max(worst, sum - (cap * (j - i + 1) * 0.1 + chunk));
-    }
-  }
-  const average = slots.reduce((a, b) => a + b, 0) / (slots.length / 10);
-  return { worst, average, error: Math.abs(average - cap) / cap };
-}
-
 /**
- * Issue 11: body bytes the origin's sockets accepted per 100 ms (TestOrigin.wire), from the first
- * media byte over `seconds`, at each cap, the caps run at the same time (Node, fake-indexeddb).
+ * Issue 11: body bytes the origin's sockets accepted per 100 ms (TestOrigin.wire), at each cap,
+ * the caps run at the same time: in Node (fake-indexeddb) and in Chromium (a page per cap, the
+ * cache worker without a service worker), each against its own loopback origin.
  */
-export async function wireAccuracy(caps = [0.5e6, 2e6, 8e6], seconds = 10, chunk = 256 * 1024) {
-  const run = async (cap: number) => {
-    const o = await TestOrigin.start();
-    const trackBytes = 4 * 1024 * 1024;
-    const ids = Array.from({ length: Math.ceil((cap * (seconds + 2)) / trackBytes) + 1 }, (_, i) => `w${i}`);
-    await publish(o, { tracks: ids.map((id) => ({ id, body: bytesOf(id, trackBytes), chunkSize: chunk })), playlists: [{ id: 'p', trackIds: ids, offline: true }] });
-    const e = await openEngine(o, { throttle: { bytesPerSecond: cap, maxConcurrent: 3 } });
-    try {
-      const manifestSlots = o.wire.length;
-      await e.sync();
-      for (const giveUp = performance.now() + 5000; !o.wire.slice(manifestSlots + 1).some((b) => b > 0); await new Promise((r) => setTimeout(r, 5))) {
-        if (performance.now() > giveUp) throw new Error('no media bytes within 5 s: the benchmark setup is broken');
-      }
-      const first = o.wire.findIndex((b, i) => i > manifestSlots && b > 0);
-      await new Promise((r) => setTimeout(r, seconds * 1000 + 300));
-      return { cap, ...wireFigures(o.wire.slice(first, first + seconds * 10), cap, chunk) };
-    } finally {
-      await e.close();
-      await o.close();
-    }
-  };
-  return Promise.all(caps.map(run));
+export async function wireAccuracy(caps = [0.5e6, 2e6, 8e6], seconds = 10) {
+  const node = await Promise.all(caps.map((cap) => nodeWire(cap, { seconds })));
+  const browser = await launch();
+  try {
+    const chromium = await Promise.all(caps.map((cap) => chromiumWire(browser.context, cap, seconds)));
+    return { seconds, node, chromium };
+  } finally {
+    await browser.close();
+  }
 }
 
-export function printWire(rows: Awaited<ReturnType<typeof wireAccuracy>>) {
-  console.log('\nthe cap on the wire (Node): bytes the origin\'s sockets accepted per 100 ms, caps run at once:');
-  for (const r of rows) {
-    console.log(`  cap ${(r.cap / 1e6).toFixed(1)} MB/s: worst interval over cap × T + one chunk ${(r.worst / 1024).toFixed(1)} KiB; average ${(r.average / 1e6).toFixed(3)} MB/s, error ${(r.error * 100).toFixed(1)} %`);
-  }
+export function printWire({ seconds, node, chromium }: Awaited<ReturnType<typeof wireAccuracy>>) {
+  const row = (r: WireFigures) => `worst ${(r.worst / 1024).toFixed(1).padStart(6)} KiB, average ${(r.average / 1e6).toFixed(3)} MB/s (${(r.error * 100).toFixed(1).padStart(4)} %), ≤ ${r.maxOpen} open`;
+  console.log(`\nthe cap on the wire: bytes the origin's sockets accepted per 100 ms, caps run at once, maxConcurrent 3, ${seconds} s average after 1 s`);
+  console.log('  (worst = largest excess over cap × T + one chunk of any interval from the first byte: ≤ 0 holds the bound)');
+  node.forEach((n, i) => console.log(`  cap ${(n.cap / 1e6).toFixed(1)} MB/s  Node: ${row(n)}   Chromium: ${row(chromium[i]!)}`));
 }

@@ -24,6 +24,9 @@ export class TestOrigin {
   readonly log: OriginRequest[] = [];
   inFlight = 0;
   maxInFlight = 0;
+  /** Requests under /media/ open now, and the most ever open at once (the page, bundles and manifest left out). */
+  mediaInFlight = 0;
+  maxMediaInFlight = 0;
   faults: Fault[] = [];
   /**
    * Body bytes the origin's sockets accepted (the kernel took them: each write's callback), per
@@ -93,6 +96,11 @@ export class TestOrigin {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     res.on('close', () => this.inFlight--);
+    if (path.startsWith('/media/')) {
+      this.mediaInFlight++;
+      this.maxMediaInFlight = Math.max(this.maxMediaInFlight, this.mediaInFlight);
+      res.on('close', () => this.mediaInFlight--);
+    }
     const write = res.write.bind(res);
     res.write = ((chunk: Buffer, ...rest: never[]) => {
       entry.bytes += chunk.length;
