@@ -9,7 +9,7 @@ import { bytesOf, chunkDigests, key, sign } from '../helpers/catalog.js';
 import { TestOrigin } from '../helpers/origin.js';
 import { availableParallelism } from 'node:os';
 import { launch } from '../browser/harness.js';
-import { type WireFigures, chromiumWire, nodeWire } from '../helpers/wire.js';
+import { type WireFigures, chromiumWire, nodeWireInChild } from '../helpers/wire.js';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -232,7 +232,7 @@ export function printThrottle(t: Awaited<ReturnType<typeof throttleAccuracy>>, e
  * cache worker without a service worker), each against its own loopback origin.
  */
 export async function wireAccuracy(caps = [0.5e6, 2e6, 8e6], seconds = 10) {
-  const node = await Promise.all(caps.map((cap) => nodeWire(cap, { seconds })));
+  const node = await Promise.all(caps.map((cap) => nodeWireInChild(cap, seconds)));
   const browser = await launch();
   try {
     const chromium = await Promise.all(caps.map((cap) => chromiumWire(browser.context, cap, seconds)));

@@ -1,6 +1,8 @@
 // Issue 11: the cap as the origin sees it. Runners shared by the Node and Chromium wire tests and
 // `npm run bench -- wire`: a loopback origin counts the body bytes its sockets accept per 100 ms
 // (TestOrigin.wire) while an engine downloads a library at a cap.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { BrowserContext } from 'playwright-core';
 import type { CacheEngine } from '../../src/engine/index.js';
 import { startSite } from '../browser/harness.js';
@@ -102,6 +104,21 @@ export async function nodeWire(cap: number, options: NodeWireOptions = {}): Prom
     await engine?.close();
     await origin.close();
   }
+}
+
+/**
+ * {@link nodeWire} in a Node process of its own (engine and origin share that process's event
+ * loop, not the test runner's or another cap's): several caps measured at once do not delay
+ * each other's timers on a machine with few cores.
+ */
+export function nodeWireInChild(cap: number, seconds = 10): Promise<WireFigures> {
+  const child = fileURLToPath(new URL('./wireChild.ts', import.meta.url));
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', child, String(cap), String(seconds)], { timeout: (seconds + 30) * 1000 }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`the wire measurement at ${cap} B/s failed: ${stderr || error.message}`));
+      resolve(JSON.parse(stdout.trim().split('\n').at(-1)!) as WireFigures);
+    });
+  });
 }
 
 /**
