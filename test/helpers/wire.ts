@@ -1,11 +1,11 @@
 // Issue 11: the cap as the origin sees it. Runners shared by the Node and Chromium wire tests and
 // `npm run bench -- wire`: a loopback origin counts the body bytes its sockets accept per 100 ms
 // (TestOrigin.wire) while an engine downloads a library at a cap.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext } from 'playwright-core';
 import type { CacheEngine } from '../../src/engine/index.js';
-import { startSite } from '../browser/harness.js';
 import { bytesOf, openEngine, publish } from './catalog.js';
 import { TestOrigin } from './origin.js';
 
@@ -45,17 +45,19 @@ export function wireFigures(slots: readonly number[], cap: number, chunk: number
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Enough 4 MiB tracks for `seconds` (and a margin) at `cap`. */
-function library(cap: number, seconds: number) {
+export function library(cap: number, seconds: number) {
   const ids = Array.from({ length: Math.ceil((cap * (seconds + 4)) / TRACK_BYTES) + 1 }, (_, i) => `w${i}`);
   return { ids, tracks: ids.map((id) => ({ id, body: bytesOf(id, TRACK_BYTES) })) };
 }
 
-/** The first slot after `from` with media bytes (waits up to 10 s for it). */
-async function firstByte(origin: TestOrigin, from: number): Promise<number> {
-  for (const giveUp = performance.now() + 10_000; ; await sleep(5)) {
-    const i = origin.wire.findIndex((b, k) => k > from && b > 0);
+/** The slot of the first media byte: the first slot with bytes from the first media request on (waits up to `withinMs`). */
+export async function firstMediaByte(origin: TestOrigin, withinMs = 10_000): Promise<number> {
+  let asked: number | undefined;
+  origin.faults.unshift((req) => ((asked ??= req.url!.startsWith('/media/') ? Math.max(0, origin.wire.length - 1) : undefined), false));
+  for (const giveUp = performance.now() + withinMs; ; await sleep(5)) {
+    const i = asked === undefined ? -1 : origin.wire.findIndex((b, k) => k >= asked! && b > 0);
     if (i >= 0) return i;
-    if (performance.now() > giveUp) throw new Error('no media bytes within 10 s: the wire test setup is broken');
+    if (performance.now() > giveUp) throw new Error(`no media bytes within ${withinMs} ms: the wire test setup is broken`);
   }
 }
 
@@ -64,7 +66,7 @@ async function firstByte(origin: TestOrigin, from: number): Promise<number> {
  * them, the average over the last `seconds` (steady state: the bound lets the first interval
  * carry one chunk more, which alone is 5 % of 10 s at 0.5 MB/s with 256 KiB chunks).
  */
-async function measure(origin: TestOrigin, first: number, seconds: number, cap: number, chunk: number): Promise<WireFigures> {
+export async function measure(origin: TestOrigin, first: number, seconds: number, cap: number, chunk: number): Promise<WireFigures> {
   const end = first + (seconds + 1) * 10;
   while (origin.wire.length < end + 2) await sleep(50);
   const { worst, worstAt } = wireFigures(origin.wire.slice(first, end), cap, chunk);
@@ -90,9 +92,9 @@ export async function nodeWire(cap: number, options: NodeWireOptions = {}): Prom
     await publish(origin, { tracks: lib.tracks.map((t) => ({ ...t, chunkSize: WIRE_CHUNK })), playlists: [{ id: 'p', trackIds: lib.ids, offline: true }] });
     origin.faults.push(...(options.faults ?? []));
     engine = await openEngine(origin, { throttle: { bytesPerSecond: cap, maxConcurrent } });
-    const before = origin.wire.length;
+    const firstByte = firstMediaByte(origin);
     await engine.sync();
-    let first = await firstByte(origin, before);
+    let first = await firstByte;
     if (options.lowerTo !== undefined) {
       await sleep(2000);
       await engine.setThrottle({ bytesPerSecond: options.lowerTo });
@@ -123,16 +125,24 @@ export function nodeWireInChild(cap: number, seconds = 10): Promise<WireFigures>
 
 /**
  * In Chromium: a page of its own origin opens the cache worker (`serviceWorker: false`) at `cap`
- * and syncs; the origin counts what its sockets accept.
+ * and syncs; the origin, in a process of its own (wireSiteChild.ts), counts what its sockets
+ * accept, so the test runner's event loop does not delay it.
  */
 export async function chromiumWire(context: BrowserContext, cap: number, seconds = 10, maxConcurrent = 3): Promise<WireFigures> {
-  const lib = library(cap, seconds + 2);
-  const site = await startSite(lib.tracks, [{ id: 'p', trackIds: lib.ids, offline: true }], WIRE_CHUNK);
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./wireSiteChild.ts', import.meta.url)), String(cap), String(seconds)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async <T>(): Promise<T> => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`the wire origin at ${cap} B/s ended early: ${stderr}`);
+    return JSON.parse(value as string) as T;
+  };
   const page = await context.newPage();
   try {
+    const site = await next<{ url: string; options: Record<string, unknown> }>();
     await page.goto(site.url);
     await page.waitForFunction(() => document.title === 'ready');
-    const before = site.origin.wire.length;
     await page.evaluate(
       async ({ options, throttle }) => {
         const cache = await window.openOfflineCache({ ...options, serviceWorker: false, throttle });
@@ -141,12 +151,11 @@ export async function chromiumWire(context: BrowserContext, cap: number, seconds
       },
       { options: site.options, throttle: { bytesPerSecond: cap, maxConcurrent } },
     );
-    const first = await firstByte(site.origin, before);
-    return await measure(site.origin, first, seconds, cap, WIRE_CHUNK);
+    return await next<WireFigures>();
   } finally {
     await page.evaluate(() => (window as unknown as { cache?: { close(): Promise<void> } }).cache?.close()).catch(() => {});
     await page.close();
-    await site.origin.close();
+    child.kill();
   }
 }
 
