@@ -241,18 +241,19 @@ describe('resuming after an interruption (storage invariant 2)', () => {
     await stop;
     await first.close(); // the tab closes mid-track
     origin.pace = undefined;
+    const peek = await openEngine(origin, { indexedDB: first.factory }); // what the store holds now
+    const stored = (await peek.status()).tracks[0]!.bytesDone;
+    await peek.close();
     const requestsBefore = origin.requestsFor('/media/long.mp3').length;
     const second = await openEngine(origin, { indexedDB: first.factory });
     await second.sync();
     await second.idle();
-    const resumed = origin.requestsFor('/media/long.mp3')[requestsBefore]!;
-    const resumedFrom = Number(/bytes=(\d+)-/.exec(resumed.range!)![1]);
-    expect(resumedFrom % CHUNK).toBe(0);
-    expect(resumedFrom).toBeGreaterThanOrEqual(committed);
-    // Every chunk from there on asked once, none before it.
-    expect(origin.chunksAsked('/media/long.mp3', CHUNK, requestsBefore)).toEqual(Array.from({ length: 40 - resumedFrom / CHUNK }, (_, i) => resumedFrom / CHUNK + i));
-    const after = origin.requestsFor('/media/long.mp3').slice(requestsBefore);
-    expect(after.reduce((n, r) => n + r.bytes, 0)).toBe(long.length - resumedFrom);
+    // Two pieces were open when the tab closed: what verified is stored, whichever piece it came
+    // in. The new engine asks for each chunk still missing once, and for none that is stored.
+    const asked = origin.chunksAsked('/media/long.mp3', CHUNK, requestsBefore);
+    expect(new Set(asked).size).toBe(asked.length);
+    expect(asked.length).toBeLessThanOrEqual(40 - committed / CHUNK);
+    expect(asked.length * CHUNK).toBe(long.length - stored);
     expect(Buffer.from(await (await second.getTrack('long')).arrayBuffer()).equals(long)).toBe(true);
     await second.close();
   });
