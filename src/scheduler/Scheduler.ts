@@ -35,9 +35,10 @@ interface Active {
 /**
  * Runs the download queue: at most `maxConcurrent` tracks and `maxConcurrent` requests at once
  * (a download pipelines two), a shared token bucket that pays for bytes before they are asked
- * for, priorities,
- * retries ({@link decideRetry}) and admission ({@link admit}), pauses with a reason. Everything
- * time-related goes through the injected clock and random source.
+ * for (sized by {@link bucketCapacity}), priorities, retries ({@link decideRetry}) and admission
+ * ({@link admit}), pauses with a reason; verified chunks a full quota refused are held and
+ * written first when the track's job runs again. Everything time-related goes through the
+ * injected clock and random source.
  */
 export class Scheduler {
   readonly stats: SchedulerStats = { requests: 0, inFlight: 0, maxInFlight: 0, bodyBytes: 0 };

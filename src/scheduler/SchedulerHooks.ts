@@ -18,7 +18,7 @@ export interface SchedulerHooks {
   credentials?: RequestCredentials;
   stallMs: number;
   backoff: BackoffOptions;
-  /** Largest chunk size in the plan: the token bucket's capacity (no burst above one chunk). */
+  /** Largest chunk size in the plan until setPlan() says otherwise: the token bucket holds at most this (no burst above one chunk). */
   chunkSize: number;
   /** Origins a response's final URL (after redirects) may be on. */
   allowedOrigins: ReadonlySet<string>;
