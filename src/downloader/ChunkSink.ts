@@ -32,6 +32,8 @@ export const BATCH_MAX_AGE_MS = 200;
 export class ChunkSink {
   readonly mismatched: number[] = [];
   readonly committed: number[] = [];
+  /** Verified chunks a failed write did not store (a full quota stores part of a batch). */
+  private readonly unstored: VerifiedChunk[] = [];
   private pending: { index: number; expected: string; bytes: ArrayBuffer; hash: Promise<string> }[] = [];
   private pendingBytes = 0;
   private batch: VerifiedChunk[] = [];
@@ -72,6 +74,21 @@ export class ChunkSink {
     await this.flushing;
   }
 
+
+  /**
+   * After a failed write: every verified chunk not stored (refused by the write, batched behind
+   * it, or still being hashed), handed over once; mismatches are left out.
+   */
+  async unstoredChunks(): Promise<VerifiedChunk[]> {
+    await this.draining?.catch(() => {});
+    await this.flushing?.catch(() => {});
+    const out = this.unstored.splice(0);
+    out.push(...this.batch.splice(0));
+    this.batchBytes = 0;
+    for (const item of this.pending.splice(0)) if ((await item.hash.catch(() => undefined)) === item.expected) out.push({ index: item.index, digest: item.expected, bytes: item.bytes });
+    this.pendingBytes = 0;
+    return out;
+  }
 
   /** Verifies pending chunks in order, as their hashes complete, while the reader goes on. */
   private kick(): void {
@@ -122,11 +139,22 @@ export class ChunkSink {
     this.batchBytes = 0;
     this.flushing = previous
       .then(() => this.commit(batch))
-      .then(() => {
-        for (const c of batch) this.committed.push(c.index);
-        // Committed: IndexedDB cloned the bytes inside put(), so the buffers can hold new chunks.
-        this.buffers?.give(batch.map((c) => c.bytes));
-      });
+      .then(
+        () => {
+          for (const c of batch) this.committed.push(c.index);
+          // Committed: IndexedDB cloned the bytes inside put(), so the buffers can hold new chunks.
+          this.buffers?.give(batch.map((c) => c.bytes));
+        },
+        (error: unknown) => {
+          // This write (or one before it) failed: what it did store is listed in the error.
+          const stored = new Set(((error as { details?: { committed?: unknown } })?.details?.committed as string[] | undefined) ?? []);
+          for (const c of batch) {
+            if (stored.has(c.digest)) this.committed.push(c.index);
+            else this.unstored.push(c);
+          }
+          throw error;
+        },
+      );
     this.flushing.catch(() => {});
     return previous;
   }

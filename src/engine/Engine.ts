@@ -50,7 +50,7 @@ export class Engine implements LeadingEngine {
   private constructor(opts: ResolvedOptions, store: Store, trust: TrustState, inventory: Inventory) {
     this.throttleApp = { ...opts.throttle };
     const meter = new RateMeter();
-    const progress = new ProgressReporter(opts.clock, meter, this.events, () => ({ catalog: trust.catalog, have: inventory.have }));
+    const progress = new ProgressReporter(opts.clock, meter, this.events, () => ({ catalog: trust.catalog, have: inventory.have }), () => scheduler.throttleSettings.bytesPerSecond);
     const scheduler: Scheduler = new Scheduler(
       {
         fetch: opts.fetch,
@@ -65,7 +65,6 @@ export class Engine implements LeadingEngine {
         onComplete: (job, downloaded) => void recorder.complete(job, downloaded),
         onFailed: (job, error) => void recorder.failed(job, error),
         onChange: () => state?.emit(),
-        onBody: (bytes) => meter.add(opts.clock.now(), bytes),
       },
       opts.throttle,
     );

@@ -1,8 +1,11 @@
 import { RepriseError } from '../errors/RepriseError.js';
 import { ChunkBuffers } from '../downloader/ChunkBuffers.js';
 import { type Candidate, type WaitReason, admit } from './admission.js';
-import { type SchedulerStats, downloadJob } from './downloadJob.js';
+import { type JobContext, type SchedulerStats, attemptJob } from './downloadJob.js';
+import { HeldChunks } from './HeldChunks.js';
 import { PlanQueue } from './PlanQueue.js';
+import { RequestSlots } from './RequestSlots.js';
+import { bucketCapacity } from './requestSize.js';
 import type { SchedulerHooks, ThrottleSettings } from './SchedulerHooks.js';
 import { type SchedulerJob, sameTarget } from './SchedulerJob.js';
 import { INTEGRITY_ATTEMPTS, type RetryState, decideRetry } from './retryPolicy.js';
@@ -30,16 +33,19 @@ interface Active {
 }
 
 /**
- * Runs the download queue: at most `maxConcurrent` tracks at once (one request each at a
- * time), a shared token bucket that pays for bytes before they are asked for, priorities,
- * retries ({@link decideRetry}) and admission ({@link admit}), pauses with a reason. Everything
- * time-related goes through the injected clock and random source.
+ * Runs the download queue: at most `maxConcurrent` tracks and `maxConcurrent` requests at once
+ * (a download pipelines two), a shared token bucket that pays for bytes before they are asked
+ * for (sized by {@link bucketCapacity}), priorities, retries ({@link decideRetry}) and admission
+ * ({@link admit}), pauses with a reason; verified chunks a full quota refused are held and
+ * written first when the track's job runs again. Everything time-related goes through the
+ * injected clock and random source.
  */
 export class Scheduler {
   readonly stats: SchedulerStats = { requests: 0, inFlight: 0, maxInFlight: 0, bodyBytes: 0 };
   private readonly plan = new PlanQueue();
   private readonly active = new Map<string, Active>();
   private readonly attempts = new Map<string, RetryState>();
+  private readonly held = new HeldChunks();
   private readonly pauses = new Set<PauseReason>();
   private readonly originUntil = new Map<string, number>();
   private windowUntil = 0;
@@ -49,18 +55,27 @@ export class Scheduler {
   private idleWaiters: (() => void)[] = [];
   private closed = false;
   private readonly bucket: TokenBucket;
+  /** Requests open at the origin: at most `maxConcurrent`, over every download. */
+  private readonly slots: RequestSlots;
   /** Chunk buffers shared by the downloads, reused once their write committed. */
   private readonly buffers = new ChunkBuffers();
   private throttle: ThrottleSettings;
+  /** What every download of this scheduler shares. */
+  private readonly shared: Pick<JobContext, 'hooks' | 'bucket' | 'slots' | 'buffers' | 'stats'>;
   /** Bytes the store can still take (from navigator.storage.estimate()); Infinity when unknown. */
   private spaceLeft = Infinity;
+  /** The plan's largest chunk: what the bucket is sized from. */
+  private chunkSize: number;
 
   constructor(
     private readonly hooks: SchedulerHooks,
     throttle: ThrottleSettings,
   ) {
     this.throttle = { ...throttle };
-    this.bucket = new TokenBucket(hooks.clock, throttle.bytesPerSecond, hooks.chunkSize);
+    this.chunkSize = hooks.chunkSize;
+    this.bucket = new TokenBucket(hooks.clock, throttle.bytesPerSecond, bucketCapacity(hooks.chunkSize, throttle.bytesPerSecond));
+    this.slots = new RequestSlots(throttle.maxConcurrent);
+    this.shared = { hooks, bucket: this.bucket, slots: this.slots, buffers: this.buffers, stats: this.stats };
   }
 
   /**
@@ -76,9 +91,11 @@ export class Scheduler {
       a.controller.abort(new RepriseError('aborted', next ? `track "${trackId}" was re-published` : `track "${trackId}" is no longer needed offline`));
     }
     for (const id of this.attempts.keys()) if (!byId.has(id)) this.attempts.delete(id);
+    this.held.retain((id) => byId.get(id)?.contentId);
     this.plan.replace(jobs, (job) => !this.active.has(job.trackId) || this.active.get(job.trackId)!.superseded);
     if (options.windowMs !== undefined && options.windowMs > 0) this.windowUntil = this.hooks.clock.now() + options.windowMs;
-    if (options.chunkSize) this.bucket.setCapacity(options.chunkSize);
+    if (options.chunkSize) this.chunkSize = options.chunkSize;
+    this.bucket.setCapacity(bucketCapacity(this.chunkSize, this.throttle.bytesPerSecond));
     this.schedule();
   }
 
@@ -134,6 +151,8 @@ export class Scheduler {
     const wasCapped = Number.isFinite(this.throttle.bytesPerSecond);
     this.throttle = { ...throttle };
     this.bucket.setRate(throttle.bytesPerSecond);
+    this.bucket.setCapacity(bucketCapacity(this.chunkSize, throttle.bytesPerSecond));
+    this.slots.setLimit(throttle.maxConcurrent);
     const stop = !wasCapped && Number.isFinite(throttle.bytesPerSecond) ? this.fetching() : this.leastUrgentFetching(this.fetching().length - throttle.maxConcurrent);
     for (const a of stop) a.controller.abort(new RepriseError('aborted', 'the throttle was lowered'));
     this.schedule();
@@ -178,6 +197,7 @@ export class Scheduler {
     this.wake?.abort();
     for (const { controller } of this.active.values()) controller.abort(new RepriseError('aborted', 'the cache was closed'));
     this.plan.clear();
+    this.held.clear();
     this.buffers.clear();
     this.notifyIdle();
   }
@@ -273,15 +293,10 @@ export class Scheduler {
 
   private async run(entry: Active): Promise<void> {
     const { job, controller } = entry;
-    const request = job.request();
-    if (!request) return this.complete(job, false);
     let committed = 0;
     try {
-      await downloadJob(job.trackId, request, {
-        hooks: this.hooks,
-        bucket: this.bucket,
-        buffers: this.buffers,
-        stats: this.stats,
+      const fetched = await attemptJob(job, this.held.take(job.trackId, job.contentId), {
+        ...this.shared,
         signal: controller.signal,
         priority: () => this.plan.order(job.trackId),
         onNetworkDone: () => {
@@ -292,7 +307,9 @@ export class Scheduler {
           committed += chunks;
           this.spaceLeft -= bytes;
         },
+        onUnstored: (chunks) => this.held.add(job.trackId, job.contentId, chunks),
       });
+      if (!fetched) return this.complete(job, committed > 0);
       if (entry.superseded) return;
       if (job.request()) this.requeue(job); // chunks went missing meanwhile (a verify() or a corrupt read)
       else this.complete(job, true);

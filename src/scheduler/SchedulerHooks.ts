@@ -18,7 +18,7 @@ export interface SchedulerHooks {
   credentials?: RequestCredentials;
   stallMs: number;
   backoff: BackoffOptions;
-  /** Largest chunk size in the plan: the token bucket's capacity (no burst above one chunk). */
+  /** Largest chunk size in the plan until setPlan() says otherwise: the token bucket holds at most this (no burst above one chunk). */
   chunkSize: number;
   /** Origins a response's final URL (after redirects) may be on. */
   allowedOrigins: ReadonlySet<string>;
@@ -28,5 +28,9 @@ export interface SchedulerHooks {
   onFailed(job: SchedulerJob, error: RepriseError): void;
   /** State, queue or pauses may have changed. */
   onChange(): void;
+  /**
+   * @deprecated No longer called: the progress rate is measured over verified, stored bytes
+   * (ProgressReporter.stored), not body bytes as they arrive.
+   */
   onBody?(bytes: number): void;
 }

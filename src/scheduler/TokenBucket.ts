@@ -60,6 +60,9 @@ export class TokenBucket {
 
   setRate(rate: number): void {
     this.refill();
+    // A lower rate (or a cap where there was none) starts empty: requests paid at the old rate
+    // may still be on their way, and the one chunk the bucket would hold covers them.
+    if (rate < this.rate) this.tokens = 0;
     this.rate = rate;
     // A full bucket never holds more than one chunk, whatever the rate was before.
     this.tokens = Math.min(this.tokens, this.capacity);

@@ -1,6 +1,10 @@
 import type { ChunkBuffers } from '../downloader/ChunkBuffers.js';
+import type { VerifiedChunk } from '../downloader/ChunkSink.js';
 import { type DownloadRequest, downloadTrack } from '../downloader/downloadTrack.js';
+import type { RequestSlots } from './RequestSlots.js';
+import { requestSize } from './requestSize.js';
 import type { SchedulerHooks } from './SchedulerHooks.js';
+import type { SchedulerJob } from './SchedulerJob.js';
 import type { TokenBucket } from './TokenBucket.js';
 
 /** Requests and body bytes over the scheduler's life (tests and benchmarks read them). */
@@ -14,6 +18,8 @@ export interface SchedulerStats {
 export interface JobContext {
   hooks: SchedulerHooks;
   bucket: TokenBucket;
+  /** Requests open at the origin, shared by every download. */
+  slots: RequestSlots;
   buffers: ChunkBuffers;
   stats: SchedulerStats;
   signal: AbortSignal;
@@ -23,11 +29,41 @@ export interface JobContext {
   onNetworkDone(): void;
   /** A batch of `chunks` chunks, `bytes` in all, was committed. */
   onCommitted(chunks: number, bytes: number): void;
+  /** Verified chunks a full quota refused: kept to be written before the job fetches again. */
+  onUnstored(chunks: VerifiedChunk[]): void;
 }
 
 /**
- * One attempt at a job: the downloader wired to the shared token bucket (requests never larger
- * than the bucket pays for at once while a cap is set), the buffers, the commit hook and the stats.
+ * One attempt at a job: first the chunks an earlier attempt verified and a full quota refused,
+ * then what is still missing. Resolves false when nothing had to be fetched.
+ */
+export async function attemptJob(job: SchedulerJob, held: VerifiedChunk[], ctx: JobContext): Promise<boolean> {
+  if (held.length > 0) await commitHeld(job.trackId, held, ctx);
+  const request = job.request();
+  if (!request) return false;
+  await downloadJob(job.trackId, request, ctx);
+  return true;
+}
+
+/**
+ * Writes chunks verified by an earlier attempt that a full quota refused. What the store still
+ * refuses goes back to `ctx.onUnstored`, and the store's error is thrown.
+ */
+async function commitHeld(trackId: string, chunks: VerifiedChunk[], ctx: Pick<JobContext, 'hooks' | 'onCommitted' | 'onUnstored'>): Promise<void> {
+  try {
+    await ctx.hooks.commit(trackId, chunks);
+    ctx.onCommitted(chunks.length, chunks.reduce((n, c) => n + c.bytes.byteLength, 0));
+  } catch (error) {
+    const stored = new Set(((error as { details?: { committed?: unknown } }).details?.committed as string[] | undefined) ?? []);
+    ctx.onUnstored(chunks.filter((c) => !stored.has(c.digest)));
+    throw error;
+  }
+}
+
+/**
+ * One attempt at a job: the downloader wired to the shared token bucket and request slots, the
+ * buffers, the commit hook and the stats. Requests are sized by {@link requestSize}: never more
+ * than the bucket holds, capped or not.
  */
 export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobContext): Promise<unknown> {
   const { hooks, bucket, stats } = ctx;
@@ -39,9 +75,14 @@ export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobC
     credentials: hooks.credentials,
     allowedOrigins: hooks.allowedOrigins,
     throttle: (bytes, signal) => bucket.take(bytes, signal, ctx.priority),
-    maxRequestBytes: () => (Number.isFinite(bucket.bytesPerSecond) ? bucket.burst : Infinity),
+    maxRequestBytes: () => requestSize(bucket.burst, bucket.bytesPerSecond),
+    // Two requests' worth asked and not yet received (two buckets while capped): what an
+    // abandoned attempt costs at most.
+    maxOpenBytes: () => 2 * Math.max(bucket.burst, requestSize(bucket.burst, bucket.bytesPerSecond)),
+    slot: (signal) => ctx.slots.acquire(signal, ctx.priority),
     buffers: ctx.buffers,
     onNetworkDone: ctx.onNetworkDone,
+    onUnstored: ctx.onUnstored,
     commit: async (chunks) => {
       await hooks.commit(trackId, chunks);
       ctx.onCommitted(chunks.length, chunks.reduce((n, c) => n + c.bytes.byteLength, 0));
@@ -52,9 +93,7 @@ export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobC
       stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
       return () => void stats.inFlight--;
     },
-    onBody: (bytes) => {
-      stats.bodyBytes += bytes;
-      hooks.onBody?.(bytes);
-    },
+    // Not passed on to hooks.onBody: the progress rate is measured over stored bytes.
+    onBody: (bytes) => void (stats.bodyBytes += bytes),
   });
 }

@@ -5,9 +5,27 @@ import { IDBFactory } from 'fake-indexeddb';
 import { createCacheEngine } from '../../src/engine/index.js';
 import { openStore } from '../../src/store/openStore.js';
 import { Store } from '../../src/store/Store.js';
-import { bytesOf, chunkDigests, key, openEngine, publish, sign } from '../helpers/catalog.js';
+import { bytesOf, chunkDigests, key, sign } from '../helpers/catalog.js';
 import { TestOrigin } from '../helpers/origin.js';
 import { availableParallelism } from 'node:os';
+import { launch } from '../browser/harness.js';
+import { type WireFigures, chromiumWire, nodeWireInChild } from '../helpers/wire.js';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+type CreateEngine = typeof createCacheEngine;
+
+/**
+ * The engine to compare with, "before": REPRISE_BASELINE names the root of another checkout (for
+ * example `git archive a486375 src | tar -x -C /tmp/base`, with node_modules linked), measured in
+ * the same run, interleaved round by round. Unset: no comparison.
+ */
+async function baselineEngine(): Promise<{ dir: string; create: CreateEngine } | undefined> {
+  const dir = process.env.REPRISE_BASELINE;
+  if (!dir) return undefined;
+  const mod = (await import(pathToFileURL(join(dir, 'src/engine/index.ts')).href)) as { createCacheEngine: CreateEngine };
+  return { dir, create: mod.createCacheEngine };
+}
 
 const CHUNK = 256 * 1024;
 
@@ -117,8 +135,8 @@ export async function engineVsRawFetch(tracks = 48, trackBytes = 4 * 1024 * 1024
         }),
       );
     });
-  const viaEngine = async () => {
-    const engine = await createCacheEngine({
+  const viaEngine = async (create: CreateEngine = createCacheEngine) => {
+    const engine = await create({
       manifestUrl: lib.manifestUrl,
       trustedKeys: [(await key('k1')).publicJwk as never],
       indexedDB: new IDBFactory(),
@@ -153,11 +171,13 @@ export async function engineVsRawFetch(tracks = 48, trackBytes = 4 * 1024 * 1024
     return result;
   };
   await raw(); // warm up sockets and the JIT
-  const runs = { raw: [] as Measured[], verify: [] as Measured[], engine: [] as Measured[] };
+  const base = await baselineEngine();
+  const runs = { raw: [] as Measured[], verify: [] as Measured[], engine: [] as Measured[], before: [] as Measured[] };
   for (let round = 0; round < 3; round++) {
     runs.raw.push(await raw());
     runs.verify.push(await verifyOnly());
     runs.engine.push(await viaEngine());
+    if (base) runs.before.push(await viaEngine(base.create));
   }
   const raw_ = median(runs.raw);
   const verify = median(runs.verify);
@@ -171,9 +191,11 @@ export async function engineVsRawFetch(tracks = 48, trackBytes = 4 * 1024 * 1024
   origin.pace = { bytes: 65536, everyMs: 4 };
   const linkRaw = (await raw()).rate;
   const linkEngine = (await viaEngine()).rate;
+  const linkBefore = base ? (await viaEngine(base.create)).rate : undefined;
   origin.pace = undefined;
   await origin.close();
-  return { bytes: lib.bytes, raw: raw_, verify, engine, ratio: engine.rate / raw_.rate, cores, ceiling, linkRaw, linkEngine, linkRatio: linkEngine / linkRaw, maxConcurrent };
+  const before = base ? { dir: base.dir, loopback: median(runs.before).rate, link: linkBefore! } : undefined;
+  return { bytes: lib.bytes, raw: raw_, verify, engine, ratio: engine.rate / raw_.rate, cores, ceiling, linkRaw, linkEngine, linkRatio: linkEngine / linkRaw, maxConcurrent, before };
 }
 
 type Measured = Awaited<ReturnType<typeof measure>>;
@@ -199,53 +221,32 @@ export function printThrottle(t: Awaited<ReturnType<typeof throttleAccuracy>>, e
     `  CPU ceiling for any verified store here: ${e.cores} cores ÷ (raw fetch + verifying) = ${mb(e.ceiling)} = ${(e.ceiling / e.raw.rate).toFixed(2)} of the raw fetch; the engine reaches ${(e.engine.rate / e.ceiling).toFixed(2)} of that ceiling`,
   );
   console.log(`  behind a link-bound origin (paced responses): raw fetch ${mb(e.linkRaw)}, engine ${mb(e.linkEngine)}, engine ÷ raw = ${e.linkRatio.toFixed(2)}`);
-}
-
-/** The worst excess over `cap × T + chunk` of any run of consecutive 100 ms slots, and the average rate. */
-export function wireFigures(slots: number[], cap: number, chunk: number) {
-  let worst = -Infinity;
-  for (let i = 0; i < slots.length; i++) {
-    let sum = 0;
-    for (let j = i; j < slots.length; j++) {
-      sum += slots[j]!;
-      worst = Math.max(worst, sum - (cap * (j - i + 1) * 0.1 + chunk));
-    }
-  }
-  const average = slots.reduce((a, b) => a + b, 0) / (slots.length / 10);
-  return { worst, average, error: Math.abs(average - cap) / cap };
+  if (e.before) {
+    console.log(`  before (${e.before.dir}) → after (this checkout), same run: loopback ${mb(e.before.loopback)} → ${mb(e.engine.rate)} (× ${(e.engine.rate / e.before.loopback).toFixed(2)}); link-bound ${mb(e.before.link)} → ${mb(e.linkEngine)} (× ${(e.linkEngine / e.before.link).toFixed(2)})`);
+  } else console.log('  (set REPRISE_BASELINE to another checkout to print uncapped throughput before and after)');
 }
 
 /**
- * Issue 11: body bytes the origin's sockets accepted per 100 ms (TestOrigin.wire), from the first
- * media byte over `seconds`, at each cap, the caps run at the same time (Node, fake-indexeddb).
+ * Issue 11: body bytes the origin's sockets accepted per 100 ms (TestOrigin.wire), at each cap:
+ * in Node (fake-indexeddb; the caps at once, each in a process of its own) and in Chromium (a
+ * page per cap, one after the other, the cache worker without a service worker), each against
+ * its own loopback origin.
  */
-export async function wireAccuracy(caps = [0.5e6, 2e6, 8e6], seconds = 10, chunk = 256 * 1024) {
-  const run = async (cap: number) => {
-    const o = await TestOrigin.start();
-    const trackBytes = 4 * 1024 * 1024;
-    const ids = Array.from({ length: Math.ceil((cap * (seconds + 2)) / trackBytes) + 1 }, (_, i) => `w${i}`);
-    await publish(o, { tracks: ids.map((id) => ({ id, body: bytesOf(id, trackBytes), chunkSize: chunk })), playlists: [{ id: 'p', trackIds: ids, offline: true }] });
-    const e = await openEngine(o, { throttle: { bytesPerSecond: cap, maxConcurrent: 3 } });
-    try {
-      const manifestSlots = o.wire.length;
-      await e.sync();
-      for (const giveUp = performance.now() + 5000; !o.wire.slice(manifestSlots + 1).some((b) => b > 0); await new Promise((r) => setTimeout(r, 5))) {
-        if (performance.now() > giveUp) throw new Error('no media bytes within 5 s: the benchmark setup is broken');
-      }
-      const first = o.wire.findIndex((b, i) => i > manifestSlots && b > 0);
-      await new Promise((r) => setTimeout(r, seconds * 1000 + 300));
-      return { cap, ...wireFigures(o.wire.slice(first, first + seconds * 10), cap, chunk) };
-    } finally {
-      await e.close();
-      await o.close();
-    }
-  };
-  return Promise.all(caps.map(run));
+export async function wireAccuracy(caps = [0.5e6, 2e6, 8e6], seconds = 10) {
+  const node = await Promise.all(caps.map((cap) => nodeWireInChild(cap, seconds)));
+  const browser = await launch();
+  try {
+    const chromium = [];
+    for (const cap of caps) chromium.push(await chromiumWire(browser.context, cap, seconds)); // one page at a time, as the test
+    return { seconds, node, chromium };
+  } finally {
+    await browser.close();
+  }
 }
 
-export function printWire(rows: Awaited<ReturnType<typeof wireAccuracy>>) {
-  console.log('\nthe cap on the wire (Node): bytes the origin\'s sockets accepted per 100 ms, caps run at once:');
-  for (const r of rows) {
-    console.log(`  cap ${(r.cap / 1e6).toFixed(1)} MB/s: worst interval over cap × T + one chunk ${(r.worst / 1024).toFixed(1)} KiB; average ${(r.average / 1e6).toFixed(3)} MB/s, error ${(r.error * 100).toFixed(1)} %`);
-  }
+export function printWire({ seconds, node, chromium }: Awaited<ReturnType<typeof wireAccuracy>>) {
+  const row = (r: WireFigures) => `worst ${(r.worst / 1024).toFixed(1).padStart(6)} KiB, average ${(r.average / 1e6).toFixed(3)} MB/s (${(r.error * 100).toFixed(1).padStart(4)} %), ≤ ${r.maxOpen} open`;
+  console.log(`\nthe cap on the wire: bytes the origin's sockets accepted per 100 ms, maxConcurrent 3, ${seconds} s average after 1 s`);
+  console.log('  (worst = largest excess over cap × T + one chunk of any interval from the first byte: ≤ 0 holds the bound)');
+  node.forEach((n, i) => console.log(`  cap ${(n.cap / 1e6).toFixed(1)} MB/s  Node: ${row(n)}   Chromium: ${row(chromium[i]!)}`));
 }

@@ -24,6 +24,9 @@ export class TestOrigin {
   readonly log: OriginRequest[] = [];
   inFlight = 0;
   maxInFlight = 0;
+  /** Requests under /media/ open now, and the most ever open at once (the page, bundles and manifest left out). */
+  mediaInFlight = 0;
+  maxMediaInFlight = 0;
   faults: Fault[] = [];
   /**
    * Body bytes the origin's sockets accepted (the kernel took them: each write's callback), per
@@ -55,6 +58,22 @@ export class TestOrigin {
     return this.log.filter((r) => r.path === path);
   }
 
+  /**
+   * Chunk indices the requests for `path` asked for, in order (a request without Range asks for
+   * the whole file): downloads ask in pieces, so tests count chunks rather than requests.
+   */
+  chunksAsked(path: string, chunkSize: number, fromRequest = 0): number[] {
+    const size = this.files.get(path)?.body.length ?? 0;
+    return this.requestsFor(path).slice(fromRequest).flatMap((r) => {
+      const m = /bytes=(\d+)-(\d*)/.exec(r.range ?? '');
+      const start = m ? Number(m[1]) : 0;
+      const end = m && m[2] ? Number(m[2]) : size - 1;
+      const out: number[] = [];
+      for (let i = Math.floor(start / chunkSize); i * chunkSize <= end; i++) out.push(i);
+      return out;
+    });
+  }
+
   bytesSent(prefix = ''): number {
     return this.log.filter((r) => r.path.startsWith(prefix)).reduce((n, r) => n + r.bytes, 0);
   }
@@ -77,6 +96,11 @@ export class TestOrigin {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     res.on('close', () => this.inFlight--);
+    if (path.startsWith('/media/')) {
+      this.mediaInFlight++;
+      this.maxMediaInFlight = Math.max(this.maxMediaInFlight, this.mediaInFlight);
+      res.on('close', () => this.mediaInFlight--);
+    }
     const write = res.write.bind(res);
     res.write = ((chunk: Buffer, ...rest: never[]) => {
       entry.bytes += chunk.length;

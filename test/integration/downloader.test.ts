@@ -215,7 +215,8 @@ describe('refused responses, redirects and 416 (docs/how-it-works.md "Throttled 
       await engine.sync();
       await engine.idle();
       expect(failed).toEqual([]);
-      expect(origin.requestsFor('/media/t1.mp3')).toHaveLength(2);
+      expect(origin.requestsFor('/media/t1.mp3').length).toBeGreaterThanOrEqual(2);
+      expect(origin.chunksAsked('/media/t1.mp3', CHUNK, 1)).toEqual([0, 1, 2]); // after the 416, each chunk once
       expect((await engine.status()).tracks[0]!.state).toBe('complete');
     } finally {
       await engine.close();
@@ -240,17 +241,19 @@ describe('resuming after an interruption (storage invariant 2)', () => {
     await stop;
     await first.close(); // the tab closes mid-track
     origin.pace = undefined;
+    const peek = await openEngine(origin, { indexedDB: first.factory }); // what the store holds now
+    const stored = (await peek.status()).tracks[0]!.bytesDone;
+    await peek.close();
     const requestsBefore = origin.requestsFor('/media/long.mp3').length;
     const second = await openEngine(origin, { indexedDB: first.factory });
     await second.sync();
     await second.idle();
-    const resumed = origin.requestsFor('/media/long.mp3').at(-1)!;
-    const resumedFrom = Number(/bytes=(\d+)-/.exec(resumed.range!)![1]);
-    expect(resumedFrom % CHUNK).toBe(0);
-    expect(resumedFrom).toBeGreaterThanOrEqual(committed);
-    const after = origin.requestsFor('/media/long.mp3').slice(requestsBefore);
-    expect(after).toHaveLength(1);
-    expect(after[0]!.bytes).toBe(long.length - resumedFrom);
+    // Two pieces were open when the tab closed: what verified is stored, whichever piece it came
+    // in. The new engine asks for each chunk still missing once, and for none that is stored.
+    const asked = origin.chunksAsked('/media/long.mp3', CHUNK, requestsBefore);
+    expect(new Set(asked).size).toBe(asked.length);
+    expect(asked.length).toBeLessThanOrEqual(40 - committed / CHUNK);
+    expect(asked.length * CHUNK).toBe(long.length - stored);
     expect(Buffer.from(await (await second.getTrack('long')).arrayBuffer()).equals(long)).toBe(true);
     await second.close();
   });

@@ -63,14 +63,14 @@ describe('Scheduler', () => {
     const { scheduler, stored, completed, job } = harness();
     const v1 = job('t', 'content-1', '/media/t-v1.mp3', bytesOf('v1', CHUNK * 8));
     scheduler.setPlan([v1]);
-    await until(() => origin.requestsFor('/media/t-v1.mp3').length === 1);
+    await until(() => origin.requestsFor('/media/t-v1.mp3').length >= 1);
     stored.set('t', new Set()); // the re-published track: nothing stored of its new content yet
     const v2 = job('t', 'content-2', '/media/t-v2.mp3', bytesOf('v2', CHUNK * 2));
     scheduler.setPlan([v2]);
     await scheduler.idle();
-    expect(origin.requestsFor('/media/t-v2.mp3')).toHaveLength(1);
+    expect(origin.chunksAsked('/media/t-v2.mp3', CHUNK)).toEqual([0, 1]);
     expect(completed.map((j) => [j.trackId, j.contentId, j.url])).toEqual([['t', 'content-2', v2.url]]);
-    expect(origin.requestsFor('/media/t-v1.mp3')[0]!.bytes).toBeLessThan(CHUNK * 8); // stopped
+    expect(origin.bytesSent('/media/t-v1.mp3')).toBeLessThan(CHUNK * 8); // stopped
     scheduler.close();
   });
 
@@ -79,10 +79,10 @@ describe('Scheduler', () => {
     const { scheduler, completed, job } = harness();
     const body = bytesOf('same', CHUNK * 4);
     scheduler.setPlan([job('t', 'c', '/media/t.mp3', body)]);
-    await until(() => origin.requestsFor('/media/t.mp3').length === 1);
+    await until(() => origin.requestsFor('/media/t.mp3').length >= 1);
     scheduler.setPlan([job('t', 'c', '/media/t.mp3', body)]); // a replan builds new job objects
     await scheduler.idle();
-    expect(origin.requestsFor('/media/t.mp3')).toHaveLength(1);
+    expect(origin.chunksAsked('/media/t.mp3', CHUNK)).toEqual([0, 1, 2, 3]); // each chunk once: nothing restarted
     expect(completed.map((j) => j.trackId)).toEqual(['t']);
     scheduler.close();
   });
