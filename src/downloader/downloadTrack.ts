@@ -46,6 +46,8 @@ export interface DownloadHooks {
   slot?(signal: AbortSignal): Promise<() => void>;
   /** Origins a response's final URL (after redirects) may be on. Default: the request URL's origin. */
   allowedOrigins?: ReadonlySet<string>;
+  /** The app's hook (bounded): headers to add or a URL to use for each request; on 401/403 asked again once. */
+  authorize?: (request: { url: string; kind: 'media'; trackId: string; attempt: number }) => Promise<{ url?: string; headers?: Record<string, string> } | undefined>;
   /** Stores verified chunks, in one transaction. */
   commit(chunks: VerifiedChunk[]): Promise<void>;
   /** Called when a request starts; the returned function when it ends (in-flight accounting). */

@@ -1,5 +1,5 @@
 import { redactUrl } from '../util/redactUrl.js';
-import { abortError } from '../errors/RepriseError.js';
+import { RepriseError, abortError } from '../errors/RepriseError.js';
 import type { ChunkAssembler } from './ChunkAssembler.js';
 import { checkResponse } from './checkResponse.js';
 import type { ChunkSink } from './ChunkSink.js';
@@ -33,12 +33,18 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
   try {
     await hooks.throttle(end - start + 1, hooks.signal);
     done = hooks.onRequest?.(req.url);
-    try {
-      // no-store: the verified chunks are the copy; the HTTP cache would keep a second one.
-      response = await hooks.fetch(req.url, { headers, signal: hooks.signal, credentials: hooks.credentials ?? 'same-origin', redirect: 'follow', cache: 'no-store' });
-    } catch (cause) {
-      if (hooks.signal.aborted) throw abortError(hooks.signal);
-      throw transient('network', `fetching track "${trackId}" failed (${(cause as Error)?.message ?? cause})`, { trackId, url: redactUrl(req.url) }, cause);
+    // authorize(): asked before the request, and once more (attempt 1) after a 401/403.
+    for (let attempt = 0; ; attempt++) {
+      const target = await authorizedRequest(req, hooks, attempt, headers);
+      try {
+        // no-store: the verified chunks are the copy; the HTTP cache would keep a second one.
+        response = await hooks.fetch(target.url, { headers: target.headers, signal: hooks.signal, credentials: hooks.credentials ?? 'same-origin', redirect: 'follow', cache: 'no-store' });
+      } catch (cause) {
+        if (hooks.signal.aborted) throw abortError(hooks.signal);
+        throw transient('network', `fetching track "${trackId}" failed (${(cause as Error)?.message ?? cause})`, { trackId, url: redactUrl(req.url) }, cause);
+      }
+      if (attempt > 0 || !hooks.authorize || (response.status !== 401 && response.status !== 403)) break;
+      void response.body?.cancel().catch(() => {});
     }
     checkResponse(response, req, hooks.allowedOrigins, hooks.clock.now());
 
@@ -123,4 +129,30 @@ async function readBody(
     // Stop the transfer of anything beyond what was asked (a 200 for a Range request).
     void reader.cancel().catch(() => {});
   }
+}
+
+/**
+ * The URL and headers of one request after the app's `authorize` hook: its `url` must be on an
+ * allowed origin (`origin-not-allowed`, nothing fetched); `Range` stays reprise's.
+ */
+async function authorizedRequest(req: DownloadRequest, hooks: DownloadHooks, attempt: number, headers: Record<string, string>): Promise<{ url: string; headers: Record<string, string> }> {
+  if (!hooks.authorize) return { url: req.url, headers };
+  const answer = await hooks.authorize({ url: req.url, kind: 'media', trackId: req.trackId, attempt });
+  let url = req.url;
+  if (answer?.url !== undefined) {
+    let parsed: URL;
+    try {
+      parsed = new URL(answer.url, req.url);
+    } catch {
+      throw new RepriseError('unauthorized', `authorize() returned a URL that does not parse for track "${req.trackId}"`, { trackId: req.trackId });
+    }
+    const allowed = hooks.allowedOrigins ?? new Set([new URL(req.url).origin]);
+    if (!allowed.has(parsed.origin) || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+      throw new RepriseError('origin-not-allowed', `authorize() returned a URL on ${parsed.origin} for track "${req.trackId}", which is neither the manifest's origin nor in allowedOrigins`, { trackId: req.trackId, origin: parsed.origin });
+    }
+    url = parsed.href;
+  }
+  const merged: Record<string, string> = {};
+  for (const [name, value] of Object.entries(answer?.headers ?? {})) if (name.toLowerCase() !== 'range') merged[name] = value;
+  return { url, headers: { ...merged, ...headers } };
 }

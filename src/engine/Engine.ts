@@ -61,6 +61,7 @@ export class Engine implements LeadingEngine {
         backoff: opts.backoff,
         chunkSize: 256 * 1024,
         allowedOrigins: trust.allowed,
+        authorize: opts.authorize,
         commit: (trackId, chunks) => recorder.commit(trackId, chunks),
         onComplete: (job, downloaded) => void recorder.complete(job, downloaded),
         onFailed: (job, error) => void recorder.failed(job, error),
@@ -212,8 +213,12 @@ export class Engine implements LeadingEngine {
     return this.read(async () => this.parts.scheduler.pause('user'));
   }
 
+  /** Resumes the caller's pause, and a pause for a refused authorization (the app signed in again). */
   resume(): Promise<void> {
-    return this.read(async () => this.parts.scheduler.resume('user'));
+    return this.read(async () => {
+      this.parts.scheduler.resume('unauthorized');
+      this.parts.scheduler.resume('user');
+    });
   }
 
   setThrottle(throttle: ThrottleOptions): Promise<void> {

@@ -1,6 +1,7 @@
 // The engine's options as plain interfaces (no schema library in the package's types);
 // test/unit/engine/EngineOptions.test.ts holds them equal to what options.ts accepts.
 import type { Authorize } from '../manifest/v2/requestDocument.js';
+import type { BoundAuthorize } from './boundAuthorize.js';
 import type { ManifestLimits } from '../manifest/limits.js';
 import type { PublicJwk } from '../manifest/types.js';
 import type { Clock } from '../util/clock.js';
@@ -79,5 +80,5 @@ export interface ResolvedOptions {
   clock: Clock;
   random: () => number;
   /** The app's hook, bounded in time (boundAuthorize); undefined when the app gave none. */
-  authorize: Authorize | undefined;
+  authorize: BoundAuthorize | undefined;
 }

@@ -27,6 +27,8 @@ export async function runSync(parts: EngineParts): Promise<SyncReport> {
     const previous = trust.catalog;
 
     const loaded = await fetchAndVerify(parts);
+    // The manifest came with fresh authorization: downloads paused for a refused one go on.
+    if (loaded) scheduler.resume('unauthorized');
     const accepted = loaded?.status === 'accepted' ? loaded : undefined;
     // An unchanged root (304) needs no presence check of the chunk records (docs/how-it-works.md).
     if (loaded?.status !== 'unchanged') await inventory.refreshPresence();

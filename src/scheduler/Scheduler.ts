@@ -14,7 +14,7 @@ import { TokenBucket } from './TokenBucket.js';
 export { INTEGRITY_ATTEMPTS, type SchedulerHooks, type SchedulerJob, type ThrottleSettings, type WaitReason };
 
 /** Why the queue is paused, in the order `state` reports them when several apply. */
-export const PAUSE_REASONS = ['user', 'offline', 'save-data', 'quota-exceeded'] as const;
+export const PAUSE_REASONS = ['user', 'offline', 'save-data', 'quota-exceeded', 'unauthorized'] as const;
 export type PauseReason = (typeof PAUSE_REASONS)[number];
 
 export type SchedulerState =
@@ -326,6 +326,8 @@ export class Scheduler {
       if (decision.action === 'quota') {
         this.spaceLeft = 0;
         this.pauses.add('quota-exceeded');
+      } else if (decision.action === 'unauthorized') {
+        this.pause('unauthorized');
       } else {
         this.attempts.set(job.trackId, decision.state);
         if (decision.originUntil !== undefined) this.originUntil.set(job.origin, Math.max(this.originUntil.get(job.origin) ?? 0, decision.originUntil));

@@ -1,3 +1,4 @@
+import type { DownloadHooks } from '../downloader/downloadTrack.js';
 import type { RepriseError } from '../errors/RepriseError.js';
 import type { VerifiedChunk } from '../downloader/ChunkSink.js';
 import type { Clock } from '../util/clock.js';
@@ -22,6 +23,8 @@ export interface SchedulerHooks {
   chunkSize: number;
   /** Origins a response's final URL (after redirects) may be on. */
   allowedOrigins: ReadonlySet<string>;
+  /** The app's authorize hook (bounded), for media requests. */
+  authorize?: DownloadHooks['authorize'];
   commit(trackId: string, chunks: VerifiedChunk[]): Promise<void>;
   /** The job that ran (its content id is what was fetched). `downloaded`: false when nothing had to be fetched. */
   onComplete(job: SchedulerJob, downloaded: boolean): void;

@@ -74,6 +74,7 @@ export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobC
     stallMs: hooks.stallMs,
     credentials: hooks.credentials,
     allowedOrigins: hooks.allowedOrigins,
+    authorize: hooks.authorize,
     throttle: (bytes, signal) => bucket.take(bytes, signal, ctx.priority),
     maxRequestBytes: () => requestSize(bucket.burst, bucket.bytesPerSecond),
     // Two requests' worth asked and not yet received (two buckets while capped): what an

@@ -30,6 +30,8 @@ export type RetryDecision =
   | { action: 'fail'; error: RepriseError }
   /** The store is full: pause the queue `quota-exceeded`, keep the track queued. */
   | { action: 'quota' }
+  /** 401/403 after authorize() was asked again: pause the queue `unauthorized`, keep the track queued. */
+  | { action: 'unauthorized' }
   /** Queue it again, not before `state.notBefore`; `originUntil`: the origin's Retry-After. */
   | { action: 'retry'; state: RetryState; originUntil: number | undefined };
 
@@ -45,6 +47,8 @@ export function isTransient(error: unknown): boolean {
  */
 export function decideRetry(error: unknown, ctx: RetryContext): RetryDecision {
   if (isRepriseError(error, 'quota-exceeded')) return { action: 'quota' };
+  // docs/authenticated-media.md: nothing is dropped for a refused authorization; the app signs in again.
+  if (isRepriseError(error, 'unauthorized')) return { action: 'unauthorized' };
   const err = isRepriseError(error) ? (error as RepriseError) : new RepriseError('network', String(error), { trackId: ctx.trackId }, { cause: error });
   if (!isTransient(err)) return { action: 'fail', error: err };
   const prev = ctx.state ?? { failures: 0, integrity: 0, notBefore: 0 };
