@@ -63,8 +63,8 @@ export class Engine implements LeadingEngine {
         allowedOrigins: trust.allowed,
         authorize: opts.authorize,
         commit: (trackId, chunks) => recorder.commit(trackId, chunks),
-        onComplete: (job, downloaded) => void recorder.complete(job, downloaded),
-        onFailed: (job, error) => void recorder.failed(job, error),
+        onComplete: (job, downloaded) => void recorder.complete(job, downloaded).catch(() => {}),
+        onFailed: (job, error) => void recorder.failed(job, error).catch(() => {}),
         onChange: () => state?.emit(),
       },
       opts.throttle,
@@ -82,7 +82,7 @@ export class Engine implements LeadingEngine {
       const s = state.current();
       return s.state === 'paused' && s.reason === 'quota-exceeded';
     });
-    recorder.onQuota = () => void budget.quotaHit();
+    recorder.onQuota = () => void budget.quotaHit().catch(() => {});
     const retry = new ManifestRetry(opts.clock, opts.random, () => void this.sync().catch(() => {}));
     const chunkLists = new ChunkListKeeper(opts, store, trust.allowed);
     const playback = new PlaybackService(store, trust, inventory, planner, scheduler, retry, opts.clock, news, chunkLists);
@@ -159,7 +159,7 @@ export class Engine implements LeadingEngine {
       await inventory.putChoice(record);
       if (!offline) await budget.release();
       else {
-        void budget.askPersist();
+        void budget.askPersist().catch(() => {});
         await budget.enforce();
       }
       planner.replan({ windowMs: scheduler.windowRemaining() });
@@ -295,7 +295,7 @@ export class Engine implements LeadingEngine {
         const coded = withStableCode(error);
         // A record that does not fit pauses the queue as a chunk that does not fit would.
         if (coded.name === 'quota-exceeded') {
-          void this.parts.budget.quotaHit();
+          void this.parts.budget.quotaHit().catch(() => {});
           this.parts.scheduler.pause('quota-exceeded');
         }
         throw coded;

@@ -60,13 +60,13 @@ export class PlaybackService {
     const t = catalog.trackOrThrow(trackId);
     assertNotRefused(t);
     if (!t.chunks) {
-      void this.want(t, 0);
+      void this.want(t, 0).catch(() => {}); // the caller hears "not-cached" now; the fetch goes on by itself
       throw new RepriseError('not-cached', `track "${trackId}" is not on the device yet`, { trackId }, { hint: 'it was moved to the front of the download queue; wait for its track-complete event.' });
     }
     const missing = this.inventory.missingIndices(t);
     if (missing.length === 0) return t;
     const failure = this.inventory.failureOf(t);
-    void this.want(t, 0);
+    void this.want(t, 0).catch(() => {});
     if (failure) throw new RepriseError('not-cached', `track "${trackId}" could not be downloaded: ${failure.message}`, { trackId, failure: failure.code }, { hint: 'it was queued to be tried once more; wait for its track-complete event.' });
     const of = `track "${trackId}" has ${missing.length} of ${t.track.chunks.length} chunks still to download`;
     const state = this.scheduler.state();

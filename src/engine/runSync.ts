@@ -86,7 +86,7 @@ export async function runSync(parts: EngineParts): Promise<SyncReport> {
     } else {
       replan();
     }
-    if (inventory.neededTracks(trust.catalog).length > 0) void budget.askPersist();
+    if (inventory.neededTracks(trust.catalog).length > 0) void budget.askPersist().catch(() => {});
     await budget.refreshSpace();
 
     const report = buildReport(parts, { kind, reasons, fromEpoch, accepted: loaded !== undefined, started, corrupt: corrupt.size, missing: lost.size, fetched });

@@ -56,13 +56,13 @@ describe('play while missing (engine)', () => {
     await e.playbackReport({ type: 'wanted', trackId: 'x', chunk: 5 });
     await until(() => media().length >= 2, 5000, 'x to be fetched');
     expect(media()[0]).toMatchObject({ path: '/media/x.mp3', range: `bytes=${5 * CHUNK}-${8 * CHUNK - 1}` });
-    expect(media()[1]).toMatchObject({ path: '/media/x.mp3', range: `bytes=0-${5 * CHUNK - 1}` });
+    expect(media()[1]).toMatchObject({ path: '/media/x.mp3', range: expect.stringMatching(/^bytes=0-/) }); // then the rest, from the start
     await until(() => heard.filter((n) => n.type === 'stored').flatMap((n) => (n.type === 'stored' ? n.digests : [])).length >= 8, 5000, 'chunk news');
     expect(media().every((r) => r.path === '/media/x.mp3')).toBe(true);
     // Played content stays through the next sync (it is not an offline playlist's).
     await e.sync();
     expect(Buffer.from(await (await e.getTrack('x')).arrayBuffer()).equals(bodies.x)).toBe(true);
-    expect(media().filter((r) => r.path === '/media/x.mp3')).toHaveLength(2);
+    expect(origin.chunksAsked('/media/x.mp3', CHUNK).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]); // nothing of x asked twice
   });
 
   it('offline, a wanted track is reported unavailable at once (the reader fails fast, no hang)', async () => {

@@ -8,7 +8,7 @@ import { ManualClock, settle } from '../../helpers/ManualClock.js';
 
 const C = 1000;
 const track = (id: string, chunks: number): CatalogTrack =>
-  ({ track: { id, size: chunks * C, chunkSize: C, chunks: Array.from({ length: chunks }, (_, i) => `${id}-${i}`) }, contentId: id }) as unknown as CatalogTrack;
+  ((track) => ({ track, entry: track, chunks: track.chunks, contentId: id }))({ id, size: chunks * C, chunkSize: C, chunks: Array.from({ length: chunks }, (_, i) => `${id}-${i}`) }) as unknown as CatalogTrack;
 
 function harness(cap = Infinity) {
   const clock = new ManualClock();
