@@ -49,7 +49,10 @@ export function decideRetry(error: unknown, ctx: RetryContext): RetryDecision {
   if (isRepriseError(error, 'quota-exceeded')) return { action: 'quota' };
   // docs/authenticated-media.md: nothing is dropped for a refused authorization; the app signs in again.
   if (isRepriseError(error, 'unauthorized')) return { action: 'unauthorized' };
-  const err = isRepriseError(error) ? (error as RepriseError) : new RepriseError('network', String(error), { trackId: ctx.trackId }, { cause: error });
+  // Not a download failure (a storage error, a bug): not retried, and not the track's failure.
+  const err = isRepriseError(error)
+    ? (error as RepriseError)
+    : new RepriseError(typeof DOMException !== 'undefined' && error instanceof DOMException ? 'storage-failed' : 'internal', String(error), { trackId: ctx.trackId }, { cause: error });
   if (!isTransient(err)) return { action: 'fail', error: err };
   const prev = ctx.state ?? { failures: 0, integrity: 0, notBefore: 0 };
   // A long track on a flaky network keeps going as long as each attempt gets somewhere.

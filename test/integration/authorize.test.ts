@@ -38,7 +38,7 @@ describe('authorize(), manifest requests', () => {
     const attempts: number[] = [];
     const e = (engine = await openEngine(origin, {
       authorize: (r) => {
-        attempts.push(r.attempt);
+        if (r.kind === 'manifest') attempts.push(r.attempt);
         return { headers: { Authorization: `Bearer ${r.attempt === 0 ? 'expired' : token}` } };
       },
     }));

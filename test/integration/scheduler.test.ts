@@ -119,8 +119,23 @@ describe('failures and retries', () => {
     expect(origin.chunksAsked('/media/t1.mp3', CHUNK, 1)).toEqual([1, 2, 3]);
   });
 
+  it('401 without an authorize hook pauses the queue unauthorized: no track ended, nothing dropped, no retry until resume()', async () => {
+    origin.faults.push((req, res) => (req.url!.startsWith('/media/t1') ? (res.writeHead(401).end(), true) : false));
+    const e = await setup(['t1', 't2'], { throttle: { maxConcurrent: 1 } });
+    const failed = record<CacheEvents['track-failed']>(e, 'track-failed');
+    const seen = states(e);
+    await e.sync();
+    await e.idle();
+    expect(failed).toEqual([]);
+    expect(seen.at(-1)).toEqual({ state: 'paused', reason: 'unauthorized' });
+    expect(media(origin).filter((r) => r.path === '/media/t1.mp3')).toHaveLength(1);
+    origin.faults.length = 0; // the app signed the user in again
+    await e.resume();
+    await e.idle();
+    expect((await e.status()).tracks.map((t) => t.state)).toEqual(['complete', 'complete']);
+  });
+
   it.each([
-    [401, 'unauthorized'],
     [404, 'not-found'],
     [410, 'not-found'],
   ])('%i ends the track as %s without retries', async (status, code) => {

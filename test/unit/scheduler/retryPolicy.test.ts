@@ -17,10 +17,11 @@ describe('decideRetry', () => {
     ['integrity, once', transient('integrity-mismatch'), undefined, 0, { action: 'retry', state: { integrity: 1 } }],
     ['integrity, the third time', transient('integrity-mismatch'), { failures: 0, integrity: 2, notBefore: 0 }, 5, { action: 'fail', error: { code: 'integrity-mismatch' } }],
     ['not-found is not retried', new RepriseError('not-found', '404'), undefined, 0, { action: 'fail', error: { code: 'not-found' } }],
-    ['unauthorized is not retried', new RepriseError('unauthorized', '401'), undefined, 0, { action: 'fail', error: { code: 'unauthorized' } }],
+    ['unauthorized pauses the queue (nothing dropped; docs/authenticated-media.md)', new RepriseError('unauthorized', '401'), undefined, 0, { action: 'unauthorized' }],
     ['origin-not-allowed (a redirect) is not retried', new RepriseError('origin-not-allowed', 'redirect'), undefined, 0, { action: 'fail', error: { code: 'origin-not-allowed' } }],
     ['a full store pauses the queue', new RepriseError('quota-exceeded', 'full'), undefined, 0, { action: 'quota' }],
-    ['a programming error is not retried', new TypeError('oops'), undefined, 0, { action: 'fail', error: { code: 'network' } }],
+    ['a programming error is not retried, and is no network failure of the track', new TypeError('oops'), undefined, 0, { action: 'fail', error: { code: 'internal' } }],
+    ['a storage error is not retried, and is no network failure of the track', new DOMException('closing', 'InvalidStateError'), undefined, 0, { action: 'fail', error: { code: 'storage-failed' } }],
   ])('%s', (_what, error, state, committed, expected) => {
     expect(decideRetry(error, ctx(state, committed))).toMatchObject(expected);
   });
