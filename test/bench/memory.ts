@@ -2,21 +2,20 @@
 // process) while it downloads one 256 MiB track. (8) Without a service worker
 // (`serviceWorker: false`), a 200 MB track played and sought through getTrack() and an object
 // URL: how much the browser's memory grows (getTrack() builds the track as one Blob today).
-import type { Page } from 'playwright-core';
 import { bytesOf } from '../helpers/catalog.js';
 import { makeWav } from '../helpers/wav.js';
 import { launch } from '../browser/harness.js';
 import { openPage, startBenchSite } from './lib/benchSite.js';
 import { memoryMeter } from './lib/procStats.js';
+import { attachCacheWorker, type WorkerCdp } from './lib/workerCdp.js';
 import { rounds } from './lib/stats.js';
 
 const MIB = 1024 * 1024;
 
-/** The cache worker's used JS heap, bytes, or NaN where the worker has no `performance.memory`. */
-async function workerHeap(page: Page): Promise<number> {
-  const worker = page.workers().find((w) => w.url().includes('cache-worker.js'));
-  if (!worker) return NaN;
-  return worker.evaluate(() => (performance as never as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? NaN).catch(() => NaN);
+/** The cache worker's used JS heap plus what its objects hold outside it (ArrayBuffers), bytes. */
+async function workerHeap(cdp: WorkerCdp): Promise<number> {
+  const h = await cdp.call<{ usedSize: number; embedderHeapUsedSize: number; backingStorageSize: number }>('Runtime.getHeapUsage');
+  return h.usedSize + h.embedderHeapUsedSize + h.backingStorageSize;
 }
 
 export async function downloadMemory(n = 3, trackBytes = 256 * MIB) {
@@ -31,12 +30,14 @@ export async function downloadMemory(n = 3, trackBytes = 256 * MIB) {
           const w = window as never as Record<string, any>;
           w.cache = await w.openOfflineCache({ ...options, serviceWorker: false });
         }, site.options);
-        const heapBefore = await workerHeap(page);
+        const cdp = await attachCacheWorker(browser.context, page);
+        await cdp.call('HeapProfiler.collectGarbage');
+        const heapBefore = await workerHeap(cdp);
         let heapPeak = heapBefore;
         let sampling = true;
         const sampler = (async () => {
           while (sampling) {
-            heapPeak = Math.max(heapPeak, await workerHeap(page));
+            heapPeak = Math.max(heapPeak, await workerHeap(cdp));
             await new Promise((r) => setTimeout(r, 100));
           }
         })();
@@ -51,7 +52,10 @@ export async function downloadMemory(n = 3, trackBytes = 256 * MIB) {
         const pss = memory.stop();
         sampling = false;
         await sampler;
-        return { workerHeapGrowth: heapPeak - heapBefore, pssGrowth: pss.growth, mbPerS: trackBytes / 1e6 / (ms / 1000) };
+        await cdp.call('HeapProfiler.collectGarbage');
+        const retained = (await workerHeap(cdp)) - heapBefore;
+        await cdp.detach();
+        return { workerHeapGrowth: heapPeak - heapBefore, workerHeapRetained: retained, pssGrowth: pss.growth, mbPerS: trackBytes / 1e6 / (ms / 1000) };
       } finally {
         await browser.close();
       }

@@ -21,6 +21,15 @@ const HEARTBEAT = `globalThis.__beat={late:0};{let last=performance.now();setInt
 export interface BenchSiteOptions {
   chunkSize?: number;
   heartbeat?: boolean;
+  /** Serve a cache worker bundled without minifying (names kept), for a CPU profile that says which function. */
+  readableWorker?: boolean;
+}
+
+let readableBundle: Promise<string> | undefined;
+function readableCacheWorker(): Promise<string> {
+  const entry = new URL('../../../worker/cache-worker.ts', import.meta.url).pathname;
+  readableBundle ??= build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' }).then((r) => r.outputFiles[0]!.text);
+  return readableBundle;
 }
 
 export async function startBenchSite(tracks: SiteTrack[], playlists: { id: string; trackIds: string[]; offline?: boolean }[], o: BenchSiteOptions = {}) {
@@ -28,7 +37,8 @@ export async function startBenchSite(tracks: SiteTrack[], playlists: { id: strin
   const { origin } = site;
   origin.put('/wb/index.html', origin.files.get('/index.html')!.body, 'text/html; charset=utf-8');
   origin.put('/wb/sw.js', await workboxServiceWorker(), 'text/javascript');
-  if (o.heartbeat) origin.put('/reprise/cache-worker.js', HEARTBEAT + readFileSync(`${DIST}cache-worker.js`, 'utf8'), 'text/javascript');
+  const worker = o.readableWorker ? await readableCacheWorker() : readFileSync(`${DIST}cache-worker.js`, 'utf8');
+  if (o.heartbeat || o.readableWorker) origin.put('/reprise/cache-worker.js', (o.heartbeat ? HEARTBEAT : '') + worker, 'text/javascript');
   return site;
 }
 
