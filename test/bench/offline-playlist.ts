@@ -12,6 +12,8 @@ type Method = 'reprise' | 'cacheStorage' | 'naiveIdb';
 export interface OfflinePlaylistRound {
   mbPerS: Record<Method, number>;
   cpuMsPerMb: Record<Method, number>;
+  /** CPU ms per MB by kind of browser process (browser: IndexedDB's backend, Cache Storage, the network stack's client side). */
+  cpuMsPerMbByProcess: Record<Method, Record<string, number>>;
 }
 
 export async function offlinePlaylist(n = 3, tracks = 16, trackBytes = 6_000_000) {
@@ -76,11 +78,12 @@ export async function offlinePlaylist(n = 3, tracks = 16, trackBytes = 6_000_000
         };
         // Rotate the order each round so no method always runs on a warmer (or fuller) profile.
         const order = (['reprise', 'cacheStorage', 'naiveIdb'] as Method[]).map((_, i, all) => all[(i + round) % all.length]!);
-        const out = { mbPerS: {}, cpuMsPerMb: {} } as OfflinePlaylistRound;
+        const out = { mbPerS: {}, cpuMsPerMb: {}, cpuMsPerMbByProcess: {} } as OfflinePlaylistRound;
         for (const method of order) {
           const cpu = cpuMeter();
           const ms = await run[method]();
           out.cpuMsPerMb[method] = cpu.stop() / mb;
+          out.cpuMsPerMbByProcess[method] = Object.fromEntries(Object.entries(cpu.byKind()).filter(([, ms]) => ms > 0).map(([kind, ms]) => [kind, ms / mb]));
           out.mbPerS[method] = mb / (ms / 1000);
         }
         return out;

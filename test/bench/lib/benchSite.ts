@@ -26,7 +26,7 @@ export interface BenchSiteOptions {
 }
 
 let readableBundle: Promise<string> | undefined;
-function readableCacheWorker(): Promise<string> {
+export function readableCacheWorker(): Promise<string> {
   const entry = new URL('../../../worker/cache-worker.ts', import.meta.url).pathname;
   readableBundle ??= build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' }).then((r) => r.outputFiles[0]!.text);
   return readableBundle;

@@ -46,14 +46,25 @@ export function browserProcesses(): Map<number, number> {
   return out;
 }
 
-/** Starts a CPU meter over the browser's processes; `stop()` gives the CPU ms used since (new processes count whole). */
-export function cpuMeter(): { stop(): number } {
+/** What a Chromium process is: browser, renderer, gpu, or a utility's sub-type (network, storage, audio…). */
+function processKind(pid: number): string {
+  const args = (read(`/proc/${pid}/cmdline`) ?? '').split(/[\0 ]/); // Chromium rewrites its title: spaces, not NULs
+  const type = args.find((a) => a.startsWith('--type='))?.slice(7);
+  if (!type) return 'browser';
+  const sub = args.find((a) => a.startsWith('--utility-sub-type='))?.slice(19);
+  return sub ? sub.replace(/\.mojom\.\w+$/, '') : type;
+}
+
+/** Starts a CPU meter over the browser's processes; the CPU ms used since (new processes count whole), in all and by kind. */
+export function cpuMeter(): { stop(): number; byKind(): Record<string, number> } {
   const before = browserProcesses();
+  const used = () => [...browserProcesses()].map(([pid, cpu]) => ({ pid, ms: cpu - (before.get(pid) ?? 0) }));
   return {
-    stop() {
-      let ms = 0;
-      for (const [pid, cpu] of browserProcesses()) ms += cpu - (before.get(pid) ?? 0);
-      return ms;
+    stop: () => used().reduce((s, u) => s + u.ms, 0),
+    byKind() {
+      const out: Record<string, number> = {};
+      for (const u of used()) out[processKind(u.pid)] = (out[processKind(u.pid)] ?? 0) + u.ms;
+      return out;
     },
   };
 }

@@ -47,15 +47,25 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
 }
 
+/** The source module of a line of an unminified esbuild bundle (esbuild writes `// path` before each module). */
+export function moduleAt(bundle: string, line: number): string {
+  const lines = bundle.split('\n');
+  for (let i = Math.min(line, lines.length - 1); i >= 0; i--) {
+    const m = /^\/\/ ((?:src|worker|node_modules)\/\S+)$/.exec(lines[i]!);
+    if (m) return m[1]!.replace(/^node_modules\/(?:\.pnpm\/)?/, '');
+  }
+  return '';
+}
+
 /** Top self-time functions of a CDP Profiler.Profile: name, where, ms and share of the sampled time. */
-export function topSelfTime(profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }, top = 12) {
+export function topSelfTime(profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }, top = 12, bundle?: string) {
   const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
   let total = 0;
   profile.samples.forEach((id, i) => {
     const f = byNode.get(id)!.callFrame;
-    const file = f.url.split('/').pop() ?? '';
-    const key = `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}:${f.columnNumber + 1}`;
+    const where = f.url === '' ? 'native' : bundle && f.url.endsWith('cache-worker.js') ? moduleAt(bundle, f.lineNumber) : `${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+    const key = `${f.functionName || '(anonymous)'} (${where})`;
     const us = profile.timeDeltas[i] ?? 0;
     self.set(key, (self.get(key) ?? 0) + us);
     total += us;
@@ -67,11 +77,11 @@ export function topSelfTime(profile: { nodes: ProfileNode[]; samples: number[]; 
 }
 
 /** Runs `fn` with the worker's sampling profiler on; gives fn's result and the top self-time functions. */
-export async function profileWorker<T>(cdp: WorkerCdp, fn: () => Promise<T>, top = 12): Promise<{ value: T; top: ReturnType<typeof topSelfTime> }> {
+export async function profileWorker<T>(cdp: WorkerCdp, fn: () => Promise<T>, bundle?: string, top = 12): Promise<{ value: T; top: ReturnType<typeof topSelfTime> }> {
   await cdp.call('Profiler.enable');
   await cdp.call('Profiler.setSamplingInterval', { interval: 200 });
   await cdp.call('Profiler.start');
   const value = await fn();
   const { profile } = await cdp.call('Profiler.stop');
-  return { value, top: topSelfTime(profile, top) };
+  return { value, top: topSelfTime(profile, top, bundle) };
 }

@@ -1,0 +1,47 @@
+// Where the cache worker's time goes (Chromium, CDP Profiler in the worker, a bundle with names
+// kept): top self-time functions while it makes 16 × 6 MB offline (line 1) and while it
+// verifies that store (line 3), and the CPU of each kind of browser process meanwhile (the
+// browser process runs IndexedDB's backend and the network). One run each, outside the timed rounds.
+import { bytesOf } from '../helpers/catalog.js';
+import { launch } from '../browser/harness.js';
+import { openPage, readableCacheWorker, startBenchSite } from './lib/benchSite.js';
+import { cpuMeter } from './lib/procStats.js';
+import { attachCacheWorker, profileWorker } from './lib/workerCdp.js';
+
+export async function profileCacheWorker(tracks = 16, trackBytes = 6_000_000) {
+  const ids = Array.from({ length: tracks }, (_, i) => `q${i}`);
+  const site = await startBenchSite(ids.map((id) => ({ id, body: bytesOf(id, trackBytes), mimeType: 'audio/mpeg' })), [{ id: 'all', trackIds: ids }], { readableWorker: true });
+  const browser = await launch();
+  try {
+    const page = await openPage(browser.context, site.url);
+    await page.evaluate(async (options) => {
+      const w = window as never as Record<string, any>;
+      w.cache = await w.openOfflineCache({ ...options, serviceWorker: false, throttle: { maxConcurrent: 3 } });
+      await w.cache.sync();
+    }, site.options);
+    const cdp = await attachCacheWorker(browser.context, page);
+    const cacheCall = (what: 'download' | 'verify') =>
+      page.evaluate(async (what) => {
+        const cache = (window as never as Record<string, any>).cache;
+        const t = performance.now();
+        if (what === 'download') await cache.setOffline('all', true).then(() => cache.idle());
+        else await cache.verify();
+        return performance.now() - t;
+      }, what);
+    const bundle = await readableCacheWorker();
+    const profiled = async (what: 'download' | 'verify') => {
+      const cpu = cpuMeter();
+      const r = await profileWorker(cdp, () => cacheCall(what), bundle);
+      return { ms: r.value, cpuMsByProcess: cpu.byKind(), top: r.top };
+    };
+    const download = await profiled('download');
+    const verify = await profiled('verify');
+    await cdp.detach();
+    return { download, verify };
+  } finally {
+    await browser.close();
+    await site.origin.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(await profileCacheWorker(), null, 1));
