@@ -98,7 +98,8 @@ export const LINES: Record<string, Line> = {
     };
   },
   async 'play-missing'(n) {
-    const raw = await playWhileMissing(n);
+    // One play per reset, on a shared machine: at least 5 rounds.
+    const raw = await playWhileMissing(Math.max(n, 5));
     return {
       raw,
       rows: (load) => [
@@ -112,7 +113,7 @@ export const LINES: Record<string, Line> = {
     return {
       raw,
       rows: (load) => [
-        compare('8 no SW', '200 MB WAV via getTrack() + object URL, play and 5 seeks: PSS growth', 'MiB', raw.map((r) => r.pssGrowth / MIB), 'aim (issue 18) 32 MB', undefined, load, atMost(32e6 / MIB)),
+        compare('8 no SW', '200 MB WAV via getTrack() + object URL, play and 5 seeks: PSS growth', 'MB', raw.map((r) => r.pssGrowth / MB), 'aim (issue 18)', undefined, load, atMost(32)),
         compare('8 no SW', 'time to first audio', 'ms', raw.map((r) => r.firstAudioMs), '', undefined, load),
       ],
     };
