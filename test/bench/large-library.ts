@@ -24,9 +24,10 @@ function library(tracks: number, playlistCount = 100) {
   return { ...lib, playlists };
 }
 
-async function publish(format: 1 | 2, tracks: number) {
+/** A site serving the library in `format`, the root with an ETag (304 to If-None-Match). */
+export async function publishLibrary(format: 1 | 2, tracks: number, readableWorker = false) {
   const lib = library(tracks);
-  const site = await startBenchSite([], [], { heartbeat: true });
+  const site = await startBenchSite([], [], { heartbeat: true, readableWorker });
   const { origin } = site;
   if (format === 2) {
     for (const [contentId, list] of lib.index.chunkLists()) origin.put(`/index/${contentId}`, list, 'application/octet-stream');
@@ -50,7 +51,7 @@ async function publish(format: 1 | 2, tracks: number) {
 export async function largeLibrary(n = 3, tracks = 10_000) {
   const out: Record<'format1' | 'format2', unknown[]> = { format1: [], format2: [] };
   for (const format of [1, 2] as const) {
-    const site = await publish(format, tracks);
+    const site = await publishLibrary(format, tracks);
     const manifestBytes = [...site.origin.files].filter(([p]) => !p.startsWith('/reprise') && !p.startsWith('/index/') && !p.endsWith('.html') && !p.endsWith('sw.js')).reduce((s, [, f]) => s + f.body.length, 0);
     try {
       out[`format${format}`] = await rounds(n, async () => {

@@ -1,12 +1,13 @@
 // Where the cache worker's time goes (Chromium, CDP Profiler in the worker, a bundle with names
 // kept): top self-time functions while it makes 16 × 6 MB offline (line 1) and while it
-// verifies that store (line 3), and the CPU of each kind of browser process meanwhile (the
+// verifies that store (line 3), during the first sync of 10,000 tracks (line 5), and the CPU of each kind of browser process meanwhile (the
 // browser process runs IndexedDB's backend and the network). One run each, outside the timed rounds.
 import { bytesOf } from '../helpers/catalog.js';
 import { launch } from '../browser/harness.js';
 import { openPage, readableCacheWorker, startBenchSite } from './lib/benchSite.js';
 import { cpuMeter } from './lib/procStats.js';
 import { attachCacheWorker, profileWorker } from './lib/workerCdp.js';
+import { publishLibrary } from './large-library.js';
 
 export async function profileCacheWorker(tracks = 16, trackBytes = 6_000_000) {
   const ids = Array.from({ length: tracks }, (_, i) => `q${i}`);
@@ -37,7 +38,32 @@ export async function profileCacheWorker(tracks = 16, trackBytes = 6_000_000) {
     const download = await profiled('download');
     const verify = await profiled('verify');
     await cdp.detach();
-    return { download, verify };
+    return { download, verify, 'first sync of 10,000 tracks, format 1': await profileSync(1), 'first sync of 10,000 tracks, format 2': await profileSync(2) };
+  } finally {
+    await browser.close();
+    await site.origin.close();
+  }
+}
+
+/** The cache worker's profile during the first sync of the large library (line 5). */
+async function profileSync(format: 1 | 2) {
+  const site = await publishLibrary(format, 10_000, true);
+  const browser = await launch();
+  try {
+    const page = await openPage(browser.context, site.url);
+    await page.evaluate(async (options) => {
+      const w = window as never as Record<string, any>;
+      w.cache = await w.openOfflineCache({ ...options, serviceWorker: false });
+    }, site.options);
+    const cdp = await attachCacheWorker(browser.context, page);
+    const cpu = cpuMeter();
+    const r = await profileWorker(cdp, () => page.evaluate(async () => {
+      const t = performance.now();
+      await (window as never as Record<string, any>).cache.sync();
+      return performance.now() - t;
+    }), await readableCacheWorker());
+    await cdp.detach();
+    return { ms: r.value, cpuMsByProcess: cpu.byKind(), top: r.top };
   } finally {
     await browser.close();
     await site.origin.close();

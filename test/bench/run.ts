@@ -46,9 +46,10 @@ if (browserLines.length) {
   const started = performance.now();
   const { raw, rows } = await runBrowserSuite(browserLines, rounds, (s) => console.log(s));
   console.log(`\n${markdown(rows)}`);
-  const profile = raw.profile as { download: { ms: number; cpuMsByProcess: Record<string, number>; top: { fn: string; ms: number; share: number }[] }; verify: typeof raw.profile } | undefined;
+  type Profile = { ms: number; cpuMsByProcess: Record<string, number>; top: { fn: string; ms: number; share: number }[] };
+  const profile = raw.profile as Record<string, Profile> | undefined;
   if (profile) {
-    for (const [what, p] of Object.entries(profile) as [string, { ms: number; cpuMsByProcess: Record<string, number>; top: { fn: string; ms: number; share: number }[] }][]) {
+    for (const [what, p] of Object.entries(profile)) {
       const cpu = Object.entries(p.cpuMsByProcess).filter(([, ms]) => ms > 0).map(([k, ms]) => `${k} ${ms}`).join(', ');
       console.log(`\ncache worker profile, ${what} (${p.ms.toFixed(0)} ms; CPU ms by process: ${cpu}); top self time:`);
       for (const t of p.top.slice(0, 8)) console.log(`  ${t.share.toFixed(1).padStart(5)} %  ${t.ms.toFixed(0).padStart(5)} ms  ${t.fn}`);
