@@ -5,13 +5,15 @@
 import { bytesOf, chunkDigests } from '../helpers/catalog.js';
 import { makeMp3 } from '../helpers/nginx.js';
 import { launch } from '../browser/harness.js';
-import { openPage, startBenchSite } from './lib/benchSite.js';
+import { openPage, readableCacheWorker, readableServiceWorker, startBenchSite } from './lib/benchSite.js';
 import { damageStore, reissue } from './lib/browserDamage.js';
 import { rounds } from './lib/stats.js';
+import { attachCacheWorker, attachServiceWorker, startProfile } from './lib/workerCdp.js';
 
 const CHUNK = 256 * 1024;
 
-export async function playWhileMissing(n = 3, fillers = 12, fillerBytes = 6_000_000) {
+/** With `profile`, the service worker and the cache worker are profiled during reprise's play (names kept: not for timing). */
+export async function playWhileMissing(n = 3, fillers = 12, fillerBytes = 6_000_000, profile = false) {
   const song = await makeMp3(300);
   const fillerIds = Array.from({ length: fillers }, (_, i) => `f${i}`);
   const tracks = [...fillerIds.map((id) => ({ id, body: bytesOf(id, fillerBytes), mimeType: 'audio/mpeg' })), { id: 'song', body: song, mimeType: 'audio/mpeg' }];
@@ -20,7 +22,7 @@ export async function playWhileMissing(n = 3, fillers = 12, fillerBytes = 6_000_
   const bad = digests.map((d, i) => ({ d, i })).filter(({ i }) => i % 2 === 0 || i === digests.length - 1);
   const missingBytes = bad.reduce((s, { i }) => s + Math.min(CHUNK, song.length - i * CHUNK), 0);
   const rows = await rounds(n, async (round) => {
-    const site = await startBenchSite(tracks, [{ id: 'all', trackIds: tracks.map((t) => t.id), offline: true }]);
+    const site = await startBenchSite(tracks, [{ id: 'all', trackIds: tracks.map((t) => t.id), offline: true }], { readableWorker: profile });
     const browser = await launch();
     try {
       const page = await openPage(browser.context, site.url);
@@ -57,10 +59,15 @@ export async function playWhileMissing(n = 3, fillers = 12, fillerBytes = 6_000_
       await reissue(site.origin, 2);
       site.origin.log.length = 0;
       const report = await page.evaluate(() => (window as never as Record<string, any>).cache.sync());
-      const repriseMs = await playMs(await page.evaluate(() => (window as never as Record<string, any>).cache.trackUrl('song') as string));
+      const url = await page.evaluate(() => (window as never as Record<string, any>).cache.trackUrl('song') as string);
+      const targets = profile ? [await attachServiceWorker(browser.context, page), await attachCacheWorker(browser.context, page)] : [];
+      const profilers = await Promise.all(targets.map(async (t, k) => startProfile(t, await (k === 0 ? readableServiceWorker() : readableCacheWorker()))));
+      const repriseMs = await playMs(url);
+      const [serviceWorker, cacheWorker] = await Promise.all(profilers.map((p) => p.stop()));
+      await Promise.all(targets.map((t) => t.detach()));
       await page.evaluate(() => (window as never as Record<string, any>).cache.idle());
       const fetched = site.origin.bytesSent('/media/song');
-      return { originMs, repriseMs, ratio: repriseMs / originMs, fetchedBytes: fetched, bytesRatio: fetched / missingBytes, corruptFound: report.corruptChunks as number };
+      return { originMs, repriseMs, ratio: repriseMs / originMs, fetchedBytes: fetched, bytesRatio: fetched / missingBytes, corruptFound: report.corruptChunks as number, ...(profile ? { profile: { serviceWorker, cacheWorker } } : {}) };
     } finally {
       await browser.close();
       await site.origin.close();

@@ -8,6 +8,7 @@ import { openPage, readableCacheWorker, startBenchSite } from './lib/benchSite.j
 import { cpuMeter } from './lib/procStats.js';
 import { attachCacheWorker, profileWorker } from './lib/workerCdp.js';
 import { publishLibrary } from './large-library.js';
+import { playWhileMissing } from './play-missing.js';
 
 export async function profileCacheWorker(tracks = 16, trackBytes = 6_000_000) {
   const ids = Array.from({ length: tracks }, (_, i) => `q${i}`);
@@ -38,7 +39,16 @@ export async function profileCacheWorker(tracks = 16, trackBytes = 6_000_000) {
     const download = await profiled('download');
     const verify = await profiled('verify');
     await cdp.detach();
-    return { download, verify, 'first sync of 10,000 tracks, format 1': await profileSync(1), 'first sync of 10,000 tracks, format 2': await profileSync(2) };
+    const play = (await playWhileMissing(1, 12, 6_000_000, true)).rows[0]!;
+    const playProfile = (top: NonNullable<typeof play.profile>['serviceWorker']) => ({ ms: play.repriseMs, cpuMsByProcess: {}, top });
+    return {
+      download,
+      verify,
+      'first sync of 10,000 tracks, format 1': await profileSync(1),
+      'first sync of 10,000 tracks, format 2': await profileSync(2),
+      'play while missing: the service worker': playProfile(play.profile!.serviceWorker),
+      'play while missing: the cache worker': playProfile(play.profile!.cacheWorker),
+    };
   } finally {
     await browser.close();
     await site.origin.close();

@@ -51,7 +51,7 @@ if (browserLines.length) {
   if (profile) {
     for (const [what, p] of Object.entries(profile)) {
       const cpu = Object.entries(p.cpuMsByProcess).filter(([, ms]) => ms > 0).map(([k, ms]) => `${k} ${ms}`).join(', ');
-      console.log(`\ncache worker profile, ${what} (${p.ms.toFixed(0)} ms; CPU ms by process: ${cpu}); top self time:`);
+      console.log(`\nprofile, ${what} (${p.ms.toFixed(0)} ms${cpu ? `; CPU ms by process: ${cpu}` : ''}); top self time:`);
       for (const t of p.top.slice(0, 8)) console.log(`  ${t.share.toFixed(1).padStart(5)} %  ${t.ms.toFixed(0).padStart(5)} ms  ${t.fn}`);
     }
   }

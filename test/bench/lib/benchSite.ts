@@ -21,16 +21,19 @@ const HEARTBEAT = `globalThis.__beat={late:0};{let last=performance.now();setInt
 export interface BenchSiteOptions {
   chunkSize?: number;
   heartbeat?: boolean;
-  /** Serve a cache worker bundled without minifying (names kept), for a CPU profile that says which function. */
+  /** Serve the cache worker and service worker bundled without minifying (names kept), for a CPU profile that says which function. */
   readableWorker?: boolean;
 }
 
-let readableBundle: Promise<string> | undefined;
-export function readableCacheWorker(): Promise<string> {
-  const entry = new URL('../../../worker/cache-worker.ts', import.meta.url).pathname;
-  readableBundle ??= build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' }).then((r) => r.outputFiles[0]!.text);
-  return readableBundle;
+const readableBundles = new Map<string, Promise<string>>();
+function readable(entry: string, format: 'esm' | 'iife'): Promise<string> {
+  const path = new URL(`../../../${entry}`, import.meta.url).pathname;
+  if (!readableBundles.has(entry)) readableBundles.set(entry, build({ entryPoints: [path], bundle: true, format, platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' }).then((r) => r.outputFiles[0]!.text));
+  return readableBundles.get(entry)!;
 }
+/** The cache worker and the service worker bundled as the build does, without minifying. */
+export const readableCacheWorker = () => readable('worker/cache-worker.ts', 'esm');
+export const readableServiceWorker = () => readable('worker/service-worker.ts', 'iife');
 
 export async function startBenchSite(tracks: SiteTrack[], playlists: { id: string; trackIds: string[]; offline?: boolean }[], o: BenchSiteOptions = {}) {
   const site = await startSite(tracks, playlists, o.chunkSize ?? 256 * 1024);
@@ -39,6 +42,7 @@ export async function startBenchSite(tracks: SiteTrack[], playlists: { id: strin
   origin.put('/wb/sw.js', await workboxServiceWorker(), 'text/javascript');
   const worker = o.readableWorker ? await readableCacheWorker() : readFileSync(`${DIST}cache-worker.js`, 'utf8');
   if (o.heartbeat || o.readableWorker) origin.put('/reprise/cache-worker.js', (o.heartbeat ? HEARTBEAT : '') + worker, 'text/javascript');
+  if (o.readableWorker) origin.put('/sw.js', await readableServiceWorker(), 'text/javascript');
   return site;
 }
 

@@ -9,12 +9,15 @@ export interface WorkerCdp {
   detach(): Promise<void>;
 }
 
-export async function attachCacheWorker(context: BrowserContext, page: Page): Promise<WorkerCdp> {
+export const attachCacheWorker = (context: BrowserContext, page: Page) => attachTarget(context, page, (t) => t.type === 'worker' && t.url.includes('cache-worker.js'));
+export const attachServiceWorker = (context: BrowserContext, page: Page) => attachTarget(context, page, (t) => t.type === 'service_worker');
+
+async function attachTarget(context: BrowserContext, page: Page, match: (t: { type: string; url: string }) => boolean): Promise<WorkerCdp> {
   const session = await context.newCDPSession(page);
   const send = (method: string, params?: object) => session.send(method as never, params as never) as Promise<any>;
   const { targetInfos } = await send('Target.getTargets');
-  const target = (targetInfos as { type: string; url: string; targetId: string }[]).find((t) => t.type === 'worker' && t.url.includes('cache-worker.js'));
-  if (!target) throw new Error('no cache worker target: open the cache first');
+  const target = (targetInfos as { type: string; url: string; targetId: string }[]).find(match);
+  if (!target) throw new Error('no such worker target yet: open the cache first');
   const { sessionId } = await send('Target.attachToTarget', { targetId: target.targetId, flatten: false });
   const pending = new Map<number, { resolve(v: any): void; reject(e: Error): void }>();
   session.on('Target.receivedMessageFromTarget' as never, ((e: { sessionId: string; message: string }) => {
@@ -51,7 +54,7 @@ interface ProfileNode {
 export function moduleAt(bundle: string, line: number): string {
   const lines = bundle.split('\n');
   for (let i = Math.min(line, lines.length - 1); i >= 0; i--) {
-    const m = /^\/\/ ((?:src|worker|node_modules)\/\S+)$/.exec(lines[i]!);
+    const m = /^\s*\/\/ ((?:src|worker|node_modules)\/\S+)$/.exec(lines[i]!);
     if (m) return m[1]!.replace(/^node_modules\/(?:\.pnpm\/)?/, '');
   }
   return '';
@@ -64,7 +67,7 @@ export function topSelfTime(profile: { nodes: ProfileNode[]; samples: number[]; 
   let total = 0;
   profile.samples.forEach((id, i) => {
     const f = byNode.get(id)!.callFrame;
-    const where = f.url === '' ? 'native' : bundle && f.url.endsWith('cache-worker.js') ? moduleAt(bundle, f.lineNumber) : `${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+    const where = f.url === '' ? 'native' : bundle && /(cache-worker|sw)\.js$/.test(f.url) ? moduleAt(bundle, f.lineNumber) : `${f.url.split('/').pop()}:${f.lineNumber + 1}`;
     const key = `${f.functionName || '(anonymous)'} (${where})`;
     const us = profile.timeDeltas[i] ?? 0;
     self.set(key, (self.get(key) ?? 0) + us);
@@ -76,12 +79,17 @@ export function topSelfTime(profile: { nodes: ProfileNode[]; samples: number[]; 
     .map(([fn, us]) => ({ fn, ms: Math.round(us / 100) / 10, share: Math.round((us / total) * 1000) / 10 }));
 }
 
-/** Runs `fn` with the worker's sampling profiler on; gives fn's result and the top self-time functions. */
-export async function profileWorker<T>(cdp: WorkerCdp, fn: () => Promise<T>, bundle?: string, top = 12): Promise<{ value: T; top: ReturnType<typeof topSelfTime> }> {
+/** Starts the worker's sampling profiler (200 µs); `stop()` gives its top self-time functions. */
+export async function startProfile(cdp: WorkerCdp, bundle?: string, top = 12): Promise<{ stop(): Promise<ReturnType<typeof topSelfTime>> }> {
   await cdp.call('Profiler.enable');
   await cdp.call('Profiler.setSamplingInterval', { interval: 200 });
   await cdp.call('Profiler.start');
+  return { stop: async () => topSelfTime((await cdp.call('Profiler.stop')).profile, top, bundle) };
+}
+
+/** Runs `fn` with the worker's sampling profiler on; gives fn's result and the top self-time functions. */
+export async function profileWorker<T>(cdp: WorkerCdp, fn: () => Promise<T>, bundle?: string, top = 12): Promise<{ value: T; top: ReturnType<typeof topSelfTime> }> {
+  const profiler = await startProfile(cdp, bundle, top);
   const value = await fn();
-  const { profile } = await cdp.call('Profiler.stop');
-  return { value, top: topSelfTime(profile, top, bundle) };
+  return { value, top: await profiler.stop() };
 }
