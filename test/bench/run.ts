@@ -6,7 +6,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { CHROMIUM } from '../browser/harness.js';
 import { browserThroughput, printBrowserThroughput } from './browser-throughput.js';
 import { LINES, runBrowserSuite } from './browser-suite.js';
 import { printHerd, simulateHerd } from './herd.js';
@@ -15,6 +14,8 @@ import { DEFAULT_RESET_SCENARIO, printResetScenario, runResetScenario } from './
 import { largeCatalog, printLargeCatalog } from './scale.js';
 import { engineVsRawFetch, printThrottle, printWire, throttleAccuracy, wireAccuracy } from './throttle.js';
 
+/** The Chromium the harness launches (its default and override). */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const NODE_BENCHES = ['throttle', 'wire', 'herd', 'reset', 'browser', 'scale'];
 const args = process.argv.slice(2).flatMap((a) => (a === 'node' ? NODE_BENCHES : [a]));
 const unknown = args.filter((a) => !NODE_BENCHES.includes(a) && !(a in LINES));
