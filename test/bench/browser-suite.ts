@@ -1,0 +1,141 @@
+// The browser benchmark suite of issue 16 (Chromium, real storage, reprise beside its baseline
+// in the same run on the same bytes): each line's rounds, then the table rows it gives.
+import { auditBench } from './audit-browser.js';
+import { largeLibrary } from './large-library.js';
+import { type Row, compare } from './lib/table.js';
+import { loadAverage } from './lib/procStats.js';
+import { downloadMemory, noServiceWorkerMemory } from './memory.js';
+import { offlinePlaylist } from './offline-playlist.js';
+import { playWhileMissing } from './play-missing.js';
+import { profileCacheWorker } from './profile.js';
+import { resetInBrowser } from './reset-browser.js';
+import { seekVsWorkbox } from './seek-workbox.js';
+
+const MB = 1e6;
+const MIB = 1024 * 1024;
+const atMost = (x: number) => ({ text: `≤ ${x}`, ok: (r: number) => r <= x });
+const atLeast = (x: number) => ({ text: `≥ ${x}`, ok: (r: number) => r >= x });
+
+type Line = (rounds: number) => Promise<{ raw: unknown; rows: (load: number) => Row[] }>;
+
+export const LINES: Record<string, Line> = {
+  async offline(n) {
+    const raw = await offlinePlaylist(n);
+    const v = (m: 'reprise' | 'cacheStorage' | 'naiveIdb', k: 'mbPerS' | 'cpuMsPerMb') => raw.rows.map((r) => r[k][m]);
+    return {
+      raw,
+      rows: (load) => [
+        compare('1 offline', `${raw.tracks} × ${raw.trackBytes / MB} MB, speed`, 'MB/s', v('reprise', 'mbPerS'), 'Cache Storage put', v('cacheStorage', 'mbPerS'), load, atLeast(0.9)),
+        compare('1 offline', 'speed', 'MB/s', v('reprise', 'mbPerS'), 'naive fetch→digest→IDB put', v('naiveIdb', 'mbPerS'), load),
+        compare('1 offline', 'CPU of all browser processes', 'ms/MB', v('reprise', 'cpuMsPerMb'), 'Cache Storage put', v('cacheStorage', 'cpuMsPerMb'), load, atMost(1.3)),
+      ],
+    };
+  },
+  async seek(n) {
+    const raw = await seekVsWorkbox(n);
+    const v = (k: 'ttfbMs' | 'wholeMs' | 'peakGrowthBytes', m: 'reprise' | 'workbox' | 'nginx', scale = 1) => raw.rows.map((r) => r[k][m] / scale);
+    return {
+      raw,
+      rows: (load) => [
+        compare('2 seek', '1 MiB Range in a 64 MiB track, TTFB', 'ms', v('ttfbMs', 'reprise'), 'workbox-range-requests', v('ttfbMs', 'workbox'), load, atMost(0.5)),
+        compare('2 seek', 'TTFB', 'ms', v('ttfbMs', 'reprise'), 'nginx (issue 18)', v('ttfbMs', 'nginx'), load, atMost(1.5)),
+        compare('2 seek', 'whole 1 MiB body', 'ms', v('wholeMs', 'reprise'), 'workbox-range-requests', v('wholeMs', 'workbox'), load),
+        compare('2 seek', 'peak PSS growth, 20 seeks', 'MiB', v('peakGrowthBytes', 'reprise', MIB), 'workbox-range-requests', v('peakGrowthBytes', 'workbox', MIB), load),
+      ],
+    };
+  },
+  async audit(n) {
+    const raw = await auditBench(n);
+    const v = (m: 'reprise' | 'raw', k: 'mbPerS' | 'cpuMsPerMb') => raw.rows.map((r) => r[k][m]);
+    const size = `${(raw.libraryBytes / 2 ** 30).toFixed(2)} GiB (${raw.tracks} tracks)`;
+    return {
+      raw,
+      rows: (load) => [
+        compare('3 audit', `verify() of ${size}`, 'MB/s', v('reprise', 'mbPerS'), 'raw IDB read + SHA-256', v('raw', 'mbPerS'), load, atLeast(0.85)),
+        compare('3 audit', 'CPU of all browser processes', 'ms/MB', v('reprise', 'cpuMsPerMb'), 'raw IDB read + SHA-256', v('raw', 'cpuMsPerMb'), load),
+      ],
+    };
+  },
+  async 'reset-browser'(n) {
+    const raw = await resetInBrowser(n);
+    const v = (f: (r: (typeof raw.rows)[number]) => number) => raw.rows.map(f);
+    const cap = `cap ${raw.cap / MB} MB/s`;
+    return {
+      raw,
+      rows: (load) => [
+        compare('4 reset', `bytes fetched ÷ damaged (${raw.tracks} × 2 MiB, ${cap})`, 'ratio', v((r) => r.reprise.fetchedPerDamaged), `wipe ${v((r) => r.wipe.fetchedPerDamaged)[0]!.toFixed(2)}; revision precache ${v((r) => r.precache.fetchedPerDamaged)[0]!.toFixed(2)} (leaves ${(v((r) => r.precache.corruptBytesLeft)[0]! / MIB).toFixed(1)} MiB corrupt)`, undefined, load, { text: '= 1', ok: (r) => Math.abs(r - 1) < 1e-9 }),
+        compare('4 reset', 'bytes kept ÷ still good', 'ratio', v((r) => r.reprise.keptPerGood), 'wipe 0; revision precache 1 (and every corrupt byte)', undefined, load, { text: '= 1', ok: (r) => Math.abs(r - 1) < 1e-9 }),
+        compare('4 reset', 'recent playlist whole again ÷ its damaged bytes at the cap', 'ratio', v((r) => r.reprise.recentPerIdeal), `wipe ${v((r) => r.wipe.recentPerIdeal)[0]!.toFixed(1)} (its whole playlist at the cap)`, undefined, load),
+      ],
+    };
+  },
+  async library(n) {
+    const raw = await largeLibrary(n);
+    const rows: ((load: number) => Row)[] = [];
+    for (const f of ['format1', 'format2'] as const) {
+      const rs = raw[f] as { firstMs: number; firstWire: number; firstLongest: number; unchangedMs: number; unchangedWire: number; unchangedLongest: number; planMs: number; planLongest: number }[];
+      const v = (k: keyof (typeof rs)[number], scale = 1) => rs.map((r) => r[k] / scale);
+      const name = f === 'format1' ? 'format 1' : 'format 2';
+      rows.push(
+        (load) => compare('5 library', `10,000 tracks ${name}: first sync (fetch, verify, parse, plan)`, 'ms', v('firstMs'), `${(v('firstWire', MB)[0]!).toFixed(2)} MB on the wire`, undefined, load),
+        (load) => compare('5 library', `${name}: unchanged sync`, 'ms', v('unchangedMs'), `${v('unchangedWire')[0]} body bytes (304)`, undefined, load, f === 'format2' ? atMost(100) : undefined),
+        (load) => compare('5 library', `${name}: setOffline() replan of 100 tracks`, 'ms', v('planMs'), '', undefined, load, atMost(300)),
+        (load) => compare('5 library', `${name}: worker's longest task in the first / unchanged sync`, 'ms', v('firstLongest'), `unchanged ${v('unchangedLongest').map((x) => x.toFixed(0)).join(', ')} ms`, undefined, load, atMost(50)),
+      );
+    }
+    return { raw, rows: (load) => rows.map((r) => r(load)) };
+  },
+  async 'download-memory'(n) {
+    const raw = await downloadMemory(n);
+    const aim = 8 * 256 * 1024 * 3;
+    return {
+      raw,
+      rows: (load) => [
+        compare('6 memory', 'worker heap growth downloading 256 MiB: peak', 'MiB', raw.map((r) => r.workerHeapGrowth / MIB), `aim 8 × 256 KiB × 3 = ${aim / MIB} MiB`, undefined, load, atMost(aim / MIB)),
+        compare('6 memory', 'worker heap retained after a GC', 'MiB', raw.map((r) => r.workerHeapRetained / MIB), '', undefined, load, atMost(aim / MIB)),
+        compare('6 memory', 'PSS growth of all browser processes (peak)', 'MiB', raw.map((r) => r.pssGrowth / MIB), '', undefined, load),
+      ],
+    };
+  },
+  async 'play-missing'(n) {
+    // One play per reset, on a shared machine: at least 5 rounds.
+    const raw = await playWhileMissing(Math.max(n, 5));
+    return {
+      raw,
+      rows: (load) => [
+        compare('7 play missing', `time to first audio, ${raw.missingChunks} of ${raw.chunks} chunks damaged, behind a resync`, 'ms', raw.rows.map((r) => r.repriseMs), 'straight from the origin', raw.rows.map((r) => r.originMs), load, atMost(1.2)),
+        compare('7 play missing', 'bytes fetched for the track ÷ its missing chunks', 'ratio', raw.rows.map((r) => r.bytesRatio), '', undefined, load, { text: '= 1', ok: (r) => Math.abs(r - 1) < 1e-9 }),
+      ],
+    };
+  },
+  async 'no-sw'(n) {
+    const raw = await noServiceWorkerMemory(n);
+    return {
+      raw,
+      rows: (load) => [
+        compare('8 no SW', '200 MB WAV via getTrack() + object URL, play and 5 seeks: PSS growth', 'MB', raw.map((r) => r.pssGrowth / MB), 'aim (issue 18)', undefined, load, atMost(32)),
+        compare('8 no SW', 'time to first audio', 'ms', raw.map((r) => r.firstAudioMs), '', undefined, load),
+      ],
+    };
+  },
+  async profile() {
+    const raw = await profileCacheWorker();
+    return { raw, rows: () => [] };
+  },
+};
+
+/** Runs `names` one after another; each line's rows carry the load average seen while it ran. */
+export async function runBrowserSuite(names: string[], rounds: number, log: (s: string) => void) {
+  const raw: Record<string, unknown> = {};
+  const rows: Row[] = [];
+  for (const name of names) {
+    const started = performance.now();
+    const before = loadAverage();
+    const result = await LINES[name]!(rounds);
+    const load = (before + loadAverage()) / 2;
+    raw[name] = result.raw;
+    rows.push(...result.rows(load));
+    log(`  ${name}: ${((performance.now() - started) / 1000).toFixed(0)} s, load ${load.toFixed(1)}`);
+  }
+  return { raw, rows };
+}
