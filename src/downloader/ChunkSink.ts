@@ -49,6 +49,8 @@ export class ChunkSink {
     private readonly clock: Clock,
     /** Where buffers go once nothing needs them: after their write committed, or a failed check. */
     private readonly buffers?: ChunkBuffers,
+    /** How long a batch may wait for more chunks; 0 commits each chunk as it verifies (a track being played). */
+    private readonly maxAgeMs: () => number = () => BATCH_MAX_AGE_MS,
   ) {}
 
   async add(index: number, expected: string, bytes: ArrayBuffer): Promise<void> {
@@ -114,10 +116,11 @@ export class ChunkSink {
     }
     this.batch.push({ index: item.index, digest: item.expected, bytes: item.bytes });
     this.batchBytes += item.bytes.byteLength;
-    if (this.batch.length >= BATCH_CHUNKS || this.batchBytes >= BATCH_BYTES) await this.flush();
+    const maxAge = this.maxAgeMs();
+    if (this.batch.length >= BATCH_CHUNKS || this.batchBytes >= BATCH_BYTES || maxAge <= 0) await this.flush();
     else if (!this.timer) {
       const timer = (this.timer = new AbortController());
-      this.clock.sleep(BATCH_MAX_AGE_MS, timer.signal).then(
+      this.clock.sleep(maxAge, timer.signal).then(
         () => void this.flush().catch(() => {}),
         () => {},
       );

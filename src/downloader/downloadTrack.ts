@@ -40,6 +40,8 @@ export interface DownloadHooks {
    * full quota, a pause) costs at the origin at most. Default: two requests of `maxRequestBytes()`.
    */
   maxOpenBytes?(): number;
+  /** How long verified chunks may wait to be written together; 0 writes each at once (a track being played). Default 200 ms. */
+  batchAgeMs?(): number;
   /** Verified chunks a failed write (a full quota) did not store: the caller keeps them to write later. */
   onUnstored?(chunks: VerifiedChunk[]): void;
   /** Waits for a request slot (requests open at the origin are bounded); returns its release. Default: no limit. */
@@ -90,7 +92,7 @@ interface OpenPiece {
  * Throws a RepriseError: `transient` ones (details.transient) are for the scheduler to retry.
  */
 export async function downloadTrack(req: DownloadRequest, hooks: DownloadHooks): Promise<DownloadResult> {
-  const sink = new ChunkSink(hooks.commit, hooks.clock, hooks.buffers);
+  const sink = new ChunkSink(hooks.commit, hooks.clock, hooks.buffers, hooks.batchAgeMs);
   const chunks = new ChunkAssembler(req.size, req.chunkSize, new Set(req.missing), hooks.buffers);
   // One signal for the attempt's requests: the first failure cancels the others.
   const attempt = new AbortController();

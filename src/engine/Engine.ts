@@ -8,7 +8,7 @@ import { openStore } from '../store/openStore.js';
 import { SCHEMA_VERSION } from '../store/schema.js';
 import { Store } from '../store/Store.js';
 import { AuditRunner } from './AuditRunner.js';
-import { buildStatus } from './buildStatus.js';
+import { readStatus } from './readStatus.js';
 import type { LeadingEngine, PlaybackReport } from './CacheEngine.js';
 import { DownloadRecorder } from './DownloadRecorder.js';
 import { ChunkNewsPublisher } from './ChunkNews.js';
@@ -18,11 +18,10 @@ import type { EngineParts } from './EngineParts.js';
 import { Inventory } from './Inventory.js';
 import { ManifestRetry } from './ManifestRetry.js';
 import { OperationQueue } from './OperationQueue.js';
-import { effectiveOffline } from './offlineSelection.js';
 import { type ResolvedOptions, type ThrottleOptions, parseOrThrow, throttleSchema } from './options.js';
 import { PlaybackService } from './PlaybackService.js';
 import { Planner } from './Planner.js';
-import { storageEstimate, watchConnectivity } from './platform.js';
+import { watchConnectivity } from './platform.js';
 import { ProgressReporter } from './ProgressReporter.js';
 import { runSync } from './runSync.js';
 import { runVerify } from './runVerify.js';
@@ -31,7 +30,6 @@ import { StorageBudget } from './StorageBudget.js';
 import { TrustState } from './TrustState.js';
 import type { AuditReport, CacheEvents, CacheStatus, SyncReport } from './types.js';
 import { withStableCode } from './withStableCode.js';
-import { storageStatus } from './storageStatus.js';
 
 /**
  * The engine: a facade over one-concept modules. State-changing operations run one at a time
@@ -230,26 +228,7 @@ export class Engine implements LeadingEngine {
   }
 
   status(): Promise<CacheStatus> {
-    return this.read(async () => {
-      const { trust, inventory, scheduler, budget, state } = this.parts;
-      const estimate = await storageEstimate();
-      return buildStatus({
-        catalog: trust.catalog,
-        catalogTrusted: trust.trusted,
-        have: inventory.have,
-        choices: inventory.choices,
-        trackRecords: inventory.trackRecords,
-        neededTracks: inventory.neededTracks(trust.catalog),
-        effectiveOffline: (id) => effectiveOffline(id, inventory.selection(trust.catalog)),
-        failureOf: (t) => inventory.failureOf(t),
-        queue: scheduler.queued(),
-        isActive: (id) => scheduler.isActive(id),
-        state: state.current(),
-        securityEpoch: trust.meta.highestEpoch,
-        throttle: scheduler.throttleSettings,
-        storage: storageStatus(estimate, budget, await budget.persistence()),
-      });
-    });
+    return this.read(() => readStatus(this.parts));
   }
 
   /** Resolves when the operations queued so far are done and the download queue has nothing it can do on its own. */

@@ -109,7 +109,7 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
     // Play while missing (docs/how-it-works.md "Playback URL"): a chunk not stored is asked of the engine,
     // which fetches it first; the answer goes on once it is stored and verified.
     const onMissing = (index: number, digest: string) =>
-      waitForChunk(trackId, index, digest, { reader, news, timeoutMs, pollMs: 250, ask: () => report({ type: 'wanted', trackId, chunk: index }) });
+      waitForChunk(trackId, index, digest, { reader, news, timeoutMs, pollMs: 100, ask: () => report({ type: 'wanted', trackId, chunk: index }) });
     const chunks = readVerified(reader, track, plan.start, plan.end, (_index, digest) => report({ type: 'corrupt', trackId, digest }), verified, onMissing);
     let first: IteratorResult<Uint8Array>;
     try {

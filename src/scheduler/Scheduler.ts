@@ -3,6 +3,7 @@ import { ChunkBuffers } from '../downloader/ChunkBuffers.js';
 import { type Candidate, type WaitReason, admit } from './admission.js';
 import { type JobContext, type SchedulerStats, attemptJob } from './downloadJob.js';
 import { HeldChunks } from './HeldChunks.js';
+import { type Active, ActiveDownloads } from './ActiveDownloads.js';
 import { PlanQueue } from './PlanQueue.js';
 import { RequestSlots } from './RequestSlots.js';
 import { bucketCapacity } from './requestSize.js';
@@ -23,14 +24,6 @@ export type SchedulerState =
   | { state: 'waiting'; reason: WaitReason; until: number }
   | { state: 'paused'; reason: PauseReason };
 
-interface Active {
-  job: SchedulerJob;
-  controller: AbortController;
-  /** False once its requests ended and only the last verification and commit remain. */
-  fetching: boolean;
-  /** A new plan replaced its entry (re-published): it settles without completing or requeueing. */
-  superseded: boolean;
-}
 
 /**
  * Runs the download queue: at most `maxConcurrent` tracks and `maxConcurrent` requests at once
@@ -43,7 +36,7 @@ interface Active {
 export class Scheduler {
   readonly stats: SchedulerStats = { requests: 0, inFlight: 0, maxInFlight: 0, bodyBytes: 0 };
   private readonly plan = new PlanQueue();
-  private readonly active = new Map<string, Active>();
+  private readonly active = new ActiveDownloads(this.plan);
   private readonly attempts = new Map<string, RetryState>();
   private readonly held = new HeldChunks();
   private readonly pauses = new Set<PauseReason>();
@@ -108,8 +101,8 @@ export class Scheduler {
     this.plan.markUrgent(trackId);
     const attempts = this.attempts.get(trackId);
     if (attempts) attempts.notBefore = 0;
-    if (!this.active.has(trackId) && !this.slotFree() && this.pauses.size === 0) {
-      const victim = this.leastUrgentFetching(1)[0];
+    if (!this.active.has(trackId) && !this.active.slotFree(this.throttle.maxConcurrent) && this.pauses.size === 0) {
+      const victim = this.active.leastUrgent(1)[0];
       victim?.controller.abort(new RepriseError('aborted', `track "${victim.job.trackId}" yields to "${trackId}", which the user asked for`));
     }
     this.schedule();
@@ -153,7 +146,7 @@ export class Scheduler {
     this.bucket.setRate(throttle.bytesPerSecond);
     this.bucket.setCapacity(bucketCapacity(this.chunkSize, throttle.bytesPerSecond));
     this.slots.setLimit(throttle.maxConcurrent);
-    const stop = !wasCapped && Number.isFinite(throttle.bytesPerSecond) ? this.fetching() : this.leastUrgentFetching(this.fetching().length - throttle.maxConcurrent);
+    const stop = !wasCapped && Number.isFinite(throttle.bytesPerSecond) ? this.active.fetching() : this.active.leastUrgent(this.active.fetching().length - throttle.maxConcurrent);
     for (const a of stop) a.controller.abort(new RepriseError('aborted', 'the throttle was lowered'));
     this.schedule();
   }
@@ -229,7 +222,7 @@ export class Scheduler {
       const candidates = [...queued.values()].map(
         (job): Candidate => ({ id: job.trackId, origin: job.origin, urgent: this.plan.isUrgent(job.trackId), notBefore: this.attempts.get(job.trackId)?.notBefore ?? 0, ready: () => job.ready?.() ?? true, need: () => job.remainingBytes() }),
       );
-      const slots = Math.min(this.throttle.maxConcurrent - this.fetchingCount(), this.throttle.maxConcurrent + 1 - this.active.size);
+      const slots = Math.min(this.throttle.maxConcurrent - this.active.fetchingCount(), this.throttle.maxConcurrent + 1 - this.active.size);
       const admission = admit({ candidates, now, slots, windowUntil: this.windowUntil, originUntil: this.originUntil, space });
       this.spaceBlocked = admission.spaceBlocked;
       for (const id of admission.start) this.start(queued.get(id)!);
@@ -262,35 +255,6 @@ export class Scheduler {
     if (!this.closed) this.plan.requeue(job);
   }
 
-  /** Downloads whose requests are still open. */
-  private fetching(): Active[] {
-    return [...this.active.values()].filter((a) => a.fetching);
-  }
-
-  private fetchingCount(): number {
-    let n = 0;
-    for (const a of this.active.values()) if (a.fetching) n++;
-    return n;
-  }
-
-  private leastUrgentFetching(n: number): Active[] {
-    if (n <= 0) return [];
-    return this.fetching()
-      .filter((a) => !this.plan.isUrgent(a.job.trackId))
-      .sort((a, b) => this.plan.order(b.job.trackId) - this.plan.order(a.job.trackId))
-      .slice(0, n);
-  }
-
-  /**
-   * A request may start when fewer than `maxConcurrent` are open and at most one download is
-   * finishing its last commits outside a slot: enough to keep the network busy, and it bounds
-   * the memory held by chunks waiting for a write.
-   */
-  private slotFree(): boolean {
-    const max = this.throttle.maxConcurrent;
-    return this.fetchingCount() < max && this.active.size < max + 1;
-  }
-
   private async run(entry: Active): Promise<void> {
     const { job, controller } = entry;
     let committed = 0;
@@ -299,6 +263,7 @@ export class Scheduler {
         ...this.shared,
         signal: controller.signal,
         priority: () => this.plan.order(job.trackId),
+        urgent: () => this.plan.isUrgent(job.trackId),
         onNetworkDone: () => {
           entry.fetching = false;
           this.schedule();

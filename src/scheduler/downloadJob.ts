@@ -1,3 +1,4 @@
+import { BATCH_MAX_AGE_MS } from '../downloader/ChunkSink.js';
 import type { ChunkBuffers } from '../downloader/ChunkBuffers.js';
 import type { VerifiedChunk } from '../downloader/ChunkSink.js';
 import { type DownloadRequest, downloadTrack } from '../downloader/downloadTrack.js';
@@ -25,6 +26,8 @@ export interface JobContext {
   signal: AbortSignal;
   /** The job's place in the queue now (the bucket serves the most urgent first). */
   priority(): number;
+  /** The listener asked for this track now: each chunk is written as soon as it verifies (play while missing streams it). */
+  urgent(): boolean;
   /** Every request of the attempt has ended; only verifying and committing remain. */
   onNetworkDone(): void;
   /** A batch of `chunks` chunks, `bytes` in all, was committed. */
@@ -81,6 +84,7 @@ export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobC
     // abandoned attempt costs at most.
     maxOpenBytes: () => 2 * Math.max(bucket.burst, requestSize(bucket.burst, bucket.bytesPerSecond)),
     slot: (signal) => ctx.slots.acquire(signal, ctx.priority),
+    batchAgeMs: () => (ctx.urgent() ? 0 : BATCH_MAX_AGE_MS),
     buffers: ctx.buffers,
     onNetworkDone: ctx.onNetworkDone,
     onUnstored: ctx.onUnstored,

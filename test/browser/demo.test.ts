@@ -47,15 +47,30 @@ async function waitPlaylistComplete(page: Page, id: string, timeout = 40_000) {
   }, id, { timeout, interval: 500, what: `playlist "${id}" complete in the store` });
 }
 
-/** Which whole chunks the origin sent for each track, from the demo server's request log. */
+/**
+ * Which whole chunks the origin sent for each track, from the demo server's request log: the
+ * bytes of every request (a capped request may cover part of a chunk) added up per chunk; a
+ * chunk sent twice is listed twice.
+ */
 function chunksSent(demo: Demo, since: number): Map<string, number[]> {
-  const sent = new Map<string, number[]>();
+  const bytesIn = new Map<string, number[]>();
   for (const r of demo.requests.since(since)) {
     if (r.status !== 200 && r.status !== 206) continue;
     const size = demo.catalog.tracks.get(r.trackId)!.body.length;
-    const list = sent.get(r.trackId) ?? [];
-    for (let i = Math.ceil(r.start / CHUNK_SIZE); i * CHUNK_SIZE < size && Math.min(size, (i + 1) * CHUNK_SIZE) <= r.start + r.bytes; i++) list.push(i);
-    sent.set(r.trackId, list.sort((a, b) => a - b));
+    const per = bytesIn.get(r.trackId) ?? new Array<number>(Math.ceil(size / CHUNK_SIZE)).fill(0);
+    for (let i = Math.floor(r.start / CHUNK_SIZE); i < per.length && i * CHUNK_SIZE < r.start + r.bytes; i++) {
+      per[i]! += Math.min((i + 1) * CHUNK_SIZE, r.start + r.bytes) - Math.max(i * CHUNK_SIZE, r.start);
+    }
+    bytesIn.set(r.trackId, per);
+  }
+  const sent = new Map<string, number[]>();
+  for (const [trackId, per] of bytesIn) {
+    const size = demo.catalog.tracks.get(trackId)!.body.length;
+    const list: number[] = [];
+    per.forEach((n, i) => {
+      for (let k = 0; k < Math.floor(n / Math.min(CHUNK_SIZE, size - i * CHUNK_SIZE)); k++) list.push(i);
+    });
+    sent.set(trackId, list);
   }
   return sent;
 }

@@ -1,0 +1,48 @@
+import type { PlanQueue } from './PlanQueue.js';
+import type { SchedulerJob } from './SchedulerJob.js';
+
+/** A download started and not yet settled. */
+export interface Active {
+  job: SchedulerJob;
+  controller: AbortController;
+  /** False once its requests ended and only the last verification and commit remain. */
+  fetching: boolean;
+  /** A new plan replaced its entry (re-published): it settles without completing or requeueing. */
+  superseded: boolean;
+}
+
+/** The downloads running now, by track id, and which of them still hold requests open. */
+export class ActiveDownloads extends Map<string, Active> {
+  constructor(private readonly plan: PlanQueue) {
+    super();
+  }
+
+  /** Downloads whose requests are still open. */
+  fetching(): Active[] {
+    return [...this.values()].filter((a) => a.fetching);
+  }
+
+  fetchingCount(): number {
+    let n = 0;
+    for (const a of this.values()) if (a.fetching) n++;
+    return n;
+  }
+
+  /** The `n` least urgent downloads with requests open (those that yield to a more urgent one). */
+  leastUrgent(n: number): Active[] {
+    if (n <= 0) return [];
+    return this.fetching()
+      .filter((a) => !this.plan.isUrgent(a.job.trackId))
+      .sort((a, b) => this.plan.order(b.job.trackId) - this.plan.order(a.job.trackId))
+      .slice(0, n);
+  }
+
+  /**
+   * A request may start when fewer than `max` are open and at most one download is finishing its
+   * last commits outside a slot: enough to keep the network busy, and it bounds the memory held
+   * by chunks waiting for a write.
+   */
+  slotFree(max: number): boolean {
+    return this.fetchingCount() < max && this.size < max + 1;
+  }
+}
