@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
+import { BUILD_FLAGS } from './buildFlags.js';
 import { RepriseError } from '../errors/RepriseError.js';
 import { assembleManifest } from '../publish/assembleManifest.js';
 import { createSigner } from '../publish/createSigner.js';
@@ -41,24 +42,12 @@ export async function manifestBuildV2(args: string[], out: (line: string) => voi
     args,
     allowPositionals: true,
     options: {
-      format: { type: 'string' },
-      'base-url': { type: 'string' },
-      key: { type: 'string' },
-      epoch: { type: 'string' },
+      ...BUILD_FLAGS,
       version: { type: 'string' },
       subject: { type: 'string' },
       parts: { type: 'string' },
       'part-base': { type: 'string' },
       'index-base': { type: 'string' },
-      'chunk-size': { type: 'string' },
-      playlist: { type: 'string', multiple: true },
-      offline: { type: 'string', multiple: true },
-      revoke: { type: 'string', multiple: true },
-      'expires-in': { type: 'string' },
-      window: { type: 'string' },
-      'max-bytes-per-second': { type: 'string' },
-      'max-concurrent': { type: 'string' },
-      out: { type: 'string' },
     },
   });
   const dir = positionals[0];

@@ -1,6 +1,7 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { BUILD_FLAGS } from '../buildFlags.js';
 import { RepriseError } from '../../errors/RepriseError.js';
 import { resolveBaseUrl } from '../baseUrl.js';
 import { type PlaylistSpec, buildManifest } from '../buildManifest.js';
@@ -43,19 +44,7 @@ export async function manifestBuild(args: string[], out: (line: string) => void)
     args,
     allowPositionals: true,
     options: {
-      format: { type: 'string' },
-      'base-url': { type: 'string' },
-      key: { type: 'string' },
-      epoch: { type: 'string' },
-      'chunk-size': { type: 'string' },
-      playlist: { type: 'string', multiple: true },
-      offline: { type: 'string', multiple: true },
-      revoke: { type: 'string', multiple: true },
-      'expires-in': { type: 'string' },
-      window: { type: 'string' },
-      'max-bytes-per-second': { type: 'string' },
-      'max-concurrent': { type: 'string' },
-      out: { type: 'string' },
+      ...BUILD_FLAGS,
     },
   });
   if (values.format !== undefined && values.format !== '1') {
