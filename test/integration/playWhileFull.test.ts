@@ -1,0 +1,29 @@
+// Found by test/browser/quota.test.ts in Chromium: on a full device, getTrack() of a complete
+// track failed quota-exceeded because it records the play (a track record write) first.
+import { afterEach, expect, it } from 'vitest';
+import { CHUNK, bytesOf, openEngine, publish } from '../helpers/catalog.js';
+import { TestOrigin } from '../helpers/origin.js';
+import { simulateQuota } from '../helpers/quota.js';
+
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.reverse()) await fn();
+  cleanup = [];
+});
+
+it('a full device still plays what it holds: getTrack() of a complete track succeeds when recording the play does not fit', async () => {
+  const origin = await TestOrigin.start();
+  cleanup.push(() => origin.close());
+  const body = bytesOf('full-play', CHUNK * 2 + 7);
+  await publish(origin, { tracks: [{ id: 'a', body }], playlists: [{ id: 'p', trackIds: ['a'], offline: true }] });
+  const quota = simulateQuota(Infinity, { allStores: true });
+  cleanup.push(async () => quota.restore());
+  const engine = await openEngine(origin);
+  cleanup.push(() => engine.close());
+  await engine.sync();
+  await engine.idle();
+  expect((await engine.status()).tracks[0]!.state).toBe('complete');
+  quota.limit = quota.used(); // full: no record, however small, fits any more
+  const bytes = Buffer.from(await (await engine.getTrack('a')).arrayBuffer());
+  expect(bytes.equals(body)).toBe(true);
+});
