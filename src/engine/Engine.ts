@@ -1,3 +1,4 @@
+import { isRepriseError } from '../errors/isRepriseError.js';
 import { RepriseError } from '../errors/RepriseError.js';
 import { idSchema } from '../manifest/schema.js';
 import { allowedOriginSet } from '../manifest/trackOrigins.js';
@@ -171,7 +172,13 @@ export class Engine implements LeadingEngine {
       const record = inventory.choices.get(playlistId);
       if (record) {
         const { offline: _o, pinned: _p, ...rest } = record;
-        await inventory.putChoice(rest);
+        await inventory.putChoice(rest).catch(async (error: unknown) => {
+          // A full device: free the playlist's content first (deletes fit), then record the choice.
+          if (!isRepriseError(error, 'quota-exceeded')) throw error;
+          inventory.removed.add(playlistId);
+          await budget.collectGarbage();
+          await inventory.putChoice(rest);
+        });
       }
       inventory.removed.add(playlistId);
       await budget.release();

@@ -1,3 +1,4 @@
+import { isRepriseError } from '../errors/isRepriseError.js';
 import { RepriseError } from '../errors/RepriseError.js';
 import { type CatalogTrack, assertNotRefused } from '../manifest/Catalog.js';
 import { readVerified } from '../playback/readVerified.js';
@@ -144,7 +145,12 @@ export class PlaybackService {
     if (bytes && (await sha256Base64Url(bytes)) !== digest) await this.holdBack(digest);
   }
 
-  private notePlay(trackId: string): Promise<void> {
-    return this.inventory.notePlay(trackId, this.trust.catalog, this.clock.now());
+  /** The play mark only orders eviction: a full device does not stop playback for it. */
+  private async notePlay(trackId: string): Promise<void> {
+    try {
+      await this.inventory.notePlay(trackId, this.trust.catalog, this.clock.now());
+    } catch (error) {
+      if (!isRepriseError(error, 'quota-exceeded')) throw error;
+    }
   }
 }
