@@ -218,11 +218,10 @@ export class Engine implements LeadingEngine {
     return this.read(async () => this.parts.scheduler.pause('user'));
   }
 
-  /** Resumes the caller's pause, and a pause for a refused authorization (the app signed in again). */
+  /** Resumes the caller's pause, a pause for a refused authorization (the app signed in again) and one for a full quota (the app freed space). */
   resume(): Promise<void> {
     return this.read(async () => {
-      this.parts.scheduler.resume('unauthorized');
-      this.parts.scheduler.resume('user');
+      for (const reason of ['unauthorized', 'quota-exceeded', 'user'] as const) this.parts.scheduler.resume(reason);
     });
   }
 

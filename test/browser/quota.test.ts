@@ -83,7 +83,8 @@ async function removeAndComplete(s: Site, page: Page, paused: Status) {
   for (const b of B) {
     const stored = paused.tracks.find((t) => t.id === b.id)!;
     const after = s.origin.log.slice(requestsAtPause).filter((r) => r.path === `/media/${b.id}`).reduce((n, r) => n + r.bytes, 0);
-    expect(after, `${b.id}: only what was missing at the pause is fetched after it`).toBe(b.body.length - stored.bytesDone);
+    // At most what was missing at the pause (less when verified chunks the quota refused were kept to be written first).
+    expect(after, `${b.id}: only what was missing at the pause is fetched after it`).toBeLessThanOrEqual(b.body.length - stored.bytesDone);
   }
   return s.origin.bytesSent('/media/b');
 }
@@ -111,10 +112,9 @@ describe.concurrent('a full device in Chromium (a real quota through the DevTool
     }
   }, 150_000);
 
-  // Known violation (reported to the lead): verified chunks waiting for their batch (up to 16
-  // chunks or 200 ms) when the quota runs out are dropped, and a whole track read ahead is
-  // fetched again. it.fails: this flips to a failure once the engine keeps the bound.
-  it.fails('the batch bound: a playlist that hit the quota once costs at most its size + one chunk per track in flight', async () => {
+  // Verified chunks the quota refused are kept and written first once there is room, and requests
+  // are pieces of bounded size: what a quota hit costs is what was in flight, not a batch.
+  it('the batch bound: a playlist that hit the quota once costs at most its size + one chunk per track in flight', async () => {
     const s = await site();
     try {
       const { page, paused } = await fillUp(s);
