@@ -1,11 +1,13 @@
 // Issue 11: the cap as the origin sees it. Runners shared by the Node and Chromium wire tests and
-// `npm run bench -- wire`: a loopback origin counts the body bytes its sockets accept per 100 ms
-// (TestOrigin.wire) while an engine downloads a library at a cap.
+// `npm run bench -- wire` (Node, and Chromium, Firefox and WebKit through the engines harness): a
+// loopback origin counts the body bytes its sockets accept per 100 ms (TestOrigin.wire) while an
+// engine downloads a library at a cap.
 import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext } from 'playwright-core';
 import type { CacheEngine } from '../../src/engine/index.js';
+import type { EngineBrowser, EnginePage } from '../browser/engines/types.js';
 import { bytesOf, openEngine, publish } from './catalog.js';
 import { TestOrigin } from './origin.js';
 
@@ -123,13 +125,19 @@ export function nodeWireInChild(cap: number, seconds = 10): Promise<WireFigures>
   });
 }
 
+/** What a wire measurement needs of a tab: the harness's EnginePage in any engine, or a Playwright page adapted. */
+export type WirePage = Pick<EnginePage, 'goto' | 'waitForFunction' | 'evaluate' | 'close'>;
+
 /**
- * In Chromium: a page of its own origin opens the cache worker (`serviceWorker: false`) at `cap`
- * and syncs; the origin, in a process of its own (wireSiteChild.ts), counts what its sockets
- * accept, so the test runner's event loop does not delay it.
+ * In a browser tab (`newPage`): a page of its own origin opens the cache worker
+ * (`serviceWorker: false`) at `cap` and syncs; the origin, in a process of its own
+ * (wireSiteChild.ts), counts what its sockets accept, so this process's event loop (the test
+ * runner's, the bench's, or a browser driver's) does not delay it.
  */
-export async function chromiumWire(context: BrowserContext, cap: number, seconds = 10, maxConcurrent = 3): Promise<WireFigures> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./wireSiteChild.ts', import.meta.url)), String(cap), String(seconds)], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function pageWire(newPage: () => Promise<WirePage>, cap: number, seconds = 10, maxConcurrent = 3): Promise<WireFigures> {
+  // The child prints JSON lines only: without REPRISE_ENGINES, the harness it imports says nothing.
+  const { REPRISE_ENGINES: _, ...env } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./wireSiteChild.ts', import.meta.url)), String(cap), String(seconds)], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -138,7 +146,7 @@ export async function chromiumWire(context: BrowserContext, cap: number, seconds
     if (done) throw new Error(`the wire origin at ${cap} B/s ended early: ${stderr}`);
     return JSON.parse(value as string) as T;
   };
-  const page = await context.newPage();
+  const page = await newPage();
   try {
     const site = await next<{ url: string; options: Record<string, unknown> }>();
     await page.goto(site.url);
@@ -157,6 +165,29 @@ export async function chromiumWire(context: BrowserContext, cap: number, seconds
     await page.close();
     child.kill();
   }
+}
+
+/** {@link pageWire} in a tab of the harness's browser of any engine (Chromium, Firefox, WebKit). */
+export function engineWire(browser: EngineBrowser, cap: number, seconds = 10, maxConcurrent = 3): Promise<WireFigures> {
+  return pageWire(() => browser.newPage(), cap, seconds, maxConcurrent);
+}
+
+/** {@link pageWire} in a Playwright Chromium context (the Chromium wire test in `npm test`). */
+export function chromiumWire(context: BrowserContext, cap: number, seconds = 10, maxConcurrent = 3): Promise<WireFigures> {
+  return pageWire(
+    async () => {
+      const page = await context.newPage();
+      return {
+        goto: async (url) => void (await page.goto(url)),
+        waitForFunction: async (fn, arg, timeout = 10_000) => void (await page.waitForFunction(fn as never, arg, { timeout })),
+        evaluate: (fn, arg) => page.evaluate(fn as never, arg) as never,
+        close: () => page.close(),
+      };
+    },
+    cap,
+    seconds,
+    maxConcurrent,
+  );
 }
 
 declare global {
