@@ -251,7 +251,7 @@ export async function wireAccuracy(caps = [0.5e6, 2e6, 8e6], seconds = 10) {
 }
 
 export function printWire({ seconds, node, browsers }: Awaited<ReturnType<typeof wireAccuracy>>) {
-  const row = (r: WireFigures) => `worst ${(r.worst / 1024).toFixed(1).padStart(6)} KiB, average ${(r.average / 1e6).toFixed(3)} MB/s (${(r.error * 100).toFixed(1).padStart(4)} %), ≤ ${r.maxOpen} open`;
+  const row = (r: WireFigures) => `worst ${(r.worst / 1024).toFixed(1).padStart(6)} KiB (slot ${String(r.worstAt).padStart(3)}), average ${(r.average / 1e6).toFixed(3)} MB/s (${(r.error * 100).toFixed(1).padStart(4)} %), ≤ ${r.maxOpen} open`;
   console.log(`\nthe cap on the wire: bytes the origin's sockets accepted per 100 ms, maxConcurrent 3, ${seconds} s average after 1 s`);
   console.log('  (worst = largest excess over cap × T + one chunk of any interval from the first byte: ≤ 0 holds the bound)');
   node.forEach((n, i) => {
