@@ -2,7 +2,8 @@
 // suite of issue 16 (Chromium; about 8 minutes on 2 cores) and writes its JSON under
 // test/bench/results/. Pick lines by name: `npm run bench -- offline seek audit reset-browser
 // library download-memory play-missing no-sw profile`; the Node benches: `-- throttle wire herd
-// reset browser scale` (or `-- node` for all of them). BENCH_ROUNDS sets the rounds (default 3).
+// reset browser scale` (or `-- node` for all of them; `wire` also runs in Chromium, Firefox and
+// WebKit, or the engines REPRISE_ENGINES names). BENCH_ROUNDS sets the rounds (default 3).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -35,7 +36,17 @@ console.log(`reprise benchmarks — ${new Date().toISOString()}, Node ${process.
 console.log(`  ${machine.uptime}`);
 
 if (want('throttle')) printThrottle(await throttleAccuracy(), await engineVsRawFetch());
-if (want('throttle') || want('wire')) printWire(await wireAccuracy());
+if (want('throttle') || want('wire')) {
+  const version = (cmd: string, args: string[]) => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return `${cmd}: not found`;
+    }
+  };
+  console.log(`\n  ${version(process.env.FIREFOX_PATH ?? 'firefox-esr', ['--version'])}; WebKitGTK ${version('dpkg-query', ['-W', '-f', '${Version}', 'libwebkit2gtk-4.1-0'])}`);
+  printWire(await wireAccuracy());
+}
 if (want('herd')) printHerd(simulateHerd({ windowSeconds: 900 }), simulateHerd({ windowSeconds: 0 }));
 if (want('reset')) printResetScenario(await runResetScenario(DEFAULT_RESET_SCENARIO));
 if (want('browser')) printBrowserThroughput(await browserThroughput());

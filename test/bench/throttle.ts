@@ -8,8 +8,8 @@ import { Store } from '../../src/store/Store.js';
 import { bytesOf, chunkDigests, key, sign } from '../helpers/catalog.js';
 import { TestOrigin } from '../helpers/origin.js';
 import { availableParallelism } from 'node:os';
-import { launch } from '../browser/harness.js';
-import { type WireFigures, chromiumWire, nodeWireInChild } from '../helpers/wire.js';
+import { type EngineName, assertInstalled, engines } from '../browser/harness.js';
+import { type WireFigures, engineWire, nodeWireInChild } from '../helpers/wire.js';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -228,25 +228,34 @@ export function printThrottle(t: Awaited<ReturnType<typeof throttleAccuracy>>, e
 
 /**
  * Issue 11: body bytes the origin's sockets accepted per 100 ms (TestOrigin.wire), at each cap:
- * in Node (fake-indexeddb; the caps at once, each in a process of its own) and in Chromium (a
- * page per cap, one after the other, the cache worker without a service worker), each against
- * its own loopback origin.
+ * in Node (fake-indexeddb; the caps at once, each in a process of its own), then in each engine
+ * of the harness (Chromium, Firefox, WebKit; REPRISE_ENGINES picks) one after the other, a page
+ * per cap one after the other (the cache worker without a service worker), each against its own
+ * loopback origin in a process of its own.
  */
 export async function wireAccuracy(caps = [0.5e6, 2e6, 8e6], seconds = 10) {
   const node = await Promise.all(caps.map((cap) => nodeWireInChild(cap, seconds)));
-  const browser = await launch();
-  try {
-    const chromium = [];
-    for (const cap of caps) chromium.push(await chromiumWire(browser.context, cap, seconds)); // one page at a time, as the test
-    return { seconds, node, chromium };
-  } finally {
-    await browser.close();
+  const browsers: { engine: EngineName; rows: WireFigures[] }[] = [];
+  for (const engine of engines) {
+    assertInstalled(engine);
+    const browser = await engine.launch();
+    try {
+      const rows = [];
+      for (const cap of caps) rows.push(await engineWire(browser, cap, seconds)); // one page at a time, as the test
+      browsers.push({ engine: engine.name, rows });
+    } finally {
+      await browser.close();
+    }
   }
+  return { seconds, node, browsers };
 }
 
-export function printWire({ seconds, node, chromium }: Awaited<ReturnType<typeof wireAccuracy>>) {
-  const row = (r: WireFigures) => `worst ${(r.worst / 1024).toFixed(1).padStart(6)} KiB, average ${(r.average / 1e6).toFixed(3)} MB/s (${(r.error * 100).toFixed(1).padStart(4)} %), ≤ ${r.maxOpen} open`;
+export function printWire({ seconds, node, browsers }: Awaited<ReturnType<typeof wireAccuracy>>) {
+  const row = (r: WireFigures) => `worst ${(r.worst / 1024).toFixed(1).padStart(6)} KiB (slot ${String(r.worstAt).padStart(3)}), average ${(r.average / 1e6).toFixed(3)} MB/s (${(r.error * 100).toFixed(1).padStart(4)} %), ≤ ${r.maxOpen} open`;
   console.log(`\nthe cap on the wire: bytes the origin's sockets accepted per 100 ms, maxConcurrent 3, ${seconds} s average after 1 s`);
   console.log('  (worst = largest excess over cap × T + one chunk of any interval from the first byte: ≤ 0 holds the bound)');
-  node.forEach((n, i) => console.log(`  cap ${(n.cap / 1e6).toFixed(1)} MB/s  Node: ${row(n)}   Chromium: ${row(chromium[i]!)}`));
+  node.forEach((n, i) => {
+    console.log(`  cap ${(n.cap / 1e6).toFixed(1)} MB/s  ${'Node'.padEnd(9)} ${row(n)}`);
+    for (const b of browsers) console.log(`  ${''.padEnd(14)}${b.engine.padEnd(9)} ${row(b.rows[i]!)}`);
+  });
 }

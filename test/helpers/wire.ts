@@ -1,11 +1,13 @@
 // Issue 11: the cap as the origin sees it. Runners shared by the Node and Chromium wire tests and
-// `npm run bench -- wire`: a loopback origin counts the body bytes its sockets accept per 100 ms
-// (TestOrigin.wire) while an engine downloads a library at a cap.
+// `npm run bench -- wire` (Node, and Chromium, Firefox and WebKit through the engines harness): a
+// loopback origin counts the body bytes its sockets accept per 100 ms (TestOrigin.wire) while an
+// engine downloads a library at a cap.
 import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext } from 'playwright-core';
 import type { CacheEngine } from '../../src/engine/index.js';
+import type { EngineBrowser, EnginePage } from '../browser/engines/types.js';
 import { bytesOf, openEngine, publish } from './catalog.js';
 import { TestOrigin } from './origin.js';
 
@@ -50,13 +52,26 @@ export function library(cap: number, seconds: number) {
   return { ids, tracks: ids.map((id) => ({ id, body: bytesOf(id, TRACK_BYTES) })) };
 }
 
-/** The slot of the first media byte: the first slot with bytes from the first media request on (waits up to `withinMs`). */
-export async function firstMediaByte(origin: TestOrigin, withinMs = 10_000): Promise<number> {
-  let asked: number | undefined;
-  origin.faults.unshift((req) => ((asked ??= req.url!.startsWith('/media/') ? Math.max(0, origin.wire.length - 1) : undefined), false));
+/** Where the media bytes on the wire begin: their first slot, and the bytes of other files already in it. */
+export interface MediaStart {
+  slot: number;
+  /** Bytes of the page, bundles or manifest the origin's sockets accepted in `slot` before the first media request. */
+  earlier: number;
+}
+
+/**
+ * The first slot with media bytes (waits up to `withinMs`). `origin.wire` counts every file's
+ * bytes and only grows when bytes are accepted, so the slots as they were at the first media
+ * request are kept: what grew after it is media, and what `slot` held before it (the 151 KiB
+ * cache-worker bundle, when an engine fetches it just before the first media request, as
+ * Firefox and WebKit do) is left out of the figures.
+ */
+export async function firstMediaByte(origin: TestOrigin, withinMs = 10_000): Promise<MediaStart> {
+  let asked: number[] | undefined;
+  origin.faults.unshift((req) => ((asked ??= req.url!.startsWith('/media/') ? [...origin.wire] : undefined), false));
   for (const giveUp = performance.now() + withinMs; ; await sleep(5)) {
-    const i = asked === undefined ? -1 : origin.wire.findIndex((b, k) => k >= asked! && b > 0);
-    if (i >= 0) return i;
+    const slot = asked === undefined ? -1 : origin.wire.findIndex((b, k) => k >= asked!.length - 1 && b > (asked![k] ?? 0));
+    if (slot >= 0) return { slot, earlier: asked![slot] ?? 0 };
     if (performance.now() > giveUp) throw new Error(`no media bytes within ${withinMs} ms: the wire test setup is broken`);
   }
 }
@@ -66,11 +81,13 @@ export async function firstMediaByte(origin: TestOrigin, withinMs = 10_000): Pro
  * them, the average over the last `seconds` (steady state: the bound lets the first interval
  * carry one chunk more, which alone is 5 % of 10 s at 0.5 MB/s with 256 KiB chunks).
  */
-export async function measure(origin: TestOrigin, first: number, seconds: number, cap: number, chunk: number): Promise<WireFigures> {
+export async function measure(origin: TestOrigin, { slot: first, earlier }: MediaStart, seconds: number, cap: number, chunk: number): Promise<WireFigures> {
   const end = first + (seconds + 1) * 10;
   while (origin.wire.length < end + 2) await sleep(50);
-  const { worst, worstAt } = wireFigures(origin.wire.slice(first, end), cap, chunk);
-  return { ...wireFigures(origin.wire.slice(first + 10, end), cap, chunk), worst, worstAt, maxOpen: origin.maxMediaInFlight };
+  const slots = origin.wire.slice(first, end);
+  slots[0]! -= earlier;
+  const { worst, worstAt } = wireFigures(slots, cap, chunk);
+  return { ...wireFigures(slots.slice(10), cap, chunk), worst, worstAt, maxOpen: origin.maxMediaInFlight };
 }
 
 export interface NodeWireOptions {
@@ -98,7 +115,7 @@ export async function nodeWire(cap: number, options: NodeWireOptions = {}): Prom
     if (options.lowerTo !== undefined) {
       await sleep(2000);
       await engine.setThrottle({ bytesPerSecond: options.lowerTo });
-      first = origin.wire.length; // the slot after the one the change fell in
+      first = { slot: origin.wire.length, earlier: 0 }; // the slot after the one the change fell in
       return await measure(origin, first, seconds, options.lowerTo, WIRE_CHUNK);
     }
     return await measure(origin, first, seconds, cap, WIRE_CHUNK);
@@ -123,13 +140,19 @@ export function nodeWireInChild(cap: number, seconds = 10): Promise<WireFigures>
   });
 }
 
+/** What a wire measurement needs of a tab: the harness's EnginePage in any engine, or a Playwright page adapted. */
+export type WirePage = Pick<EnginePage, 'goto' | 'waitForFunction' | 'evaluate' | 'close'>;
+
 /**
- * In Chromium: a page of its own origin opens the cache worker (`serviceWorker: false`) at `cap`
- * and syncs; the origin, in a process of its own (wireSiteChild.ts), counts what its sockets
- * accept, so the test runner's event loop does not delay it.
+ * In a browser tab (`newPage`): a page of its own origin opens the cache worker
+ * (`serviceWorker: false`) at `cap` and syncs; the origin, in a process of its own
+ * (wireSiteChild.ts), counts what its sockets accept, so this process's event loop (the test
+ * runner's, the bench's, or a browser driver's) does not delay it.
  */
-export async function chromiumWire(context: BrowserContext, cap: number, seconds = 10, maxConcurrent = 3): Promise<WireFigures> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./wireSiteChild.ts', import.meta.url)), String(cap), String(seconds)], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function pageWire(newPage: () => Promise<WirePage>, cap: number, seconds = 10, maxConcurrent = 3): Promise<WireFigures> {
+  // The child prints JSON lines only: without REPRISE_ENGINES, the harness it imports says nothing.
+  const { REPRISE_ENGINES: _, ...env } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./wireSiteChild.ts', import.meta.url)), String(cap), String(seconds)], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -138,7 +161,7 @@ export async function chromiumWire(context: BrowserContext, cap: number, seconds
     if (done) throw new Error(`the wire origin at ${cap} B/s ended early: ${stderr}`);
     return JSON.parse(value as string) as T;
   };
-  const page = await context.newPage();
+  const page = await newPage();
   try {
     const site = await next<{ url: string; options: Record<string, unknown> }>();
     await page.goto(site.url);
@@ -157,6 +180,29 @@ export async function chromiumWire(context: BrowserContext, cap: number, seconds
     await page.close();
     child.kill();
   }
+}
+
+/** {@link pageWire} in a tab of the harness's browser of any engine (Chromium, Firefox, WebKit). */
+export function engineWire(browser: EngineBrowser, cap: number, seconds = 10, maxConcurrent = 3): Promise<WireFigures> {
+  return pageWire(() => browser.newPage(), cap, seconds, maxConcurrent);
+}
+
+/** {@link pageWire} in a Playwright Chromium context (the Chromium wire test in `npm test`). */
+export function chromiumWire(context: BrowserContext, cap: number, seconds = 10, maxConcurrent = 3): Promise<WireFigures> {
+  return pageWire(
+    async () => {
+      const page = await context.newPage();
+      return {
+        goto: async (url) => void (await page.goto(url)),
+        waitForFunction: async (fn, arg, timeout = 10_000) => void (await page.waitForFunction(fn as never, arg, { timeout })),
+        evaluate: (fn, arg) => page.evaluate(fn as never, arg) as never,
+        close: () => page.close(),
+      };
+    },
+    cap,
+    seconds,
+    maxConcurrent,
+  );
 }
 
 declare global {

@@ -1,4 +1,4 @@
-// The origin of one Chromium wire measurement, in a process of its own (see chromiumWire in
+// The origin of one browser wire measurement (any engine), in a process of its own (see pageWire in
 // wire.ts): argv[2] is the cap, argv[3] the seconds. Prints the site (page URL and options) as a
 // JSON line, measures from the first media byte, prints the figures as a JSON line and exits.
 import { startSite } from '../browser/harness.js';
