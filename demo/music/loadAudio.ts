@@ -26,15 +26,15 @@ export async function loadAudio(dir: string, log: (line: string) => void = () =>
   const wanted = new Set(songs.map(fileOf));
   for (const name of readdirSync(dir)) if (!wanted.has(join(dir, name))) rmSync(join(dir, name), { force: true });
 
-  const todo = songs.filter((s) => !existsSync(fileOf(s)));
-  if (todo.length) log(`generating ${todo.length} MP3 files into ${dir} (once; later starts reuse them)…`);
+  const toMake = songs.filter((s) => !existsSync(fileOf(s)));
+  if (toMake.length) log(`generating ${toMake.length} MP3 files into ${dir} (once; later starts reuse them)…`);
   // One ffmpeg per core at most; synthesis runs between them on the main thread.
   const lanes = Math.max(1, Math.min(2, cpus().length));
   let next = 0;
   await Promise.all(
     Array.from({ length: lanes }, async () => {
-      while (next < todo.length) {
-        const song = todo[next++]!;
+      while (next < toMake.length) {
+        const song = toMake[next++]!;
         const out = fileOf(song);
         const track = PLAYLISTS.find((p) => p.songs.includes(song))!.songs.indexOf(song) + 1;
         await encodeMp3(composeSong(song), { title: song.title, artist: song.artist, album: song.album, track }, out + '.part.mp3');
