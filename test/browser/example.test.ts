@@ -8,10 +8,9 @@ import { cp, mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import { TestOrigin } from '../helpers/origin.js';
-import { launch } from './harness.js';
+import { type EnginePage, eachEngine } from './harness.js';
 
 const exec = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -20,8 +19,6 @@ const EXAMPLE = join(ROOT, 'examples', 'vite-app');
 const WORK = join(tmpdir(), 'reprise-example-vite-app');
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.json': 'application/json', '.jws': 'application/jose', '.mp3': 'audio/mpeg', '.css': 'text/css', '.svg': 'image/svg+xml' };
 
-let browser: Awaited<ReturnType<typeof launch>>;
-let origin: TestOrigin;
 
 async function sh(command: string, args: string[], cwd = WORK) {
   // The example's scripts find vite in the repository's node_modules (a devDependency here).
@@ -61,49 +58,46 @@ beforeAll(async () => {
   await sh('npm', ['run', 'keys']);
   await sh('npm', ['run', 'media']);
   await sh('npm', ['run', 'build']);
-  origin = await serve(join(WORK, 'dist'));
-  browser = await launch();
 }, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await origin?.close();
-});
-
-async function playAndWait(page: Page, trackId: string, beyond: number) {
+async function playAndWait(page: EnginePage, trackId: string, beyond: number) {
   await page.click(`button[data-track="${trackId}"]`);
-  await page.waitForFunction((t) => { const a = document.querySelector('audio')!; return !a.paused && a.currentTime > t; }, beyond, { timeout: 15_000 });
+  await page.waitForFunction((t) => { const a = document.querySelector('audio')!; return !a.paused && a.currentTime > t; }, beyond, 15_000);
 }
 
-describe('examples/vite-app, built from the packed tarball', () => {
-  it('syncs, keeps a playlist offline, plays and seeks; after a reload with the server stopped it still plays', async () => {
-    const page = await browser.context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${origin.url}/`);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
-    expect(await page.textContent('#error')).toBe('');
-    // The CLI's documented id, and titles and artists from the MP3s' own tags.
-    expect(await page.textContent('[data-playlist="road-trip"] label')).toMatch(/Road trip — keep offline \(0\/2/);
-    expect(await page.textContent('button[data-track="a4"]')).toBe('▶ A four — Test Tones');
+const text = (page: EnginePage, selector: string) => page.evaluate((s) => document.querySelector(s)?.textContent ?? null, selector);
 
-    await page.check('[data-playlist="road-trip"] input[type=checkbox]');
-    await page.waitForSelector('[data-playlist="road-trip"][data-complete="true"]', { timeout: 20_000 });
+eachEngine('examples/vite-app, built from the packed tarball', (suite) => {
+  suite.test('syncs, keeps a playlist offline, plays and seeks; after a reload with the server stopped it still plays', { needs: ['serviceWorker'] }, async () => {
+    const origin = await serve(join(WORK, 'dist')); // each engine its own origin: the test stops it
+    try {
+      const page = await suite.browser.newPage();
+      await page.goto(`${origin.url}/`);
+      await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, 20_000);
+      expect(await text(page, '#error')).toBe('');
+      // The CLI's documented id, and titles and artists from the MP3s' own tags.
+      expect(await text(page, '[data-playlist="road-trip"] label')).toMatch(/Road trip — keep offline \(0\/2/);
+      expect(await text(page, 'button[data-track="a4"]')).toBe('▶ A four — Test Tones');
 
-    await playAndWait(page, 'a4', 0.5);
-    await page.evaluate(() => new Promise((resolve) => {
-      const audio = document.querySelector('audio')!;
-      audio.addEventListener('seeked', resolve, { once: true });
-      audio.currentTime = 15;
-    }));
-    await page.waitForFunction(() => document.querySelector('audio')!.currentTime > 15.3, undefined, { timeout: 10_000 });
+      await page.click('[data-playlist="road-trip"] input[type=checkbox]');
+      await page.waitForFunction(() => document.querySelector('[data-playlist="road-trip"][data-complete="true"]') !== null, undefined, 20_000);
 
-    await origin.close();
-    await page.reload();
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
-    expect(await page.textContent('#error')).toMatch(/offline: playing what is on this device/);
-    expect(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toMatch(/\/sw\.js$/);
-    await playAndWait(page, 'e5', 0.5);
-    expect(errors).toEqual([]);
+      await playAndWait(page, 'a4', 0.5);
+      await page.evaluate(() => new Promise((resolve) => {
+        const audio = document.querySelector('audio')!;
+        audio.addEventListener('seeked', resolve, { once: true });
+        audio.currentTime = 15;
+      }));
+      await page.waitForFunction(() => document.querySelector('audio')!.currentTime > 15.3, undefined, 10_000);
+
+      await origin.close();
+      await page.reload();
+      await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, 20_000);
+      expect(await text(page, '#error')).toMatch(/offline: playing what is on this device/);
+      expect(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL ?? '')).toMatch(/\/sw\.js$/);
+      await playAndWait(page, 'e5', 0.5);
+      expect(await page.errors()).toEqual([]);
+    } finally {
+      await origin.close().catch(() => {});
+    }
   });
 });
