@@ -51,7 +51,8 @@ afterAll(async () => browser?.close());
 
 async function openCachePage(site: Site): Promise<Page> {
   const page = await openChromiumPage(browser.context, site.url);
-  await openChromiumCache(page, site.options);
+  // A generous bound: these tests open many tabs while other test files load the machine.
+  await openChromiumCache(page, { ...site.options, openTimeoutMs: 60_000 });
   return page;
 }
 

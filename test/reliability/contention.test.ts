@@ -63,7 +63,7 @@ describe('contention in Chromium: three tabs opening and closing at random over 
         const page = await openChromiumPage(browser.context, site.url);
         slots[i] = page;
         opened++;
-        await openChromiumCache(page, site.options);
+        await openChromiumCache(page, { ...site.options, openTimeoutMs: 60_000 }); // many tabs on a loaded machine
         // Each tab asks for the playlist and its status, as an app's startup would; not awaited.
         void page.evaluate(() => {
           const { cache } = window as never as { cache: any };
