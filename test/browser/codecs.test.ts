@@ -39,80 +39,85 @@ interface Run {
 type Source = { src: string; trackId?: undefined; via?: undefined } | { src?: undefined; trackId: string; via: 'trackUrl' | 'getTrack' };
 
 /**
- * Plays `src` (or `getTrack(trackId)` as an object URL) in the page's `<audio>`, driven by the
- * element's events with a bound on each wait; reports what happened rather than throwing, so that
- * one codec's failure does not hide the others'.
+ * Plays each source (the origin's URL of a file, or `getTrack(trackId)` as an object URL, or
+ * `trackUrl(trackId)`) in an `<audio>` of its own, all at once, driven by each element's events
+ * with a bound on each wait; reports what happened rather than throwing, so that one codec's
+ * failure does not hide the others'.
  */
-function exercise(page: EnginePage, arg: Source): Promise<Run> {
+function exercise(page: EnginePage, sources: Source[]): Promise<Run[]> {
   return page.evaluate(
-    async ({ src, trackId, via, seeks, advance }) => {
-      const audio = document.getElementById('player') as HTMLAudioElement;
-      const started = performance.now();
-      const run: Run = { error: null, stage: 'load', duration: NaN, seeks: [], ms: 0 };
-      let url: string | null = null;
-      const state = () => `currentTime ${audio.currentTime.toFixed(2)}, readyState ${audio.readyState}, networkState ${audio.networkState}, paused ${audio.paused}`;
-      /** Resolves once `done()`, checked on each of `events`; rejects on a media error or after 10 s. */
-      const until = (what: string, done: () => boolean, events: string[]) =>
-        new Promise<void>((resolve, reject) => {
-          const types = [...events, 'timeupdate', 'error'];
-          const finish = (e?: Error) => {
-            clearTimeout(timer);
-            for (const t of types) audio.removeEventListener(t, check);
-            if (e) reject(e);
-            else resolve();
-          };
-          const check = () => {
-            if (audio.error) finish(new Error(`media error ${audio.error.code}${audio.error.message ? `: ${audio.error.message}` : ''}`));
-            else if (done()) finish();
-          };
-          const timer = setTimeout(() => finish(new Error(`no ${what} within 10 s (${state()})`)), 10_000);
-          for (const t of types) audio.addEventListener(t, check);
-          check();
-        });
-      try {
-        const { cache } = window as never as { cache: { getTrack(id: string): Promise<Blob>; trackUrl(id: string): string } };
-        if (via === 'getTrack') {
-          run.stage = 'getTrack';
-          const blob = await cache.getTrack(trackId!);
-          run.blob = { size: blob.size, type: blob.type };
-          url = URL.createObjectURL(blob);
-        } else if (via === 'trackUrl') {
-          run.stage = 'trackUrl';
-          url = cache.trackUrl(trackId!);
+    async ({ sources, seeks, advance }) => {
+      const { cache } = window as never as { cache: { getTrack(id: string): Promise<Blob>; trackUrl(id: string): string } };
+      const one = async ({ src, trackId, via }: Source): Promise<Run> => {
+        const audio = document.createElement('audio');
+        audio.preload = 'auto';
+        const started = performance.now();
+        const run: Run = { error: null, stage: 'load', duration: NaN, seeks: [], ms: 0 };
+        let url: string | null = null;
+        const state = () => `currentTime ${audio.currentTime.toFixed(2)}, readyState ${audio.readyState}, networkState ${audio.networkState}, paused ${audio.paused}`;
+        /** Resolves once `done()`, checked on each of `events`; rejects on a media error or after 10 s. */
+        const until = (what: string, done: () => boolean, events: string[]) =>
+          new Promise<void>((resolve, reject) => {
+            const types = [...events, 'timeupdate', 'error'];
+            const finish = (e?: Error) => {
+              clearTimeout(timer);
+              for (const t of types) audio.removeEventListener(t, check);
+              if (e) reject(e);
+              else resolve();
+            };
+            const check = () => {
+              if (audio.error) finish(new Error(`media error ${audio.error.code}${audio.error.message ? `: ${audio.error.message}` : ''}`));
+              else if (done()) finish();
+            };
+            const timer = setTimeout(() => finish(new Error(`no ${what} within 10 s (${state()})`)), 10_000);
+            for (const t of types) audio.addEventListener(t, check);
+            check();
+          });
+        try {
+          if (via === 'getTrack') {
+            run.stage = 'getTrack';
+            const blob = await cache.getTrack(trackId);
+            run.blob = { size: blob.size, type: blob.type };
+            url = URL.createObjectURL(blob);
+          } else if (via === 'trackUrl') {
+            run.stage = 'trackUrl';
+            url = cache.trackUrl(trackId);
+          }
+          run.stage = 'play';
+          let playing = false;
+          audio.addEventListener('playing', () => (playing = true), { once: true });
+          audio.src = url ?? src!;
+          await audio.play();
+          await until('playing', () => playing && audio.currentTime > advance, ['playing']);
+          run.duration = audio.duration;
+          for (const fraction of seeks) {
+            const target = audio.duration * fraction;
+            run.stage = `seek to ${target.toFixed(2)} s`;
+            let seeked = false;
+            audio.addEventListener('seeked', () => (seeked = true), { once: true });
+            audio.currentTime = target;
+            await until('seeked', () => seeked, ['seeked']);
+            const landed = audio.currentTime;
+            if (audio.paused) await audio.play();
+            run.stage = `play on from ${landed.toFixed(2)} s`;
+            await until('time advancing', () => audio.currentTime > landed + advance, []);
+            run.seeks.push({ target, landed, after: audio.currentTime });
+          }
+          run.stage = 'done';
+        } catch (e) {
+          run.error = `${(e as Error).name}: ${(e as Error).message}`;
+        } finally {
+          audio.pause();
+          audio.removeAttribute('src');
+          audio.load();
+          if (url && via === 'getTrack') URL.revokeObjectURL(url);
         }
-        run.stage = 'play';
-        let playing = false;
-        audio.addEventListener('playing', () => (playing = true), { once: true });
-        audio.src = url ?? src!;
-        await audio.play();
-        await until('playing', () => playing && audio.currentTime > advance, ['playing']);
-        run.duration = audio.duration;
-        for (const fraction of seeks) {
-          const target = audio.duration * fraction;
-          run.stage = `seek to ${target.toFixed(2)} s`;
-          let seeked = false;
-          audio.addEventListener('seeked', () => (seeked = true), { once: true });
-          audio.currentTime = target;
-          await until('seeked', () => seeked, ['seeked']);
-          const landed = audio.currentTime;
-          if (audio.paused) await audio.play();
-          run.stage = `play on from ${landed.toFixed(2)} s`;
-          await until('time advancing', () => audio.currentTime > landed + advance, []);
-          run.seeks.push({ target, landed, after: audio.currentTime });
-        }
-        run.stage = 'done';
-      } catch (e) {
-        run.error = `${(e as Error).name}: ${(e as Error).message}`;
-      } finally {
-        audio.pause();
-        audio.removeAttribute('src');
-        audio.load();
-        if (url && via === 'getTrack') URL.revokeObjectURL(url);
-      }
-      run.ms = Math.round(performance.now() - started);
-      return run;
+        run.ms = Math.round(performance.now() - started);
+        return run;
+      };
+      return Promise.all(sources.map(one));
     },
-    { ...arg, seeks: SEEKS, advance: ADVANCE },
+    { sources, seeks: SEEKS, advance: ADVANCE },
   );
 }
 
@@ -150,7 +155,9 @@ eachEngine('codecs: MP3, AAC, Opus (WebM, Ogg), Vorbis, FLAC, WAV', (suite) => {
 
   /** Runs every supported codec through `path`, records the runs, then asserts them (all recorded first). */
   const playEach = async (path: Path, via: 'trackUrl' | 'getTrack') => {
-    for (const f of fixtures) if (supported.get(f.id)) record(f, path, await exercise(page, { trackId: idOf.get(f.id)!, via }));
+    const played = fixtures.filter((f) => supported.get(f.id));
+    const results = await exercise(page, played.map((f) => ({ trackId: idOf.get(f.id)!, via })));
+    played.forEach((f, i) => record(f, path, results[i]!));
     for (const f of fixtures) {
       if (!supported.get(f.id)) continue;
       const run = runs.get(f.id)![path]!;
@@ -170,7 +177,7 @@ eachEngine('codecs: MP3, AAC, Opus (WebM, Ogg), Vorbis, FLAC, WAV', (suite) => {
     await site?.origin.close();
     if (!supported.size) return;
     const e = suite.engine.name;
-    const lines = [`[${e}] codec matrix (✓ played, seeked to ${SEEKS.map((s) => `${s * 100} %`).join(', ')} and played on; — the engine cannot play it from the origin either):`];
+    const lines = [`[${e}] codec matrix (✓ played, seeked to ${SEEKS.map((s) => `${Math.round(s * 100)} %`).join(', ')} and played on; — the engine cannot play it from the origin either):`];
     lines.push(`[${e}]   ${'codec'.padEnd(24)} ${'canPlayType'.padEnd(11)} ${['origin', ...PATHS].map((p) => p.padEnd(14)).join(' ')}`);
     for (const f of fixtures) {
       const r = runs.get(f.id) ?? {};
@@ -197,9 +204,11 @@ eachEngine('codecs: MP3, AAC, Opus (WebM, Ogg), Vorbis, FLAC, WAV', (suite) => {
       site.origin.put(`/${track!.url}`, f.body, track!.mimeType);
     }
     page = await openPage(suite.browser, site.url);
-    for (const f of fixtures) {
-      canPlay.set(f.id, await page.evaluate((type) => (document.getElementById('player') as HTMLAudioElement).canPlayType(type), f.probe));
-      const run = await exercise(page, { src: `/media/${f.id}.${f.ext}` });
+    const answers = await page.evaluate((types) => types.map((type) => document.createElement('audio').canPlayType(type)), fixtures.map((f) => f.probe));
+    const fromOrigin = await exercise(page, fixtures.map((f) => ({ src: `/media/${f.id}.${f.ext}` })));
+    for (const [i, f] of fixtures.entries()) {
+      canPlay.set(f.id, answers[i]!);
+      const run = fromOrigin[i]!;
       record(f, 'origin', run);
       supported.set(f.id, run.error === null);
       if (run.error) {
