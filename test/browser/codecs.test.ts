@@ -1,11 +1,13 @@
 // Real codecs through reprise, in each engine: MP3, AAC (.m4a), Opus in WebM and in Ogg, Vorbis,
-// FLAC and WAV (test/fixtures/codecs/makeCodecFixtures.ts), published by the manifest tool
-// (src/cli/buildManifest.ts: its mimeType per extension and its tags), in 64 KiB chunks so that
-// every seek crosses chunks. Each codec the engine plays straight from the origin must also play
-// and seek through the service worker (trackUrl()) and through getTrack() with an object URL
-// (serviceWorker: false), online and offline after a reload. A codec the engine cannot play from
-// the origin either is "not supported by the engine": printed, not a failure. The matrix is
-// printed for CI and written up in docs/codecs.md.
+// FLAC, ALAC (.m4a) and WAV (test/fixtures/codecs/makeCodecFixtures.ts), published by the manifest
+// tool (src/cli/buildManifest.ts: its mimeType per extension and its tags), in 64 KiB chunks so
+// that the three seek points lie in three chunks. Each codec the engine plays straight from the
+// origin must also play and seek through the service worker (trackUrl()) and through getTrack()
+// with an object URL (serviceWorker: false), online and offline after a reload. A codec the engine
+// cannot even start from the origin is "not supported by the engine": printed, not a failure
+// (and canPlayType must agree). The matrix is printed for CI and written up in docs/codecs.md.
+//
+//   npm run build && npx vitest run --project browser test/browser/codecs.test.ts
 import { afterAll, expect } from 'vitest';
 import { buildManifest } from '../../src/cli/buildManifest.js';
 import type { Manifest } from '../../src/manifest/schema.js';
@@ -142,7 +144,7 @@ function cell(run: Run | undefined, supported: boolean): string {
   return run.error ? `✗ ${run.stage}: ${run.error}` : `✓ ${(run.ms / 1000).toFixed(1)} s`;
 }
 
-eachEngine('codecs: MP3, AAC, Opus (WebM, Ogg), Vorbis, FLAC, WAV', (suite) => {
+eachEngine('codecs: MP3, AAC, Opus (WebM, Ogg), Vorbis, FLAC, ALAC, WAV', (suite) => {
   let site: Awaited<ReturnType<typeof startSite>>;
   let page: EnginePage;
   let manifest: Manifest;
