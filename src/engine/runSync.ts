@@ -32,8 +32,10 @@ export async function runSync(parts: EngineParts): Promise<SyncReport> {
     const accepted = loaded?.status === 'accepted' ? loaded : undefined;
     // An unchanged root (304) needs no presence check of the chunk records (docs/how-it-works.md).
     if (loaded?.status !== 'unchanged') await inventory.refreshPresence();
-    // Format 2: the chunk lists of the offline tracks, before anything is counted.
-    if (accepted) await parts.chunkLists.ensure(accepted.catalog, awaitingChunkList(inventory.selection(accepted.catalog)), previous);
+    // Format 2: the chunk lists of the offline tracks, before anything is counted — also under an
+    // unchanged root (a playlist made offline since the last sync has none yet).
+    const listed = accepted?.catalog ?? (loaded && trust.servable ? trust.catalog : undefined);
+    if (listed) await parts.chunkLists.ensure(listed, awaitingChunkList(inventory.selection(listed)), accepted ? previous : undefined);
     const inForce: Catalog = accepted?.catalog ?? trust.catalog!;
     const storedKeyDistrusted = trust.storedKeyDistrusted(accepted?.catalog);
     if (loaded) inventory.removed.clear();
