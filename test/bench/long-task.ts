@@ -1,12 +1,14 @@
 // Which code makes the cache worker's longest tasks during a sync of the large library (line 5):
-// a CDP Profiler run of the worker (100 µs sampling, a bundle with names kept), cut into busy
-// stretches (consecutive samples that are not "(idle)" or "(program)"), the longest few printed
-// with the functions that ran in them (inclusive time, bundle module). A diagnostic, not a line
-// of the suite: `npm run build && npx tsx test/bench/long-task.ts [format] [tracks]`.
+// a trace of the worker thread gives its tasks (wall and thread time), a CDP Profiler run of the
+// worker (100 µs sampling, a bundle with names kept) what ran inside the ones that used the most
+// thread time (inclusive ms per function and module). A diagnostic, not a line of the suite:
+// `npm run build && npx tsx test/bench/long-task.ts [format] [tracks]`.
+import type { Page } from 'playwright-core';
 import { launch } from '../browser/harness.js';
 import { publishLibrary } from './large-library.js';
-import { openPage, readableCacheWorker, workerLateness } from './lib/benchSite.js';
-import { attachCacheWorker, moduleAt } from './lib/workerCdp.js';
+import { openPage, readableCacheWorker } from './lib/benchSite.js';
+import { attachCacheWorker, moduleAt, type WorkerCdp } from './lib/workerCdp.js';
+import { traceWorkerTasks } from './lib/workerTasks.js';
 
 interface ProfileNode {
   id: number;
@@ -21,8 +23,8 @@ interface Profile {
   timeDeltas: number[];
 }
 
-/** The longest busy stretches of a profile, each with its top inclusive functions. */
-export function busyStretches(profile: Profile, bundle: string, count = 4, top = 14) {
+/** Inclusive ms per function of the samples between `from` and `to` (µs, the profile's clock). */
+export function functionsBetween(profile: Profile, bundle: string, from: number, to: number, top = 14): string[] {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   for (const n of profile.nodes) for (const c of n.children ?? []) byId.get(c)!.parent = n.id;
   const name = (n: ProfileNode) => {
@@ -30,40 +32,35 @@ export function busyStretches(profile: Profile, bundle: string, count = 4, top =
     const where = f.url === '' ? 'native' : /cache-worker\.js$/.test(f.url) ? moduleAt(bundle, f.lineNumber) : f.url.split('/').pop();
     return `${f.functionName || '(anonymous)'} (${where})`;
   };
-  const idle = (id: number) => ['(idle)', '(program)'].includes(byId.get(id)!.callFrame.functionName);
-  const stretches: { start: number; ms: number; samples: number[]; deltas: number[] }[] = [];
+  const incl = new Map<string, number>();
   let t = profile.startTime;
-  let cur: (typeof stretches)[number] | undefined;
   profile.samples.forEach((id, i) => {
-    const dt = profile.timeDeltas[i + 1] ?? 0;
-    if (idle(id)) {
-      if (cur) stretches.push(cur);
-      cur = undefined;
-    } else {
-      cur ??= { start: t, ms: 0, samples: [], deltas: [] };
-      cur.ms += dt / 1000;
-      cur.samples.push(id);
-      cur.deltas.push(dt);
-    }
     t += profile.timeDeltas[i] ?? 0;
+    if (t < from || t > to) return;
+    const dt = (profile.timeDeltas[i + 1] ?? 0) / 1000;
+    const seen = new Set<string>();
+    for (let n: ProfileNode | undefined = byId.get(id); n; n = n.parent === undefined ? undefined : byId.get(n.parent)) {
+      const k = name(n);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      incl.set(k, (incl.get(k) ?? 0) + dt);
+    }
   });
-  if (cur) stretches.push(cur);
-  return stretches
-    .sort((a, b) => b.ms - a.ms)
-    .slice(0, count)
-    .map((s) => {
-      const incl = new Map<string, number>();
-      s.samples.forEach((id, i) => {
-        const seen = new Set<string>();
-        for (let n: ProfileNode | undefined = byId.get(id); n; n = n.parent === undefined ? undefined : byId.get(n.parent)) {
-          const k = name(n);
-          if (seen.has(k)) continue;
-          seen.add(k);
-          incl.set(k, (incl.get(k) ?? 0) + s.deltas[i]! / 1000);
-        }
-      });
-      return { atMs: Math.round((s.start - profile.startTime) / 1000), ms: Math.round(s.ms * 10) / 10, top: [...incl].sort((a, b) => b[1] - a[1]).slice(0, top).map(([fn, ms]) => `${ms.toFixed(1).padStart(6)} ms  ${fn}`) };
-    });
+  return [...incl].sort((a, b) => b[1] - a[1]).slice(0, top).map(([fn, ms]) => `${ms.toFixed(1).padStart(6)} ms  ${fn}`);
+}
+
+async function profiled(context: Parameters<typeof traceWorkerTasks>[0], page: Page, cdp: () => Promise<WorkerCdp>, bundle: string, step: string, fn: () => Promise<number>) {
+  const worker = await cdp();
+  await worker.call('Profiler.enable');
+  await worker.call('Profiler.setSamplingInterval', { interval: 100 });
+  await worker.call('Profiler.start');
+  const trace = await traceWorkerTasks(context, page);
+  const ms = await fn();
+  const tasks = await trace.stop();
+  const { profile } = await worker.call<{ profile: Profile }>('Profiler.stop');
+  await worker.detach();
+  console.log(`\n${step}: ${ms.toFixed(0)} ms; ${tasks.tasks} worker tasks, the longest ${tasks.longestWallMs.toFixed(1)} ms wall (${tasks.longestThreadMs.toFixed(1)} ms thread)`);
+  for (const t of tasks.top.slice(0, 3)) console.log(`  task of ${t.threadMs.toFixed(1)} ms thread, ${t.wallMs.toFixed(1)} ms wall:\n    ${functionsBetween(profile, bundle, t.ts, t.ts + t.wallMs * 1000).join('\n    ')}`);
 }
 
 async function main(format: 1 | 2, tracks: number) {
@@ -71,31 +68,37 @@ async function main(format: 1 | 2, tracks: number) {
   const browser = await launch();
   try {
     const bundle = await readableCacheWorker();
-    const page = await openPage(browser.context, site.url);
-    await page.evaluate(async (options) => {
+    let page = await openPage(browser.context, site.url);
+    const open = (p: Page) => p.evaluate(async (options) => {
       const w = window as never as Record<string, any>;
+      const t = performance.now();
       w.cache = await w.openOfflineCache({ ...options, serviceWorker: false });
+      await w.cache.pause();
+      return performance.now() - t;
     }, site.options);
-    const cdp = await attachCacheWorker(browser.context, page);
-    await cdp.call('Profiler.enable');
-    await cdp.call('Profiler.setSamplingInterval', { interval: 100 });
-    for (const step of ['first sync', 'unchanged sync', 'offline p0']) {
-      await workerLateness(page);
-      await cdp.call('Profiler.start');
-      const ms = await page.evaluate(async (step) => {
-        const cache = (window as never as Record<string, any>).cache;
-        const t = performance.now();
-        if (step === 'offline p0') {
-          await cache.pause();
-          await cache.setOffline('p0', true);
-        } else await cache.sync();
-        return performance.now() - t;
-      }, step);
-      const { profile } = await cdp.call<{ profile: Profile }>('Profiler.stop');
-      console.log(`\n${step}: ${ms.toFixed(0)} ms, heartbeat lateness ${(await workerLateness(page)).toFixed(0)} ms`);
-      for (const s of busyStretches(profile, bundle)) console.log(`  busy ${s.ms} ms at +${s.atMs} ms\n    ${s.top.join('\n    ')}`);
-    }
-    await cdp.detach();
+    const sync = () => page.evaluate(async () => {
+      const t = performance.now();
+      await (window as never as Record<string, any>).cache.sync();
+      return performance.now() - t;
+    });
+    await open(page);
+    const cdp = () => attachCacheWorker(browser.context, page);
+    await profiled(browser.context, page, cdp, bundle, 'first sync', sync);
+    await profiled(browser.context, page, cdp, bundle, 'unchanged sync', sync);
+    await page.evaluate(() => (window as never as Record<string, any>).cache.setOffline('p0', true));
+    await page.close();
+    page = await openPage(browser.context, site.url);
+    // The reopen: the profiler attaches once the worker runs, so this step is traced only.
+    const trace = await traceWorkerTasks(browser.context, page, true);
+    const ms = await open(page);
+    const tasks = await trace.stop();
+    console.log(`\nreload: openOfflineCache() ${ms.toFixed(0)} ms; the longest worker task ${tasks.longestWallMs.toFixed(1)} ms wall (${tasks.longestThreadMs.toFixed(1)} ms thread); most thread time ${tasks.maxThreadMs.toFixed(1)} ms`);
+    for (const t of tasks.top.slice(0, 3)) console.log(`  task of ${t.threadMs.toFixed(1)} ms thread, ${t.wallMs.toFixed(1)} ms wall:\n    ${t.inside.join('\n    ')}`);
+    await profiled(browser.context, page, cdp, bundle, 'sync after the reload', sync);
+    await site.publish('republish');
+    await profiled(browser.context, page, cdp, bundle, 'one track re-published', sync);
+    await site.publish('playlist');
+    await profiled(browser.context, page, cdp, bundle, 'one playlist edited', sync);
   } finally {
     await browser.close();
     await site.origin.close();
