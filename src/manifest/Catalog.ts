@@ -72,9 +72,6 @@ export function chunkLength(track: Pick<TrackEntry, 'size' | 'chunkSize'>, index
  * slices ({@link TaskSlicer}) so that no task of a 100,000-track build runs long.
  */
 export class Catalog {
-  /** {@link maxChunkSize}, once: the tracks never change (a replan asks at every download's end). */
-  private largestChunk: number | undefined;
-
   private constructor(
     readonly verified: VerifiedManifest | VerifiedRoot,
     readonly manifestUrl: string,
@@ -84,7 +81,12 @@ export class Catalog {
     readonly header: CatalogHeader,
     /** Format 2: the absolute `indexBase`. */
     readonly indexBase: string | undefined,
+    /** The largest `chunkSize`, found while the tracks were resolved (a replan asks at every download's end). */
+    private readonly largestChunk: number,
   ) {}
+
+  /** {@link refused}, listed once: refusals are decided when the catalog is built. */
+  private refusedList: { trackId: string; code: RepriseError['code'] }[] | undefined;
 
   /** A `reprise-manifest/1` catalog. */
   static async build(verified: VerifiedManifest, manifestUrl: string, allowed: ReadonlySet<string>, slicer = new TaskSlicer()): Promise<Catalog> {
@@ -97,7 +99,7 @@ export class Catalog {
       if ((i & 127) === 127) await slicer.check();
     }
     const contentIds = await Promise.all(hashing);
-    const { tracks, byContent } = await resolveTracks(
+    const { tracks, byContent, largestChunk } = await resolveTracks(
       manifest.tracks,
       ({ chunks, ...entry }, i) => ({ entry, contentId: contentIds[i]!, chunks }),
       manifestUrl,
@@ -105,7 +107,7 @@ export class Catalog {
       slicer,
     );
     const { format: _format, tracks: _tracks, playlists: _playlists, ...header } = manifest;
-    return new Catalog(verified, manifestUrl, tracks, byContent, new Map(manifest.playlists.map((p) => [p.id, p])), { format: 1, ...header }, undefined);
+    return new Catalog(verified, manifestUrl, tracks, byContent, new Map(manifest.playlists.map((p) => [p.id, p])), { format: 1, ...header }, undefined, largestChunk);
   }
 
   /** A `reprise-manifest/2` catalog: its root, the root's resolved URLs and its decoded parts. */
@@ -117,9 +119,9 @@ export class Catalog {
     allowed: ReadonlySet<string>,
     slicer = new TaskSlicer(),
   ): Promise<Catalog> {
-    const { tracks, byContent } = await resolveTracks(decoded.tracks, ({ contentId, ...entry }) => ({ entry, contentId, chunks: undefined }), manifestUrl, allowed, slicer);
+    const { tracks, byContent, largestChunk } = await resolveTracks(decoded.tracks, ({ contentId, ...entry }) => ({ entry, contentId, chunks: undefined }), manifestUrl, allowed, slicer);
     const { format: _format, parts: _parts, indexBase: _indexBase, ...header } = verified.root;
-    return new Catalog(verified, manifestUrl, tracks, byContent, new Map(decoded.playlists.map((p) => [p.id, p])), { format: 2, ...header }, resolved.indexBase);
+    return new Catalog(verified, manifestUrl, tracks, byContent, new Map(decoded.playlists.map((p) => [p.id, p])), { format: 2, ...header }, resolved.indexBase, largestChunk);
   }
 
   get format(): 1 | 2 {
@@ -170,17 +172,13 @@ export class Catalog {
   }
 
   refused(): { trackId: string; code: RepriseError['code'] }[] {
-    return [...this.tracks.values()].filter((t) => t.refused).map((t) => ({ trackId: t.entry.id, code: t.refused!.code }));
+    this.refusedList ??= [...this.tracks.values()].filter((t) => t.refused).map((t) => ({ trackId: t.entry.id, code: t.refused!.code }));
+    return this.refusedList.map((r) => ({ ...r }));
   }
 
   /** Largest chunk size in the manifest (the token bucket's capacity). */
   maxChunkSize(): number {
-    if (this.largestChunk === undefined) {
-      let max = 0;
-      for (const t of this.tracks.values()) max = Math.max(max, t.entry.chunkSize);
-      this.largestChunk = max || 256 * 1024;
-    }
-    return this.largestChunk;
+    return this.largestChunk || 256 * 1024;
   }
 
   trackOrThrow(trackId: string): CatalogTrack {
@@ -197,8 +195,9 @@ async function resolveTracks<T>(
   manifestUrl: string,
   allowed: ReadonlySet<string>,
   slicer: TaskSlicer,
-): Promise<{ tracks: Map<string, CatalogTrack>; byContent: Map<string, CatalogTrack[]> }> {
+): Promise<{ tracks: Map<string, CatalogTrack>; byContent: Map<string, CatalogTrack[]>; largestChunk: number }> {
   const tracks = new Map<string, CatalogTrack>();
+  let largestChunk = 0;
   const byContent = new Map<string, CatalogTrack[]>();
   for (const [i, item] of list.entries()) {
     const { entry, contentId, chunks } = split(item, i);
@@ -213,13 +212,14 @@ async function resolveTracks<T>(
       refused = error as RepriseError;
     }
     const track = new CatalogTrack(entry, contentId, chunks, url, origin, refused);
+    largestChunk = Math.max(largestChunk, entry.chunkSize);
     tracks.set(entry.id, track);
     const same = byContent.get(contentId);
     if (same) same.push(track);
     else byContent.set(contentId, [track]);
     if ((i & 255) === 255) await slicer.check();
   }
-  return { tracks, byContent };
+  return { tracks, byContent, largestChunk };
 }
 
 export function assertNotRefused(t: CatalogTrack): void {
