@@ -80,8 +80,8 @@ export class TrustState {
   private async rebuildStored(jws: string, url: string, format: 1 | 2): Promise<Catalog> {
     // It was accepted at its time: rollback and expiry apply to new manifests.
     const ctx = { trustedKeys: this.keyring, revokedKeyIds: this.revokedKeyIds(), minEpoch: 0, now: 0, limits: STORED_LIMITS };
-    if (format === 1) return Catalog.build(await verifyManifest(jws, ctx), url, this.allowed);
     const slicer = new TaskSlicer();
+    if (format === 1) return Catalog.build(await verifyManifest(jws, ctx, slicer), url, this.allowed, slicer);
     const verified = await verifyRoot(jws, ctx);
     const resolved = resolveRootUrls(verified, url, this.allowed);
     const bodies = new Map<string, Uint8Array<ArrayBuffer>>();

@@ -59,6 +59,8 @@ async function profiled(context: Parameters<typeof traceWorkerTasks>[0], page: P
   const tasks = await trace.stop();
   const { profile } = await worker.call<{ profile: Profile }>('Profiler.stop');
   await worker.detach();
+  const end = profile.startTime + profile.timeDeltas.reduce((a, b) => a + b, 0);
+  console.log(`  (profile ${profile.startTime}–${end}; first top task at ${tasks.top[0]?.ts})`);
   console.log(`\n${step}: ${ms.toFixed(0)} ms; ${tasks.tasks} worker tasks, the longest ${tasks.longestWallMs.toFixed(1)} ms wall (${tasks.longestThreadMs.toFixed(1)} ms thread)`);
   for (const t of tasks.top.slice(0, 3)) console.log(`  task of ${t.threadMs.toFixed(1)} ms thread, ${t.wallMs.toFixed(1)} ms wall:\n    ${functionsBetween(profile, bundle, t.ts, t.ts + t.wallMs * 1000).join('\n    ')}`);
 }
