@@ -1,5 +1,6 @@
 // Issue 20, libraries of 10,000 tracks and more: format 2's chunk lists for a playlist made
 // offline while the root is unchanged (304), and the sync's passes over the library.
+import { IDBObjectStore as FakeStore } from 'fake-indexeddb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CacheEngine } from '../../src/engine/index.js';
 import { CHUNK, bytesOf, openEngine } from '../helpers/catalog.js';
@@ -53,5 +54,32 @@ describe('format 2: a playlist made offline under an unchanged root', () => {
     await e.setOffline('q', true);
     await e.idle();
     for (const id of ['d', 'e', 'f']) expect(await stateOf(e, id)).toBe('complete');
+  });
+});
+
+describe('format 2: a change rewrites what changed', () => {
+  it('one track re-published: one chunk list is written, not every offline content\'s again', async () => {
+    await publishV2(origin, { tracks: tracks(), playlists: [{ ...playlists[0]!, trackIds: ['a', 'b', 'c', 'd', 'e', 'f'] }], version: 1 });
+    const e = (engine = await openEngine(origin));
+    await e.sync();
+    await e.idle();
+    const written: string[] = [];
+    const realPut = FakeStore.prototype.put;
+    FakeStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      if (this.name === 'chunkLists') written.push(String(args[1]));
+      return realPut.apply(this, args);
+    } as typeof realPut;
+    try {
+      bodies.b = bytesOf('b-v2', CHUNK * 2 + 9);
+      const assembled = await publishV2(origin, { tracks: tracks(), playlists: [{ ...playlists[0]!, trackIds: ['a', 'b', 'c', 'd', 'e', 'f'] }], version: 2 });
+      await e.sync();
+      await e.idle();
+      const newContent = assembled.parts.flatMap((p) => (JSON.parse(Buffer.from(p.body).toString()) as { tracks: { id: string; contentId: string }[] }).tracks).find((t) => t.id === 'b')!.contentId;
+      expect(written).toEqual([newContent]);
+      expect(await stateOf(e, 'b')).toBe('complete');
+    } finally {
+      FakeStore.prototype.put = realPut;
+      bodies.b = bytesOf('b', CHUNK * 2 + 5);
+    }
   });
 });
