@@ -2,6 +2,7 @@ import { compactVerify, decodeProtectedHeader } from 'jose';
 import { RepriseError } from '../errors/RepriseError.js';
 import type { ManifestLimits } from './limits.js';
 import type { KeyRing } from './trustedKeys.js';
+import { utf8ByteLength } from '../util/utf8ByteLength.js';
 
 export interface SignatureContext {
   trustedKeys: KeyRing;
@@ -19,8 +20,6 @@ export interface VerifiedJws {
   jws: string;
 }
 
-const textEncoder = new TextEncoder();
-
 /**
  * Security rule 1 for a compact JWS (both formats), in an order where nothing of the payload is
  * looked at before the signature verified: size, header (`alg` ES256 only, a `kid` that is
@@ -28,7 +27,7 @@ const textEncoder = new TextEncoder();
  * option that raises it.
  */
 export async function verifyJws(jws: string, ctx: SignatureContext, limit: { name: keyof ManifestLimits; bytes: number; what: string }): Promise<VerifiedJws> {
-  const size = textEncoder.encode(jws).byteLength;
+  const size = utf8ByteLength(jws);
   if (size > limit.bytes) {
     throw new RepriseError('manifest-invalid', `${limit.what} is ${size} bytes, over ${limit.name} (${limit.bytes}); raise the option limits.${limit.name} to accept it`, {
       size,
