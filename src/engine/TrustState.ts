@@ -6,7 +6,8 @@ import { decodeParts } from '../manifest/v2/decodeParts.js';
 import { type LoadedManifest, loadManifest } from '../manifest/v2/loadManifest.js';
 import { resolveRootUrls } from '../manifest/v2/resolveRootUrls.js';
 import { TaskSlicer } from '../manifest/v2/TaskSlicer.js';
-import { verifyRoot } from '../manifest/v2/verifyRoot.js';
+import { acceptRoot, verifyRoot } from '../manifest/v2/verifyRoot.js';
+import { jwsSha256, reuseVerifiedJws } from '../manifest/verifyJws.js';
 import { verifyManifest } from '../manifest/verifyManifest.js';
 import type { MetaRecord } from '../store/schema.js';
 import type { Store } from '../store/Store.js';
@@ -62,7 +63,7 @@ export class TrustState {
     const stored = this.meta.manifest;
     if (!stored) return;
     try {
-      this.catalog = await this.rebuildStored(stored.jws, stored.url, stored.format ?? 1);
+      this.catalog = await this.rebuildStored(stored.jws, stored.url, stored.format ?? 1, stored.verified?.sha256);
       this.trusted = true;
       this.heldBackCause = undefined;
     } catch (error) {
@@ -77,12 +78,14 @@ export class TrustState {
     }
   }
 
-  private async rebuildStored(jws: string, url: string, format: 1 | 2): Promise<Catalog> {
+  private async rebuildStored(jws: string, url: string, format: 1 | 2, verifiedSha256: string | undefined): Promise<Catalog> {
     // It was accepted at its time: rollback and expiry apply to new manifests.
     const ctx = { trustedKeys: this.keyring, revokedKeyIds: this.revokedKeyIds(), minEpoch: 0, now: 0, limits: STORED_LIMITS };
     const slicer = new TaskSlicer();
     if (format === 1) return Catalog.build(await verifyManifest(jws, ctx, slicer), url, this.allowed, slicer);
-    const verified = await verifyRoot(jws, ctx);
+    // A root this device verified (the same text, its key still trusted): not verified again.
+    const reused = verifiedSha256 === undefined ? undefined : await reuseVerifiedJws(jws, verifiedSha256, ctx);
+    const verified = reused ? await acceptRoot(reused, ctx) : await verifyRoot(jws, ctx);
     const resolved = resolveRootUrls(verified, url, this.allowed);
     const bodies = new Map<string, Uint8Array<ArrayBuffer>>();
     for (const part of resolved.parts) {
@@ -169,6 +172,7 @@ export class TrustState {
         acceptedAt: this.opts.clock.now(),
         format: document.format,
         ...(loaded.etag !== undefined ? { etag: loaded.etag } : {}),
+        verified: { sha256: await jwsSha256(document.jws), at: this.opts.clock.now() },
       },
       highestEpoch: Math.max(meta.highestEpoch, catalog.epoch),
       revokedKeyIds: [...new Set([...meta.revokedKeyIds, ...(catalog.manifest.revokedKeyIds ?? [])])],

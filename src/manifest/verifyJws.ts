@@ -1,4 +1,5 @@
-import { compactVerify, decodeProtectedHeader } from 'jose';
+import { base64url, compactVerify, decodeProtectedHeader } from 'jose';
+import { sha256Base64Url } from '../util/sha256.js';
 import { RepriseError } from '../errors/RepriseError.js';
 import type { ManifestLimits } from './limits.js';
 import type { KeyRing } from './trustedKeys.js';
@@ -74,4 +75,29 @@ export function decodeJson(bytes: Uint8Array, what: string): unknown {
   } catch (cause) {
     throw new RepriseError('manifest-invalid', `${what} is not UTF-8 JSON (${(cause as Error).message})`, {}, { cause });
   }
+}
+
+/**
+ * A compact JWS this device verified before (the store keeps the SHA-256 of the exact text it
+ * verified): decoded without checking the signature again. The key must still be trusted and not
+ * revoked, and the text must hash to what was verified; otherwise `undefined` (verify it in full).
+ */
+export async function reuseVerifiedJws(jws: string, verifiedSha256: string, ctx: SignatureContext): Promise<VerifiedJws | undefined> {
+  const token = jws.trim();
+  if ((await sha256Base64Url(new TextEncoder().encode(token))) !== verifiedSha256) return undefined;
+  const [, body] = token.split('.');
+  let kid: unknown;
+  try {
+    kid = decodeProtectedHeader(token).kid;
+  } catch {
+    return undefined;
+  }
+  if (typeof kid !== 'string' || ctx.revokedKeyIds.has(kid) || !ctx.trustedKeys.has(kid) || body === undefined) return undefined;
+  const payload = base64url.decode(body) as Uint8Array<ArrayBuffer>;
+  return { json: decodeJson(payload, 'the stored manifest'), payload, kid, jws: token };
+}
+
+/** The SHA-256 (base64url) of a compact JWS's exact text: what the store records as verified. */
+export function jwsSha256(jws: string): Promise<string> {
+  return sha256Base64Url(new TextEncoder().encode(jws.trim()));
 }
