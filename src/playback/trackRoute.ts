@@ -83,6 +83,10 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
   async function handle(request: Request): Promise<Response> {
     const trackId = trackIdOf(request)!;
     source ??= storeTrackSource(options.indexedDB ?? indexedDB, options.dbName ?? 'reprise');
+    // Told before the store is read (which waits behind the engine's writes): if the engine knows
+    // the chunk at that byte is missing, its fetch runs while this answer is being prepared.
+    const from = firstByte(request);
+    if (from !== undefined) report({ type: 'wanted', trackId, byte: from });
     let found = await source.lookup(trackId);
     if ('unavailable' in found && found.wanted) {
       // Format 2: the track's chunk list is not on the device yet; the engine fetches it first.
@@ -106,8 +110,8 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
       return new Response(null, { status: plan.status, headers });
     }
 
-    // Play while missing (docs/how-it-works.md "Playback URL"): a chunk not stored is asked of the engine,
-    // which fetches it first; the answer goes on once it is stored and verified.
+    // Play while missing (docs/playback-url.md): a chunk not stored is asked of the engine, which
+    // fetches it first and hands it over verified as its write begins; the answer goes on with it.
     const onMissing = (index: number, digest: string) =>
       waitForChunk(trackId, index, digest, { reader, news, timeoutMs, pollMs: 100, ask: () => report({ type: 'wanted', trackId, chunk: index }) });
     const chunks = readVerified(reader, track, plan.start, plan.end, (_index, digest) => report({ type: 'corrupt', trackId, digest }), verified, onMissing);
@@ -144,6 +148,18 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
     /** The verified chunks held for seeks (undefined when `verifiedCacheBytes` is 0). */
     verified,
   };
+}
+
+/**
+ * The byte a GET's body starts at, when that is known without the track: no `Range` (0) or one
+ * `bytes=N-…` range. Undefined for HEAD and for requests a validator may answer without a body.
+ */
+function firstByte(request: Request): number | undefined {
+  if (request.method !== 'GET' || request.headers.has('if-none-match') || request.headers.has('if-match')) return undefined;
+  const range = request.headers.get('range');
+  if (range === null) return 0;
+  const m = /^\s*bytes\s*=\s*(\d+)\s*-\s*\d*\s*$/i.exec(range);
+  return m ? Number(m[1]) : undefined;
 }
 
 /**

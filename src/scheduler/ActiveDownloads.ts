@@ -36,13 +36,4 @@ export class ActiveDownloads extends Map<string, Active> {
       .sort((a, b) => this.plan.order(b.job.trackId) - this.plan.order(a.job.trackId))
       .slice(0, n);
   }
-
-  /**
-   * A request may start when fewer than `max` are open and at most one download is finishing its
-   * last commits outside a slot: enough to keep the network busy, and it bounds the memory held
-   * by chunks waiting for a write.
-   */
-  slotFree(max: number): boolean {
-    return this.fetchingCount() < max && this.size < max + 1;
-  }
 }

@@ -163,14 +163,18 @@ describe('the track route, in Node against a fake store', () => {
     const { response, body } = await ask(store.route, { range: 'bytes=70000-70009' });
     expect(response.status).toBe(206);
     expect(body.equals(BODY.subarray(70000, 70010))).toBe(true);
-    expect(store.reports.filter((r) => r.type === 'wanted')).toEqual([{ type: 'wanted', trackId: TRACK.id, chunk: 1 }]);
+    // First the byte the request starts at (before the store was read), then the chunk found missing.
+    expect(store.reports.filter((r) => r.type === 'wanted')).toEqual([
+      { type: 'wanted', trackId: TRACK.id, byte: 70000 },
+      { type: 'wanted', trackId: TRACK.id, chunk: 1 },
+    ]);
     expect(store.engine.listening()).toBe(0); // stopped listening once it arrived
   });
 
   it('a later chunk missing: the body waits for it and goes on, every byte verified', async () => {
     let store!: ReturnType<typeof setup>;
     store = setup(undefined, {
-      onReport: (r) => r.type === 'wanted' && setTimeout(() => (store.chunks.set(DIGESTS[2]!, original(2)), store.engine.publish({ type: 'stored', digests: [DIGESTS[2]!] })), 20),
+      onReport: (r) => r.type === 'wanted' && r.chunk === 2 && setTimeout(() => (store.chunks.set(DIGESTS[2]!, original(2)), store.engine.publish({ type: 'stored', digests: [DIGESTS[2]!] })), 20),
     });
     store.chunks.delete(DIGESTS[2]!);
     const response = await store.route.handle(new Request(URL_));
@@ -210,7 +214,7 @@ describe('the track route, in Node against a fake store', () => {
     store = setup(undefined, {
       onReport: (r) => {
         if (r.type === 'corrupt') store.chunks.delete(r.digest); // the engine holds it back
-        if (r.type === 'wanted') setTimeout(() => (store.chunks.set(DIGESTS[0]!, original(0)), store.engine.publish({ type: 'stored', digests: [DIGESTS[0]!] })), 20);
+        if (r.type === 'wanted' && r.chunk === 0) setTimeout(() => (store.chunks.set(DIGESTS[0]!, original(0)), store.engine.publish({ type: 'stored', digests: [DIGESTS[0]!] })), 20);
       },
     });
     const damaged = store.chunks.get(DIGESTS[0]!)!.slice(0);
@@ -219,10 +223,75 @@ describe('the track route, in Node against a fake store', () => {
     const { response, body } = await ask(store.route, { range: 'bytes=0-9' });
     expect(response.status).toBe(206);
     expect(body.equals(BODY.subarray(0, 10))).toBe(true);
-    expect(store.reports.slice(0, 2)).toEqual([
+    expect(store.reports.slice(0, 3)).toEqual([
+      { type: 'wanted', trackId: TRACK.id, byte: 0 }, // as the request arrived: the engine thinks it holds that chunk
       { type: 'corrupt', trackId: TRACK.id, digest: DIGESTS[0] },
       { type: 'wanted', trackId: TRACK.id, chunk: 0 },
     ]);
+  });
+
+  it('a missing chunk the engine hands over as its write begins is served from those bytes: no read back, no wait for the write', async () => {
+    let store!: ReturnType<typeof setup>;
+    store = setup(undefined, {
+      onReport: (r) => {
+        // Verified and being written: the bytes come with the news; the store has nothing yet.
+        if (r.type === 'wanted' && r.chunk === 1) setTimeout(() => store.engine.publish({ type: 'verified', chunks: [{ digest: DIGESTS[1]!, bytes: original(1) }] }), 20);
+      },
+    });
+    store.chunks.delete(DIGESTS[1]!);
+    const { response, body } = await ask(store.route, { range: 'bytes=70000-70009' });
+    expect(response.status).toBe(206);
+    expect(body.equals(BODY.subarray(70000, 70010))).toBe(true);
+    expect(store.reads).toEqual([1]); // found missing once, never read back
+    expect(store.route.verified?.get(DIGESTS[1]!)?.byteLength).toBe(CHUNK); // held for seeks back into it
+    expect(store.engine.listening()).toBe(0);
+  });
+
+  it('handed-over bytes that do not match the digest are never served: the answer waits for the stored chunk', async () => {
+    let store!: ReturnType<typeof setup>;
+    store = setup(undefined, {
+      onReport: (r) => {
+        if (r.type !== 'wanted' || r.chunk !== 1) return;
+        const forged = original(1).slice(0);
+        new Uint8Array(forged)[3]! ^= 1;
+        setTimeout(() => store.engine.publish({ type: 'verified', chunks: [{ digest: DIGESTS[1]!, bytes: forged }] }), 10);
+        setTimeout(() => (store.chunks.set(DIGESTS[1]!, original(1)), store.engine.publish({ type: 'stored', digests: [DIGESTS[1]!] })), 60);
+      },
+    });
+    store.chunks.delete(DIGESTS[1]!);
+    const { response, body } = await ask(store.route, { range: 'bytes=65536-65545' });
+    expect(response.status).toBe(206);
+    expect(body.equals(BODY.subarray(65536, 65546))).toBe(true);
+    expect(store.reads).toEqual([1, 1]); // read back once stored
+  });
+
+  it('tells the engine the byte a request starts at before it reads the store; not for HEAD or a request a validator may answer', async () => {
+    const store = fakeStore();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const reports: PlaybackReport[] = [];
+    const route = createTrackRoute({
+      scope: SCOPE,
+      source: { lookup: async (id) => (await gate, store.source.lookup(id)) },
+      report: (r) => void reports.push(r),
+      verifiedCacheBytes: 0,
+      news: fakeNews().news,
+    });
+    const answers = [
+      route.handle(new Request(URL_, { headers: { range: 'bytes=70000-' } })),
+      route.handle(new Request(URL_)),
+      route.handle(new Request(URL_, { method: 'HEAD' })),
+      route.handle(new Request(URL_, { headers: { 'if-none-match': ETAG } })),
+      route.handle(new Request(URL_, { headers: { range: 'bytes=0-9,20-29' } })),
+    ];
+    await new Promise((r) => setTimeout(r, 10));
+    expect(store.reads).toEqual([]); // the store is not read yet
+    expect(reports).toEqual([
+      { type: 'wanted', trackId: TRACK.id, byte: 70000 },
+      { type: 'wanted', trackId: TRACK.id, byte: 0 },
+    ]);
+    open();
+    expect((await Promise.all(answers)).map((r) => r.status)).toEqual([206, 200, 200, 304, 200]);
   });
 
   it('a track not in the manifest in force: 404', async () => {
@@ -247,7 +316,7 @@ describe('the track route, in Node against a fake store', () => {
     await ask(route, { range: 'bytes=10-19' });
     advance(60_001);
     await ask(route, { range: 'bytes=20-29' });
-    expect(reports).toEqual([{ type: 'played', trackId: TRACK.id }, { type: 'played', trackId: TRACK.id }]);
+    expect(reports.filter((r) => r.type === 'played')).toEqual([{ type: 'played', trackId: TRACK.id }, { type: 'played', trackId: TRACK.id }]);
   });
 
   it('matches GET and HEAD of track URLs under its scope only', () => {
