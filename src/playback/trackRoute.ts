@@ -5,6 +5,7 @@ import { readVerified } from './readVerified.js';
 import { type ChunkNewsSource, broadcastChunkNews, statusForUnavailable, waitForChunk } from './waitForChunk.js';
 import { type TrackSource, storeTrackSource } from './storeTrackSource.js';
 import { TRACK_PATH } from './trackPath.js';
+import { sha256Base64Url } from '../util/sha256.js';
 import { VerifiedChunkCache } from './VerifiedChunkCache.js';
 
 export { TRACK_PATH };
@@ -82,11 +83,21 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
 
   async function handle(request: Request): Promise<Response> {
     const trackId = trackIdOf(request)!;
-    source ??= storeTrackSource(options.indexedDB ?? indexedDB, options.dbName ?? 'reprise');
     // Told before the store is read (which waits behind the engine's writes): if the engine knows
-    // the chunk at that byte is missing, its fetch runs while this answer is being prepared.
+    // the chunk at that byte is missing, its fetch runs while this answer is being prepared, and
+    // the chunk it hands over meanwhile is kept for this answer.
     const from = firstByte(request);
+    const handovers = from !== undefined && news ? listenForHandovers(news, verified) : undefined;
     if (from !== undefined) report({ type: 'wanted', trackId, byte: from });
+    try {
+      return await answer(request, trackId, handovers);
+    } finally {
+      handovers?.stop();
+    }
+  }
+
+  async function answer(request: Request, trackId: string, handovers: Handovers | undefined): Promise<Response> {
+    source ??= storeTrackSource(options.indexedDB ?? indexedDB, options.dbName ?? 'reprise');
     let found = await source.lookup(trackId);
     if ('unavailable' in found && found.wanted) {
       // Format 2: the track's chunk list is not on the device yet; the engine fetches it first.
@@ -112,8 +123,8 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
 
     // Play while missing (docs/playback-url.md): a chunk not stored is asked of the engine, which
     // fetches it first and hands it over verified as its write begins; the answer goes on with it.
-    const onMissing = (index: number, digest: string) =>
-      waitForChunk(trackId, index, digest, { reader, news, timeoutMs, pollMs: 100, ask: () => report({ type: 'wanted', trackId, chunk: index }) });
+    const onMissing = async (index: number, digest: string) =>
+      (await handovers?.get(digest)) ?? waitForChunk(trackId, index, digest, { reader, news, timeoutMs, pollMs: 100, ask: () => report({ type: 'wanted', trackId, chunk: index }) });
     const chunks = readVerified(reader, track, plan.start, plan.end, (_index, digest) => report({ type: 'corrupt', trackId, digest }), verified, onMissing);
     let first: IteratorResult<Uint8Array>;
     try {
@@ -148,6 +159,33 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
     /** The verified chunks held for seeks (undefined when `verifiedCacheBytes` is 0). */
     verified,
   };
+}
+
+interface Handovers {
+  /** The chunk's bytes if the engine handed them over and they matched the digest (once checked). */
+  get(digest: string): Promise<ArrayBuffer | undefined> | undefined;
+  stop(): void;
+}
+
+/**
+ * Chunks the engine hands over (`verified` news) while an answer is being prepared: each is
+ * hashed, and kept (also in the verified cache) only if it matches the digest it came with.
+ */
+function listenForHandovers(news: ChunkNewsSource, verified: VerifiedChunkCache | undefined): Handovers {
+  const checked = new Map<string, Promise<ArrayBuffer | undefined>>();
+  const check = async (digest: string, bytes: ArrayBuffer) => {
+    if ((await sha256Base64Url(bytes)) !== digest) return undefined;
+    verified?.put(digest, bytes);
+    return bytes;
+  };
+  const stop = news.subscribe((n) => {
+    if (n.type !== 'verified') return;
+    for (const { digest, bytes } of n.chunks) {
+      const earlier = checked.get(digest) ?? Promise.resolve(undefined);
+      checked.set(digest, earlier.then((ok) => ok ?? check(digest, bytes)).catch(() => undefined));
+    }
+  });
+  return { get: (digest) => checked.get(digest), stop };
 }
 
 /**

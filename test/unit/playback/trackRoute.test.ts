@@ -294,6 +294,32 @@ describe('the track route, in Node against a fake store', () => {
     expect((await Promise.all(answers)).map((r) => r.status)).toEqual([206, 200, 200, 304, 200]);
   });
 
+  it('a chunk handed over while the store is still being looked up is kept for the answer: served without reading the store', async () => {
+    const store = fakeStore();
+    store.chunks.delete(DIGESTS[0]!);
+    const engine = fakeNews();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const route = createTrackRoute({
+      scope: SCOPE,
+      source: { lookup: async (id) => (await gate, store.source.lookup(id)) },
+      // The engine is told the first byte before the lookup; it fetches chunk 0 and hands it over at once.
+      report: (r) => {
+        if (r.type === 'wanted' && r.byte === 0) engine.publish({ type: 'verified', chunks: [{ digest: DIGESTS[0]!, bytes: original(0) }] });
+      },
+      news: engine.news,
+      stallTimeoutMs: 300,
+    });
+    const answer = ask(route, { range: 'bytes=0-9' });
+    await new Promise((r) => setTimeout(r, 20));
+    open();
+    const { response, body } = await answer;
+    expect(response.status).toBe(206);
+    expect(body.equals(BODY.subarray(0, 10))).toBe(true);
+    expect(store.reads).toEqual([]); // the verified cache had it: no read, no wait for the write
+    expect(engine.listening()).toBe(0);
+  });
+
   it('a track not in the manifest in force: 404', async () => {
     const { route } = setup();
     const { response, body } = await ask(route, {}, 'GET', `${SCOPE}__reprise__/track/other`);
