@@ -9,6 +9,8 @@ export interface Active {
   fetching: boolean;
   /** A new plan replaced its entry (re-published): it settles without completing or requeueing. */
   superseded: boolean;
+  /** Commits its verified chunks waiting for a batch at once (set once its download runs). */
+  commitNow?: () => void;
 }
 
 /** The downloads running now, by track id, and which of them still hold requests open. */

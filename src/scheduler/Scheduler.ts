@@ -103,6 +103,9 @@ export class Scheduler {
     this.plan.markUrgent(trackId);
     const attempts = this.attempts.get(trackId);
     if (attempts) attempts.notBefore = 0;
+    // Already running: the chunks it verified and holds for a batch are written (and so handed
+    // to a waiting reader) now, not when the batch fills or ages.
+    this.active.get(trackId)?.commitNow?.();
     this.schedule();
     this.slots.poke(); // a running download that just became urgent, waiting for a slot
     return true;
@@ -273,6 +276,7 @@ export class Scheduler {
         signal: controller.signal,
         priority: () => this.plan.order(job.trackId),
         urgent: () => this.plan.isUrgent(job.trackId),
+        onBatching: (commitNow) => (entry.commitNow = commitNow),
         preempt: () => controller.abort(new RepriseError('aborted', `track "${job.trackId}" yields its request slot to a track being played`)),
         onNetworkDone: () => {
           entry.fetching = false;

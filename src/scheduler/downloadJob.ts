@@ -30,6 +30,8 @@ export interface JobContext {
   urgent(): boolean;
   /** Stops this attempt so that an urgent request can have its request slot (it is queued again). */
   preempt(): void;
+  /** Receives a function that commits the verified chunks waiting for a batch at once. */
+  onBatching?(commitNow: () => void): void;
   /** Every request of the attempt has ended; only verifying and committing remain. */
   onNetworkDone(): void;
   /** A batch of `chunks` chunks, `bytes` in all, was committed. */
@@ -89,6 +91,7 @@ export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobC
     maxOpenBytes: () => 2 * Math.max(bucket.burst, requestSize(bucket.burst, bucket.bytesPerSecond)),
     slot: (signal) => ctx.slots.acquire(signal, ctx.priority, claim),
     batchAgeMs: () => (ctx.urgent() ? 0 : BATCH_MAX_AGE_MS),
+    onBatching: ctx.onBatching,
     buffers: ctx.buffers,
     onNetworkDone: ctx.onNetworkDone,
     onUnstored: ctx.onUnstored,

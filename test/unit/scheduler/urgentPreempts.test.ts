@@ -5,7 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_BACKOFF } from '../../../src/scheduler/backoff.js';
 import { Scheduler, type SchedulerJob } from '../../../src/scheduler/Scheduler.js';
-import { systemClock } from '../../../src/util/clock.js';
+import { type Clock, systemClock } from '../../../src/util/clock.js';
+import { ManualClock } from '../../helpers/ManualClock.js';
 import { CHUNK, bytesOf, chunkDigests } from '../../helpers/catalog.js';
 import { TestOrigin } from '../../helpers/origin.js';
 import { until } from '../../helpers/wait.js';
@@ -16,13 +17,13 @@ beforeEach(async () => {
 });
 afterEach(() => origin.close());
 
-function harness(maxConcurrent: number) {
+function harness(maxConcurrent: number, clock: Clock = systemClock) {
   const stored = new Map<string, Set<number>>();
   const completed: string[] = [];
   const scheduler = new Scheduler(
     {
       fetch,
-      clock: systemClock,
+      clock,
       random: () => 0.5,
       stallMs: 10_000,
       backoff: DEFAULT_BACKOFF,
@@ -65,7 +66,7 @@ const media = () => origin.log.filter((r) => r.path.startsWith('/media/'));
 
 describe('an urgent track pre-empts background requests', () => {
   it('its first request goes out as soon as one background download yields its slot, ahead of queued background pieces; the cap holds', async () => {
-    // Slow enough that no background request (a first one is a chunk) ends during the test's first steps.
+    // Slow enough that no background request ends during the test's first steps.
     origin.pace = { bytes: 16 * 1024, everyMs: 50 };
     const { scheduler, stored, completed, job } = harness(2);
     scheduler.setPlan([job('a', 8), job('b', 8), job('u', 2)]);
@@ -88,6 +89,25 @@ describe('an urgent track pre-empts background requests', () => {
     expect(scheduler.stats.maxInFlight).toBeLessThanOrEqual(2);
     // The yielding download kept its chunks: nothing committed was asked twice (at most the pieces open when it yielded).
     for (const id of ['a', 'b']) expect([...stored.get(id)!].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    scheduler.close();
+  });
+
+  it('a running download that becomes urgent writes the chunks it holds for a batch at once (a reader waits for them)', async () => {
+    // The batch timer never fires on this clock: without prioritize() chunk 0 would wait for more chunks.
+    const clock = new ManualClock();
+    origin.pace = { bytes: CHUNK / 4, everyMs: 60 };
+    const { scheduler, stored, job } = harness(1, clock);
+    scheduler.setPlan([job('t', 3)]);
+    // Chunk 0 has arrived (and is verified by now); chunk 1 is still far from complete.
+    await until(() => (origin.requestsFor('/media/t.mp3')[0]?.bytes ?? 0) >= CHUNK + CHUNK / 4, 5000, 'chunk 0 delivered');
+    await new Promise((r) => setTimeout(r, 30)); // hashed meanwhile
+    expect(stored.get('t')!.size).toBe(0); // held for a batch
+    scheduler.prioritize('t');
+    await until(() => stored.get('t')!.has(0), 1000, 'chunk 0 written');
+    expect(stored.get('t')!.has(1)).toBe(false); // written on its own, before chunk 1 completed
+    origin.pace = undefined;
+    await scheduler.idle();
+    expect([...stored.get('t')!].sort()).toEqual([0, 1, 2]);
     scheduler.close();
   });
 });
