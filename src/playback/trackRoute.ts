@@ -4,6 +4,7 @@ import { chunkNewsChannel } from './PlaybackReport.js';
 import { readVerified } from './readVerified.js';
 import { type ChunkNewsSource, broadcastChunkNews, statusForUnavailable, waitForChunk } from './waitForChunk.js';
 import { type TrackSource, storeTrackSource } from './storeTrackSource.js';
+import type { ChunkReader } from './readVerified.js';
 import { TRACK_PATH } from './trackPath.js';
 import { sha256Base64Url } from '../util/sha256.js';
 import { VerifiedChunkCache } from './VerifiedChunkCache.js';
@@ -123,9 +124,9 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
 
     // Play while missing (docs/playback-url.md): a chunk not stored is asked of the engine, which
     // fetches it first and hands it over verified as its write begins; the answer goes on with it.
-    const onMissing = async (index: number, digest: string) =>
-      (await handovers?.get(digest)) ?? waitForChunk(trackId, index, digest, { reader, news, timeoutMs, pollMs: 100, ask: () => report({ type: 'wanted', trackId, chunk: index }) });
-    const chunks = readVerified(reader, track, plan.start, plan.end, (_index, digest) => report({ type: 'corrupt', trackId, digest }), verified, onMissing);
+    const onMissing = (index: number, digest: string) =>
+      waitForChunk(trackId, index, digest, { reader, news, timeoutMs, pollMs: 100, ask: () => report({ type: 'wanted', trackId, chunk: index }), handed: handovers?.arrival(digest) });
+    const chunks = readVerified(handovers ? handovers.racing(reader) : reader, track, plan.start, plan.end, (_index, digest) => report({ type: 'corrupt', trackId, digest }), verified, onMissing);
     let first: IteratorResult<Uint8Array>;
     try {
       first = await chunks.next();
@@ -162,30 +163,51 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
 }
 
 interface Handovers {
-  /** The chunk's bytes if the engine handed them over and they matched the digest (once checked). */
-  get(digest: string): Promise<ArrayBuffer | undefined> | undefined;
+  /** Settles with the chunk's bytes once the engine handed them over and they matched the digest. */
+  arrival(digest: string): Promise<ArrayBuffer>;
+  /** The store's reader, except that a lone chunk handed over before the store answers is taken from the handover. */
+  racing(reader: ChunkReader): ChunkReader;
   stop(): void;
 }
 
 /**
  * Chunks the engine hands over (`verified` news) while an answer is being prepared: each is
- * hashed, and kept (also in the verified cache) only if it matches the digest it came with.
+ * hashed, and kept (also in the verified cache) only if it matches the digest it came with. The
+ * first chunk of an answer is read alone; a read that waits behind the engine's writes loses to
+ * the handover of the same chunk.
  */
 function listenForHandovers(news: ChunkNewsSource, verified: VerifiedChunkCache | undefined): Handovers {
-  const checked = new Map<string, Promise<ArrayBuffer | undefined>>();
-  const check = async (digest: string, bytes: ArrayBuffer) => {
-    if ((await sha256Base64Url(bytes)) !== digest) return undefined;
-    verified?.put(digest, bytes);
-    return bytes;
+  const arrivals = new Map<string, { promise: Promise<ArrayBuffer>; resolve: (bytes: ArrayBuffer) => void }>();
+  const arrival = (digest: string) => {
+    let entry = arrivals.get(digest);
+    if (!entry) {
+      let resolve!: (bytes: ArrayBuffer) => void;
+      const promise = new Promise<ArrayBuffer>((r) => (resolve = r));
+      arrivals.set(digest, (entry = { promise, resolve }));
+    }
+    return entry;
   };
   const stop = news.subscribe((n) => {
     if (n.type !== 'verified') return;
     for (const { digest, bytes } of n.chunks) {
-      const earlier = checked.get(digest) ?? Promise.resolve(undefined);
-      checked.set(digest, earlier.then((ok) => ok ?? check(digest, bytes)).catch(() => undefined));
+      void sha256Base64Url(bytes).then((hash) => {
+        if (hash !== digest) return;
+        verified?.put(digest, bytes);
+        arrival(digest).resolve(bytes);
+      }, () => {});
     }
   });
-  return { get: (digest) => checked.get(digest), stop };
+  return {
+    arrival: (digest) => arrival(digest).promise,
+    racing: (reader) => ({
+      getChunks(digests) {
+        const read = reader.getChunks(digests);
+        if (digests.length !== 1) return read;
+        return Promise.race([read, arrival(digests[0]!).promise.then((bytes) => [bytes])]);
+      },
+    }),
+    stop,
+  };
 }
 
 /**

@@ -18,6 +18,8 @@ export interface WaitOptions {
   pollMs: number;
   /** Asks the engine for the chunk (a `wanted` report). */
   ask(): void;
+  /** The chunk's bytes, already checked against its digest, if they come another way (handed over earlier). */
+  handed?: Promise<ArrayBuffer>;
 }
 
 /**
@@ -54,6 +56,7 @@ export function waitForChunk(trackId: string, index: number, digest: string, o: 
         () => {},
       );
     }, o.pollMs);
+    o.handed?.then((bytes) => finish(undefined, bytes), () => {});
     const unsubscribe = o.news?.subscribe((news) => {
       if (news.type === 'stored' && news.digests.includes(digest)) finish();
       else if (news.type === 'verified') {

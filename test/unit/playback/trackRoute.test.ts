@@ -320,6 +320,37 @@ describe('the track route, in Node against a fake store', () => {
     expect(engine.listening()).toBe(0);
   });
 
+  it('a read of the first chunk stuck behind the engine\'s writes loses to the handover of that chunk', async () => {
+    const store = fakeStore();
+    store.chunks.delete(DIGESTS[0]!);
+    const engine = fakeNews();
+    let unblock!: () => void;
+    const blocked = new Promise<void>((resolve) => (unblock = resolve));
+    const route = createTrackRoute({
+      scope: SCOPE,
+      source: {
+        async lookup(id) {
+          const found = await store.source.lookup(id);
+          if ('unavailable' in found) return found;
+          // The store answers only once the engine's write transaction is done.
+          return { ...found, reader: { getChunks: async (digests) => (await blocked, found.reader.getChunks(digests)) } };
+        },
+      },
+      report: (r) => {
+        if (r.type === 'wanted' && r.byte === 0) setTimeout(() => engine.publish({ type: 'verified', chunks: [{ digest: DIGESTS[0]!, bytes: original(0) }] }), 30);
+      },
+      news: engine.news,
+      stallTimeoutMs: 2000,
+    });
+    const answer = ask(route, { range: 'bytes=0-9' });
+    const first = await Promise.race([answer, new Promise<'stuck'>((r) => setTimeout(() => r('stuck'), 1000))]);
+    unblock();
+    expect(first).not.toBe('stuck');
+    const { response, body } = await answer;
+    expect(response.status).toBe(206);
+    expect(body.equals(BODY.subarray(0, 10))).toBe(true);
+  });
+
   it('a track not in the manifest in force: 404', async () => {
     const { route } = setup();
     const { response, body } = await ask(route, {}, 'GET', `${SCOPE}__reprise__/track/other`);
