@@ -65,10 +65,24 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
   const timeoutMs = options.stallTimeoutMs ?? 30_000;
 
   const scopeUrl = () => new URL(options.scope ?? (globalThis as unknown as { registration: ServiceWorkerRegistration }).registration.scope);
+  // The pages last seen: a report goes to them at once (asking the browser for its windows takes a
+  // round trip to it, slow on a loaded device), then to any page that list did not have.
+  let pages: readonly Client[] = [];
+  const windows = () => (globalThis as unknown as { clients?: Clients }).clients?.matchAll({ type: 'window', includeUncontrolled: true }).then((list) => (pages = list));
+  if (!options.report) void windows()?.catch(() => {});
   const report = (r: PlaybackReport) => {
     if (options.report) return options.report(r);
-    const clients = (globalThis as unknown as { clients?: Clients }).clients;
-    void clients?.matchAll({ type: 'window', includeUncontrolled: true }).then((list) => list.forEach((c) => c.postMessage({ type: 'reprise:playback', report: r })));
+    const message = { type: 'reprise:playback', report: r };
+    const post = (c: Client) => {
+      try {
+        c.postMessage(message);
+      } catch {
+        // a page that went away
+      }
+    };
+    const sent = new Set(pages.map((c) => c.id));
+    pages.forEach(post);
+    void windows()?.then((list) => list.filter((c) => !sent.has(c.id)).forEach(post), () => {});
   };
 
   function trackIdOf(request: Request): string | undefined {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { contentIdOf } from '../../../src/manifest/contentId.js';
 import type { TrackSource } from '../../../src/playback/storeTrackSource.js';
 import type { ChunkNews } from '../../../src/playback/PlaybackReport.js';
@@ -349,6 +349,31 @@ describe('the track route, in Node against a fake store', () => {
     const { response, body } = await answer;
     expect(response.status).toBe(206);
     expect(body.equals(BODY.subarray(0, 10))).toBe(true);
+  });
+
+  it('reports reach the pages it knows at once, without waiting for the browser\'s list of windows; a new page gets each report once', async () => {
+    const got: Record<string, unknown[]> = { a: [], b: [] };
+    const page = (id: string) => ({ id, postMessage: (m: { report: unknown }) => void got[id]!.push(m.report) }) as unknown as Client;
+    let windows = [page('a')];
+    const lists: ((list: Client[]) => void)[] = [];
+    vi.stubGlobal('clients', { matchAll: () => new Promise<Client[]>((resolve) => lists.push(resolve)) });
+    try {
+      const store = fakeStore();
+      const route = createTrackRoute({ scope: SCOPE, source: store.source, verifiedCacheBytes: 0, news: fakeNews().news });
+      lists.shift()!(windows); // the list asked for when the route was made
+      await new Promise((r) => setTimeout(r, 0));
+      const answer = route.handle(new Request(URL_, { headers: { range: 'bytes=0-9' } }));
+      expect(got.a).toEqual([{ type: 'wanted', trackId: TRACK.id, byte: 0 }]); // before the browser answered
+      windows = [page('a'), page('b')];
+      while (lists.length) lists.shift()!(windows);
+      await answer;
+      while (lists.length) lists.shift()!(windows);
+      await new Promise((r) => setTimeout(r, 0));
+      expect(got.a).toEqual([{ type: 'wanted', trackId: TRACK.id, byte: 0 }, { type: 'played', trackId: TRACK.id }]);
+      expect(got.b).toEqual([{ type: 'wanted', trackId: TRACK.id, byte: 0 }, { type: 'played', trackId: TRACK.id }]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('a track not in the manifest in force: 404', async () => {
