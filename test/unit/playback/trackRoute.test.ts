@@ -5,6 +5,7 @@ import type { TrackSource } from '../../../src/playback/storeTrackSource.js';
 import type { ChunkNews } from '../../../src/playback/PlaybackReport.js';
 import { type PlaybackReport, createTrackRoute } from '../../../src/playback/trackRoute.js';
 import type { ChunkNewsSource } from '../../../src/playback/waitForChunk.js';
+import { until } from '../../helpers/wait.js';
 
 const CHUNK = 64 * 1024;
 const SIZE = 3 * CHUNK + 1000; // three whole chunks and a short last one
@@ -311,7 +312,7 @@ describe('the track route, in Node against a fake store', () => {
       stallTimeoutMs: 300,
     });
     const answer = ask(route, { range: 'bytes=0-9' });
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => route.verified?.get(DIGESTS[0]!) !== undefined, 2000, 'the handover checked'); // while the lookup still waits
     open();
     const { response, body } = await answer;
     expect(response.status).toBe(206);
