@@ -7,7 +7,7 @@ import { type LoadedManifest, loadManifest } from '../manifest/v2/loadManifest.j
 import { resolveRootUrls } from '../manifest/v2/resolveRootUrls.js';
 import { TaskSlicer } from '../manifest/v2/TaskSlicer.js';
 import { acceptRoot, verifyRoot } from '../manifest/v2/verifyRoot.js';
-import { jwsSha256, reuseVerifiedJws } from '../manifest/verifyJws.js';
+import { reuseVerifiedJws } from '../manifest/verifyJws.js';
 import { verifyManifest } from '../manifest/verifyManifest.js';
 import type { MetaRecord } from '../store/schema.js';
 import type { Store } from '../store/Store.js';
@@ -63,7 +63,7 @@ export class TrustState {
     const stored = this.meta.manifest;
     if (!stored) return;
     try {
-      this.catalog = await this.rebuildStored(stored.jws, stored.url, stored.format ?? 1, stored.verified?.sha256);
+      this.catalog = await this.rebuildStored(stored.jws, stored.url, stored.format ?? 1, stored.verified?.payloadSha256);
       this.trusted = true;
       this.heldBackCause = undefined;
     } catch (error) {
@@ -78,13 +78,13 @@ export class TrustState {
     }
   }
 
-  private async rebuildStored(jws: string, url: string, format: 1 | 2, verifiedSha256: string | undefined): Promise<Catalog> {
+  private async rebuildStored(jws: string, url: string, format: 1 | 2, verifiedPayloadSha256: string | undefined): Promise<Catalog> {
     // It was accepted at its time: rollback and expiry apply to new manifests.
     const ctx = { trustedKeys: this.keyring, revokedKeyIds: this.revokedKeyIds(), minEpoch: 0, now: 0, limits: STORED_LIMITS };
     const slicer = new TaskSlicer();
     if (format === 1) return Catalog.build(await verifyManifest(jws, ctx, slicer), url, this.allowed, slicer);
     // A root this device verified (the same text, its key still trusted): not verified again.
-    const reused = verifiedSha256 === undefined ? undefined : await reuseVerifiedJws(jws, verifiedSha256, ctx);
+    const reused = verifiedPayloadSha256 === undefined ? undefined : await reuseVerifiedJws(jws, verifiedPayloadSha256, ctx);
     const verified = reused ? await acceptRoot(reused, ctx) : await verifyRoot(jws, ctx);
     const resolved = resolveRootUrls(verified, url, this.allowed);
     const bodies = new Map<string, Uint8Array<ArrayBuffer>>();
@@ -172,7 +172,8 @@ export class TrustState {
         acceptedAt: this.opts.clock.now(),
         format: document.format,
         ...(loaded.etag !== undefined ? { etag: loaded.etag } : {}),
-        verified: { sha256: await jwsSha256(document.jws), at: this.opts.clock.now() },
+        // Format 2: what was verified, and when (a reload does not verify that text again).
+        ...(document.format === 2 ? { verified: { payloadSha256: document.payloadSha256, at: this.opts.clock.now() } } : {}),
       },
       highestEpoch: Math.max(meta.highestEpoch, catalog.epoch),
       revokedKeyIds: [...new Set([...meta.revokedKeyIds, ...(catalog.manifest.revokedKeyIds ?? [])])],

@@ -78,26 +78,23 @@ export function decodeJson(bytes: Uint8Array, what: string): unknown {
 }
 
 /**
- * A compact JWS this device verified before (the store keeps the SHA-256 of the exact text it
- * verified): decoded without checking the signature again. The key must still be trusted and not
- * revoked, and the text must hash to what was verified; otherwise `undefined` (verify it in full).
+ * A compact JWS whose payload this device verified before (the store keeps the payload's SHA-256
+ * and when): decoded without checking the signature again. Its key must still be trusted and not
+ * revoked, and its payload must hash to what was verified; otherwise `undefined` (verify it in full).
  */
-export async function reuseVerifiedJws(jws: string, verifiedSha256: string, ctx: SignatureContext): Promise<VerifiedJws | undefined> {
+export async function reuseVerifiedJws(jws: string, verifiedPayloadSha256: string, ctx: SignatureContext): Promise<VerifiedJws | undefined> {
   const token = jws.trim();
-  if ((await sha256Base64Url(new TextEncoder().encode(token))) !== verifiedSha256) return undefined;
-  const [, body] = token.split('.');
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
   let kid: unknown;
+  let payload: Uint8Array<ArrayBuffer>;
   try {
     kid = decodeProtectedHeader(token).kid;
+    payload = base64url.decode(parts[1]!) as Uint8Array<ArrayBuffer>;
   } catch {
     return undefined;
   }
-  if (typeof kid !== 'string' || ctx.revokedKeyIds.has(kid) || !ctx.trustedKeys.has(kid) || body === undefined) return undefined;
-  const payload = base64url.decode(body) as Uint8Array<ArrayBuffer>;
+  if (typeof kid !== 'string' || ctx.revokedKeyIds.has(kid) || !ctx.trustedKeys.has(kid)) return undefined;
+  if ((await sha256Base64Url(payload)) !== verifiedPayloadSha256) return undefined;
   return { json: decodeJson(payload, 'the stored manifest'), payload, kid, jws: token };
-}
-
-/** The SHA-256 (base64url) of a compact JWS's exact text: what the store records as verified. */
-export function jwsSha256(jws: string): Promise<string> {
-  return sha256Base64Url(new TextEncoder().encode(jws.trim()));
 }

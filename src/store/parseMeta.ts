@@ -21,8 +21,8 @@ const metaSchema = z.looseObject({
       acceptedAt: z.number(),
       format: z.optional(z.union([z.literal(1), z.literal(2)])),
       etag: z.optional(z.string()),
-      /** The SHA-256 of the JWS text whose signature this device verified, and when (format 2: a reload does not verify it again). */
-      verified: z.optional(z.object({ sha256: z.string(), at: z.number() })),
+      /** Format 2: the SHA-256 of the root payload whose signature this device verified, and when (a reload does not verify it again). */
+      verified: z.optional(z.object({ payloadSha256: z.string(), at: z.number() })),
     }),
   ),
   highestEpoch: z.int().check(z.minimum(0)),

@@ -37,10 +37,10 @@ export interface AcceptedManifest {
   /** The root response's ETag, for the next sync's `If-None-Match`. */
   etag?: string;
   /**
-   * The SHA-256 (base64url) of the JWS text whose signature this device verified, and when:
-   * format 2's root is not verified again at a reload while its text and key are unchanged.
+   * Format 2: the SHA-256 (base64url) of the root's payload whose signature this device verified,
+   * and when: the root is not verified again at a reload while its payload and key are unchanged.
    */
-  verified?: { sha256: string; at: number };
+  verified?: { payloadSha256: string; at: number };
 }
 
 /** Format 2's rollback state for one `subject` (docs/how-it-works.md: `version` never decreases). */

@@ -1,6 +1,6 @@
 // Issue 20 item 3: a reload does not verify again a format-2 root this device verified (the store
-// keeps the SHA-256 of the JWS text it verified, and when); a changed text or a distrusted key is
-// verified in full as before.
+// keeps the SHA-256 of the payload it verified, and when); a changed payload or a distrusted key
+// is verified in full as before.
 import { wrap, type IDBPDatabase } from 'idb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHUNK, bytesOf, openEngine } from '../helpers/catalog.js';
@@ -30,7 +30,7 @@ function countVerifies(): { count: number; restore(): void } {
   return counter;
 }
 
-async function editMeta(factory: IDBFactory, edit: (meta: { manifest: { jws: string; verified?: { sha256: string; at: number } } }) => void): Promise<void> {
+async function editMeta(factory: IDBFactory, edit: (meta: { manifest: { jws: string; verified?: { payloadSha256: string; at: number } } }) => void): Promise<void> {
   const db = (await wrap(factory.open('reprise'))) as unknown as IDBPDatabase;
   const meta = await db.get('meta', 'state');
   edit(meta);
@@ -57,15 +57,17 @@ describe('a reload and the stored format-2 root', () => {
     }
   });
 
-  it('a stored text that is not the one verified is verified in full, and refused when its signature fails', async () => {
+  it('a stored payload that is not the one verified is verified in full, and refused when its signature fails', async () => {
     const first = await openEngine(origin);
     await first.sync();
     await first.idle();
     await first.close();
-    // The signature's last characters changed; the record of what was verified left as it was.
+    // The payload changed (a longer title); the record of what was verified left as it was.
     await editMeta(first.factory, (meta) => {
-      const jws = meta.manifest.jws;
-      meta.manifest.jws = jws.slice(0, -4) + (jws.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+      const [header, payload, signature] = meta.manifest.jws.split('.') as [string, string, string];
+      const json = JSON.parse(Buffer.from(payload, 'base64url').toString());
+      json.title = `${json.title ?? ''} (edited on the device)`;
+      meta.manifest.jws = [header, Buffer.from(JSON.stringify(json)).toString('base64url'), signature].join('.');
     });
     const verifies = countVerifies();
     try {
