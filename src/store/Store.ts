@@ -42,8 +42,12 @@ export class Store {
 
   constructor(
     readonly db: RepriseDatabase,
-    /** How new chunks are written; reads accept both kinds (stores written before hold ArrayBuffers). */
-    readonly chunkValues: ChunkValueKind = 'buffer',
+    /**
+     * How new chunks are written; reads accept both kinds (stores written before hold ArrayBuffers).
+     * Becomes `buffer` when the browser refuses Blob values (WebKit's ephemeral sessions: private
+     * browsing, automation, which keep IndexedDB in memory and have nowhere to put Blob files).
+     */
+    public chunkValues: ChunkValueKind = 'buffer',
   ) {
     // Another tab or an updated app wants to upgrade the schema: let it, instead of blocking it.
     db.addEventListener('versionchange', () => {
@@ -116,6 +120,21 @@ export class Store {
   }
 
   private async writeChunks(chunks: readonly ChunkWrite[]): Promise<void> {
+    const kind = this.chunkValues;
+    try {
+      await this.writeChunksAs(chunks, kind);
+    } catch (error) {
+      if (kind !== 'blob' || (error as RepriseError).name !== 'storage-failed' || this.closedBy) throw error;
+      // Blob values refused ("Error preparing Blob/File data…" in a WebKit ephemeral session): if
+      // the same chunks store as ArrayBuffers, this browser cannot keep Blobs; write buffers from now on.
+      await this.writeChunksAs(chunks, 'buffer').catch(() => {
+        throw error;
+      });
+      this.chunkValues = 'buffer';
+    }
+  }
+
+  private async writeChunksAs(chunks: readonly ChunkWrite[], kind: ChunkValueKind): Promise<void> {
     if (this.closedBy) throw this.closedBy;
     // Relaxed durability (IndexedDB 3.0): the commit survives a closed tab or a killed worker,
     // which is what storage invariant 2 needs; only a power cut could lose it, and a lost chunk
@@ -125,7 +144,7 @@ export class Store {
     tx.done.catch(() => {});
     try {
       // A Blob copies the bytes when it is made: the caller may reuse the buffer once this returns.
-      for (const chunk of chunks) void tx.store.put({ bytes: this.chunkValues === 'blob' ? new Blob([chunk.bytes]) : chunk.bytes }, chunk.digest).catch(() => {});
+      for (const chunk of chunks) void tx.store.put({ bytes: kind === 'blob' ? new Blob([chunk.bytes]) : chunk.bytes }, chunk.digest).catch(() => {});
       await tx.done;
     } catch (cause) {
       throw this.closedBy ?? toStoreError(cause, 'write chunks');

@@ -18,21 +18,21 @@ function read(path: string): string | undefined {
 }
 
 /** pid → executable name (with Chromium's process type) of the browser processes descending from this process. */
-export function browserProcessTree(): Map<number, string> {
+export function browserProcessTree(root = process.pid): Map<number, string> {
   const parent = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const stat = read(`/proc/${name}/stat`);
     if (stat) parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
   }
-  const mine = new Set<number>([process.pid]);
+  const mine = new Set<number>([root]);
   for (let grew = true; grew; ) {
     grew = false;
     for (const [pid, ppid] of parent) if (!mine.has(pid) && mine.has(ppid)) (mine.add(pid), (grew = true));
   }
   const out = new Map<number, string>();
   for (const pid of mine) {
-    if (pid === process.pid) continue;
+    if (pid === process.pid) continue; // the root itself counts when it is a browser
     let exe: string;
     try {
       exe = basename(readlinkSync(`/proc/${pid}/exe`));
@@ -49,11 +49,11 @@ export function browserProcessTree(): Map<number, string> {
   return out;
 }
 
-/** PSS of {@link browserProcessTree}, bytes, in all and by executable. */
-export function browserTreePss(): { total: number; byExe: Record<string, number> } {
+/** PSS of {@link browserProcessTree} (below `root`: this process by default), bytes, in all and by executable. */
+export function browserTreePss(root = process.pid): { total: number; byExe: Record<string, number> } {
   let total = 0;
   const byExe: Record<string, number> = {};
-  for (const [pid, exe] of browserProcessTree()) {
+  for (const [pid, exe] of browserProcessTree(root)) {
     const m = /^Pss:\s+(\d+) kB/m.exec(read(`/proc/${pid}/smaps_rollup`) ?? '');
     if (!m) continue;
     const bytes = Number(m[1]) * 1024;
@@ -64,11 +64,11 @@ export function browserTreePss(): { total: number; byExe: Record<string, number>
 }
 
 /** Samples {@link browserTreePss} every `everyMs` until stopped: the baseline, the peak and its growth. */
-export function treeMemoryMeter(everyMs = 50): { stop(): { baseline: number; peak: number; growth: number; baselineByExe: Record<string, number>; peakByExe: Record<string, number> } } {
-  const first = browserTreePss();
+export function treeMemoryMeter(root = process.pid, everyMs = 50): { stop(): { baseline: number; peak: number; growth: number; baselineByExe: Record<string, number>; peakByExe: Record<string, number> } } {
+  const first = browserTreePss(root);
   let peak = first;
   const sample = () => {
-    const now = browserTreePss();
+    const now = browserTreePss(root);
     if (now.total > peak.total) peak = now;
   };
   const timer = setInterval(sample, everyMs);
