@@ -207,9 +207,9 @@ eachEngine('without a service worker', (suite) => {
         } finally {
           growth = memory.stop(suite.engine.name);
         }
-        checkPlayed(played);
         expect(growth.getTrack).toBeLessThanOrEqual(MAX_GROWTH);
         expect(growth.whole).toBeLessThanOrEqual(MAX_GROWTH);
+        checkPlayed(played);
       },
       300_000,
     );
@@ -275,8 +275,8 @@ eachEngine('without a service worker', (suite) => {
         await webkit.close();
       }
       if (outcome.error) throw new Error(outcome.error);
-      checkPlayed(outcome.played!);
       expect(growth!.getTrack).toBeLessThanOrEqual(MAX_GROWTH);
+      checkPlayed(outcome.played!);
     },
     300_000,
   );
