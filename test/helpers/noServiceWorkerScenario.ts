@@ -103,11 +103,14 @@ export async function playBig({ seeks, probes }: { seeks: number[]; probes: [num
   const firstAudioMs = performance.now() - (window as never as { askedAt: number }).askedAt;
   await until(() => audio.currentTime > 0.3);
   const landed: number[] = [];
+  const w = window as never as { step: string };
   for (const at of seeks) {
+    w.step = `seeking to ${at}`; // where a run that hangs stopped
     const seeked = new Promise((r) => audio.addEventListener('seeked', r, { once: true }));
     audio.currentTime = at;
     await seeked;
     landed.push(audio.currentTime);
+    w.step = `playing on from ${at}`;
     if (audio.paused) await audio.play();
     await until(() => audio.currentTime > at + 0.3); // it plays on from there
   }
@@ -235,15 +238,19 @@ export async function runInPersistentWebKit(site: Site, s: ReturnType<typeof sce
   window.__name = (fn) => fn;
   window.toBase64 = (blob) => new Promise((resolve) => { const r = new FileReader(); r.onload = () => resolve(String(r.result).split(',')[1] ?? ''); r.readAsDataURL(blob); });
   const post = (step, body) => fetch('/step/' + step, { method: 'POST', body });
+  let step = 'prepare()';
   try {
     await (${String(prepare)})(${JSON.stringify(site.options)});
     await post('baseline', '');
+    step = 'getBig()';
     await (${String(getBig)})();
     await post('got', '');
+    step = 'playBig()';
     const played = await (${String(playBig)})(${JSON.stringify({ seeks: s.seeks, probes: s.probes })});
     await post('done', JSON.stringify({ played }));
   } catch (e) {
-    await post('done', JSON.stringify({ error: String((e && e.stack) || e) }));
+    const media = document.getElementById('player').error;
+    await post('done', JSON.stringify({ error: step + ': ' + String((e && e.stack) || e) + (media ? ' (media error ' + media.code + ': ' + media.message + ')' : '') }));
   }
 </script>`;
   site.origin.put('/no-sw.html', html, 'text/html; charset=utf-8');
