@@ -277,6 +277,14 @@ export class Store {
   /** One audit batch, in one transaction: marks what verified, deletes what did not. */
   commitAudit(id: string, verified: readonly string[], corrupt: readonly string[]): Promise<void> {
     return this.guard('record an audit batch', async () => {
+      if (corrupt.length === 0) {
+        // Only marks: the chunk store stays out of this write, so reads of it (the audit's next
+        // batch, playback) need not wait for the commit.
+        const tx = this.db.transaction('audits', 'readwrite');
+        for (const d of verified) void tx.store.put(id, d).catch(() => {});
+        await tx.done;
+        return;
+      }
       const tx = this.db.transaction(['chunks', 'audits'], 'readwrite');
       const audits = tx.objectStore('audits');
       const chunks = tx.objectStore('chunks');

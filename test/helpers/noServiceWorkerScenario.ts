@@ -99,6 +99,7 @@ export async function playBig({ seeks, probes }: { seeks: number[]; probes: [num
     });
   const url = URL.createObjectURL(blob);
   audio.src = url;
+  (window as never as { step: string }).step = 'first play()';
   await audio.play();
   const firstAudioMs = performance.now() - (window as never as { askedAt: number }).askedAt;
   await until(() => audio.currentTime > 0.3);
@@ -250,7 +251,8 @@ export async function runInPersistentWebKit(site: Site, s: ReturnType<typeof sce
     await post('done', JSON.stringify({ played }));
   } catch (e) {
     const media = document.getElementById('player').error;
-    await post('done', JSON.stringify({ error: step + ': ' + String((e && e.stack) || e) + (media ? ' (media error ' + media.code + ': ' + media.message + ')' : '') }));
+    const player = document.getElementById('player');
+    await post('done', JSON.stringify({ error: step + (window.step ? ' (' + window.step + ', at ' + player.currentTime + ' s)' : '') + ': ' + String((e && e.stack) || e) + (media ? ' (media error ' + media.code + ': ' + media.message + ')' : '') }));
   }
 </script>`;
   site.origin.put('/no-sw.html', html, 'text/html; charset=utf-8');
