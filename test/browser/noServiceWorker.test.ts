@@ -3,7 +3,8 @@
 // grow with the track's size. A ~100 MB WAV is stored, then played and sought through an object
 // URL of getTrack()'s Blob while the PSS of every process of the browser is sampled.
 //
-// Chromium and Firefox run under their usual drivers (persistent profiles). WebKit runs twice:
+// Chromium and Firefox run under their usual drivers (persistent profiles); Firefox plays the
+// Blob from the start (a seek inside it lands elsewhere there: docs/playback-url.md). WebKit runs twice:
 // in a MiniBrowser with a persistent data store (as WKWebView and Safari store), where the page
 // drives itself (test/helpers/miniBrowser.ts), and under WebDriver, whose session is ephemeral
 // and refuses Blob values in IndexedDB: there reprise stores ArrayBuffers and getTrack() still plays.
