@@ -64,6 +64,11 @@ export class ChunkSink {
     this.throwIfFailed();
   }
 
+  /** Commits the waiting batch now rather than when it is full or old (its track is being played). */
+  hurry(): void {
+    if (this.timer) void this.flush().catch(() => {});
+  }
+
   private throwIfFailed(): void {
     if (this.failure) throw this.failure.error;
   }

@@ -42,6 +42,8 @@ export interface DownloadHooks {
   maxOpenBytes?(): number;
   /** How long verified chunks may wait to be written together; 0 writes each at once (a track being played). Default 200 ms. */
   batchAgeMs?(): number;
+  /** Receives a function that commits the chunks waiting for a batch at once (the track became urgent). */
+  onBatching?(commitNow: () => void): void;
   /** Verified chunks a failed write (a full quota) did not store: the caller keeps them to write later. */
   onUnstored?(chunks: VerifiedChunk[]): void;
   /** Waits for a request slot (requests open at the origin are bounded); returns its release. Default: no limit. */
@@ -93,6 +95,7 @@ interface OpenPiece {
  */
 export async function downloadTrack(req: DownloadRequest, hooks: DownloadHooks): Promise<DownloadResult> {
   const sink = new ChunkSink(hooks.commit, hooks.clock, hooks.buffers, hooks.batchAgeMs);
+  hooks.onBatching?.(() => sink.hurry());
   const chunks = new ChunkAssembler(req.size, req.chunkSize, new Set(req.missing), hooks.buffers);
   // One signal for the attempt's requests: the first failure cancels the others.
   const attempt = new AbortController();

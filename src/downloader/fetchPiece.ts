@@ -8,6 +8,15 @@ import { parseContentRange } from './parseContentRange.js';
 import { stallWatchdog } from './stallWatchdog.js';
 import { transient } from './transient.js';
 
+/**
+ * How long a request cut short (cancelled before its body ended: a refused answer, a stall, a
+ * failure mid-body, bytes past what was asked) keeps its slot after the cancel settled. The
+ * origin learns of a closed connection after the client does; releasing at once let the next
+ * request reach a loaded origin while it still counted the old one open (`maxConcurrent` + 1 at
+ * the origin, found by the reliability soak). Costs nothing to a request read to its end.
+ */
+export const CLOSE_GRACE_MS = 50;
+
 /** One request: bytes `start`..`end` (inclusive) of a track; it may cover part of a chunk. */
 export interface Piece {
   start: number;
@@ -28,23 +37,27 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
   if (!(start === 0 && end === size - 1)) headers.Range = `bytes=${start}-${end}`;
 
   const release = (await hooks.slot?.(hooks.signal)) ?? (() => {});
+  // The request's own signal: the download's, or the answer's timeout (a stall before the headers).
+  const request = new AbortController();
+  const abortRequest = () => request.abort(hooks.signal.reason);
+  hooks.signal.addEventListener('abort', abortRequest, { once: true });
   let response: Response | undefined;
   let done: (() => void) | undefined;
+  // Set when the response's body is given up before its end; settles once the cancel did.
+  let cutShort: Promise<unknown> | undefined;
+  const closing: Closing = {};
   try {
     await hooks.throttle(end - start + 1, hooks.signal);
     done = hooks.onRequest?.(req.url);
     // authorize(): asked before the request, and once more (attempt 1) after a 401/403.
     for (let attempt = 0; ; attempt++) {
       const target = await authorizedRequest(req, hooks, attempt, headers);
-      try {
-        // no-store: the verified chunks are the copy; the HTTP cache would keep a second one.
-        response = await hooks.fetch(target.url, { headers: target.headers, signal: hooks.signal, credentials: hooks.credentials ?? 'same-origin', redirect: 'follow', cache: 'no-store' });
-      } catch (cause) {
-        if (hooks.signal.aborted) throw abortError(hooks.signal);
-        throw transient('network', `fetching track "${trackId}" failed (${(cause as Error)?.message ?? cause})`, { trackId, url: redactUrl(req.url) }, cause);
-      }
+      // no-store: the verified chunks are the copy; the HTTP cache would keep a second one.
+      response = await fetchWithin(hooks, request, target.url, { headers: target.headers, credentials: hooks.credentials ?? 'same-origin', redirect: 'follow', cache: 'no-store' }, req);
       if (attempt > 0 || !hooks.authorize || (response.status !== 401 && response.status !== 403)) break;
-      void response.body?.cancel().catch(() => {});
+      // A refused answer is closed before asking again: its slot is not given up meanwhile.
+      const cancelled = settle(response.body?.cancel());
+      if (mayStillSend(response)) await cancelled.then(() => delay(CLOSE_GRACE_MS));
     }
     checkResponse(response, req, hooks.allowedOrigins, hooks.clock.now());
 
@@ -72,15 +85,65 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
       stopAt = Math.min(size, (Math.max(...chunks.wanted) + 1) * chunkSize);
     }
     onHeaders(response.status);
-    await readBody(response, req, hooks, bodyStart, stopAt, chunks, sink, end - start + 1);
+    const declared = Number(response.headers.get('content-length') ?? NaN);
+    const read = await readBody(response, req, hooks, bodyStart, stopAt, chunks, sink, end - start + 1, closing);
+    // All that was asked is read, but the body goes on (a 200 to a Range, trailing bytes): cut short.
+    const more = Number.isFinite(declared) ? read < declared : response.status === 200 && stopAt < size;
+    if (more) cutShort = closing.cancel;
   } catch (error) {
-    void response?.body?.cancel().catch(() => {});
+    if (response && mayStillSend(response)) cutShort = closing.cancel ?? response.body?.cancel() ?? Promise.resolve();
+    else void response?.body?.cancel().catch(noop);
     throw error;
   } finally {
+    hooks.signal.removeEventListener('abort', abortRequest);
     done?.();
-    release();
+    if (cutShort) void settle(cutShort).then(() => delay(CLOSE_GRACE_MS)).then(release, release);
+    else release();
   }
 }
+
+/**
+ * `fetch` whose answer (status and headers) must come within `stallMs`: an origin that takes the
+ * request and never answers is a stall, as one that stops sending the body is (no hang).
+ */
+async function fetchWithin(hooks: DownloadHooks, request: AbortController, url: string, init: RequestInit, req: DownloadRequest): Promise<Response> {
+  const { trackId } = req;
+  const timer = new AbortController();
+  let stalled = false;
+  void hooks.clock.sleep(hooks.stallMs, timer.signal).then(() => {
+    stalled = true;
+    request.abort();
+  }, noop);
+  try {
+    return await hooks.fetch(url, { ...init, signal: request.signal });
+  } catch (cause) {
+    if (hooks.signal.aborted) throw abortError(hooks.signal);
+    if (stalled) throw transient('network', `track "${trackId}": no answer for ${hooks.stallMs} ms (stalled)`, { trackId, stalled: true });
+    throw transient('network', `fetching track "${trackId}" failed (${(cause as Error)?.message ?? cause})`, { trackId, url: redactUrl(req.url) }, cause);
+  } finally {
+    timer.abort();
+  }
+}
+
+/** False when the answer declared an empty body: nothing of it is left to cut short. */
+function mayStillSend(response: Response): boolean {
+  return response.body !== null && response.headers.get('content-length') !== '0';
+}
+
+/** Waits for a cancel to settle, never longer than a second (an engine whose cancel never settles does not keep the slot). */
+function settle(cancel: Promise<unknown> | undefined): Promise<void> {
+  if (!cancel) return Promise.resolve();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([cancel.then(noop, noop), new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Real time, not the engine's clock: the grace is how long a connection takes to close at the
+ * origin, which no injected clock decides.
+ */
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const noop = (): void => {};
 
 async function readBody(
   response: Response,
@@ -92,7 +155,8 @@ async function readBody(
   sink: ChunkSink,
   /** Bytes already paid for (the request). */
   paid: number,
-): Promise<void> {
+  closing: Closing,
+): Promise<number> {
   const { digests, trackId } = req;
   let read = 0;
   if (!response.body) throw transient('network', `track "${trackId}": the response has no body`, { trackId });
@@ -127,8 +191,14 @@ async function readBody(
   } finally {
     watchdog.stop();
     // Stop the transfer of anything beyond what was asked (a 200 for a Range request).
-    void reader.cancel().catch(() => {});
+    closing.cancel = reader.cancel().catch(() => {});
   }
+  return read;
+}
+
+/** The body's cancel, once its reader gave it up. */
+interface Closing {
+  cancel?: Promise<unknown>;
 }
 
 /**

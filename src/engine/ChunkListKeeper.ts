@@ -2,7 +2,8 @@ import { isRepriseError } from '../errors/RepriseError.js';
 import type { Catalog, CatalogTrack } from '../manifest/Catalog.js';
 import { fetchChunkList } from '../manifest/v2/fetchChunkList.js';
 import { verifyChunkList } from '../manifest/v2/verifyChunkList.js';
-import { fromBase64Url } from '../util/base64url.js';
+import { TaskSlicer } from '../manifest/v2/TaskSlicer.js';
+import { chunkListOf } from '../manifest/contentId.js';
 import type { Store } from '../store/Store.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -23,7 +24,7 @@ export class ChunkListKeeper {
   ) {}
 
   /** Lists held in the store, for every content of `catalog` that has one. */
-  async attachStored(catalog: Catalog): Promise<void> {
+  async attachStored(catalog: Catalog, slicer: TaskSlicer = new TaskSlicer()): Promise<void> {
     const wanted = catalog.contentsWithoutChunkList();
     if (wanted.length === 0) return;
     const held = new Set(await this.store.chunkListKeys());
@@ -38,6 +39,7 @@ export class ChunkListKeeper {
       } catch {
         // A damaged list is fetched again when needed.
       }
+      await slicer.check();
     }
   }
 
@@ -46,19 +48,24 @@ export class ChunkListKeeper {
    * Returns the tracks whose list could not be had now (they are planned at the next sync).
    */
   async ensure(catalog: Catalog, tracks: readonly CatalogTrack[], previous?: Catalog): Promise<CatalogTrack[]> {
+    const slicer = new TaskSlicer();
     const missing = new Map<string, CatalogTrack>();
     for (const t of tracks) if (t.chunks === undefined && !missing.has(t.contentId)) missing.set(t.contentId, t);
     if (missing.size === 0) return [];
+    // Lists the manifest in force had: a format-2 one's are in the store already; a format-1
+    // manifest's digests are stored now, as lists, with their content.
     const keep = new Map<string, ArrayBuffer>();
+    let n = 0;
     for (const [contentId] of missing) {
+      if ((++n & 63) === 0) await slicer.check();
       const known = previous?.tracksWithContent(contentId).find((p) => p.chunks)?.chunks;
       if (!known) continue;
       catalog.attachChunkList(contentId, known);
-      keep.set(contentId, concatDigests(known));
+      if (previous!.format === 1) keep.set(contentId, concatDigests(known));
       missing.delete(contentId);
     }
     await this.store.putChunkLists(keep);
-    await this.attachStored(catalog);
+    if (missing.size > 0) await this.attachStored(catalog, slicer);
     const toFetch = [...missing.values()].filter((t) => t.chunks === undefined);
     const failed: CatalogTrack[] = [];
     const fetched = new Map<string, ArrayBuffer>();
@@ -90,7 +97,5 @@ export class ChunkListKeeper {
 
 /** The raw 32-byte digests concatenated: the chunk list's wire form. */
 function concatDigests(digests: readonly string[]): ArrayBuffer {
-  const out = new Uint8Array(digests.length * 32);
-  digests.forEach((d, i) => out.set(fromBase64Url(d), i * 32));
-  return out.buffer;
+  return chunkListOf(digests).buffer;
 }

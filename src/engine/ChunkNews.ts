@@ -1,12 +1,19 @@
 import { type ChunkNews, chunkNewsChannel } from '../playback/PlaybackReport.js';
 
+/** Chunks readers asked for and not yet handed over, at most (the oldest are forgotten first). */
+const MAX_AWAITED = 64;
+
 /**
  * Tells readers waiting for chunks (the service worker, serving a track while it downloads)
  * what was just stored, or that a track cannot be fetched now — over a BroadcastChannel, where
- * the platform has one (workers, Node ≥ 18).
+ * the platform has one (workers, Node ≥ 18). A chunk a reader asked for is handed over with its
+ * bytes the moment it verified and its write began, so the reader does not wait for the write
+ * nor read it back (docs/playback-url.md "Play while missing").
  */
 export class ChunkNewsPublisher {
   private readonly channel: BroadcastChannel | undefined;
+  /** Digests a reader waits for (a `wanted` report), in the order asked. */
+  private readonly awaited = new Set<string>();
 
   constructor(dbName: string) {
     if (typeof BroadcastChannel === 'function') {
@@ -15,7 +22,29 @@ export class ChunkNewsPublisher {
     }
   }
 
+  /** A reader waits for this chunk: hand it over as soon as it verifies. */
+  awaiting(digest: string | undefined): void {
+    if (digest === undefined) return;
+    this.awaited.delete(digest);
+    this.awaited.add(digest);
+    for (const oldest of this.awaited) {
+      if (this.awaited.size <= MAX_AWAITED) break;
+      this.awaited.delete(oldest);
+    }
+  }
+
+  /**
+   * Verified chunks whose write begins now: those a reader waits for are posted with their bytes
+   * (copied by the channel as it posts: the buffers may be reused once the write commits).
+   */
+  verified(chunks: readonly { digest: string; bytes: ArrayBuffer }[]): void {
+    if (this.awaited.size === 0) return;
+    const handed = chunks.filter((c) => this.awaited.delete(c.digest)).map(({ digest, bytes }) => ({ digest, bytes }));
+    if (handed.length > 0) this.post({ type: 'verified', chunks: handed });
+  }
+
   stored(digests: string[]): void {
+    for (const d of digests) this.awaited.delete(d);
     if (digests.length > 0) this.post({ type: 'stored', digests });
   }
 

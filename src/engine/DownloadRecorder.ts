@@ -37,6 +37,7 @@ export class DownloadRecorder {
 
   async commit(trackId: string, chunks: VerifiedChunk[]): Promise<void> {
     try {
+      this.news.verified(chunks); // a reader waiting for one of them streams it while it is written
       await this.store.putChunks(chunks);
     } catch (error) {
       // The quota took part of the batch: what it took is stored and counts.

@@ -18,6 +18,7 @@ import { Emitter } from './Emitter.js';
 import type { EngineParts } from './EngineParts.js';
 import { Inventory } from './Inventory.js';
 import { ManifestRetry } from './ManifestRetry.js';
+import { awaitingChunkList } from './offlineSelection.js';
 import { OperationQueue } from './OperationQueue.js';
 import { type ResolvedOptions, type ThrottleOptions, parseOrThrow, throttleSchema } from './options.js';
 import { PlaybackService } from './PlaybackService.js';
@@ -156,6 +157,8 @@ export class Engine implements LeadingEngine {
       if (options.pinned !== undefined) record.pinned = options.pinned;
       inventory.removed.delete(playlistId);
       await inventory.putChoice(record);
+      // Format 2: the playlist's chunk lists now, so that its downloads are planned without a sync.
+      if (offline && trust.servable) await this.parts.chunkLists.ensure(trust.catalog!, awaitingChunkList(inventory.selection(trust.catalog)));
       if (!offline) await budget.release();
       else {
         void budget.askPersist().catch(() => {});

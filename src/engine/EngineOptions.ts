@@ -28,7 +28,7 @@ export interface EngineOptions {
   throttle?: ThrottleOptions | undefined;
   /** Retry policy for transient failures (full jitter). Defaults: base 1 s, cap 5 min, 6 attempts. */
   backoff?: { baseMs?: number | undefined; capMs?: number | undefined; attempts?: number | undefined } | undefined;
-  /** Abort and retry a request that delivers no bytes for this long. Default 30 s. */
+  /** Abort and retry a request that gets no answer (status and headers), or no body bytes, for this long. Default 30 s. */
   stallTimeoutMs?: number | undefined;
   /** Most bytes of content to keep; the least recently used playlists that are not pinned are released first. */
   maxBytes?: number | undefined;

@@ -1,6 +1,7 @@
 import { type Catalog, type CatalogTrack, chunkLength } from '../manifest/Catalog.js';
 import type { PlaylistRecord, TrackFailure, TrackRecord } from '../store/schema.js';
 import type { Store } from '../store/Store.js';
+import { TaskSlicer } from '../manifest/v2/TaskSlicer.js';
 import { type SelectionInput, neededTracks } from './offlineSelection.js';
 
 /**
@@ -99,20 +100,31 @@ export class Inventory {
   }
 
   /** "none only checks that the chunk records are present": the store's, not this memory of them. */
-  async refreshPresence(): Promise<void> {
+  async refreshPresence(slicer: TaskSlicer = new TaskSlicer()): Promise<void> {
     const commitsBefore = this.commits;
     const stored = new Set(await this.store.chunkKeys());
-    if (this.commits === commitsBefore) for (const d of this.have) if (!stored.has(d)) this.have.delete(d);
-    for (const d of stored) if (!this.heldBackChunks.has(d)) this.have.add(d);
+    await slicer.check();
+    let n = 0;
+    if (this.commits === commitsBefore) {
+      for (const d of this.have) {
+        if (!stored.has(d)) this.have.delete(d);
+        if ((++n & 4095) === 0) await slicer.check();
+      }
+    }
+    for (const d of stored) {
+      if (!this.heldBackChunks.has(d)) this.have.add(d);
+      if ((++n & 4095) === 0) await slicer.check();
+    }
   }
 
   /**
    * Chunks of tracks that were complete (with the content they still have) and are gone now,
    * or that a read found corrupt since.
    */
-  lostChunks(needed: readonly CatalogTrack[]): Set<string> {
+  async lostChunks(needed: readonly CatalogTrack[], slicer: TaskSlicer = new TaskSlicer()): Promise<Set<string>> {
     const lost = new Set<string>(this.corruptSinceSync);
-    for (const t of needed) {
+    for (const [i, t] of needed.entries()) {
+      if ((i & 255) === 255) await slicer.check();
       if (this.trackRecords.get(t.entry.id)?.completedContentId !== t.contentId) continue;
       for (const d of t.track.chunks) if (!this.have.has(d)) lost.add(d);
     }
@@ -141,25 +153,19 @@ export class Inventory {
 
   /** Offline content present (kept) and missing (to fetch), each distinct chunk counted once; `fetchedNow` counts as missing. */
   contentTotals(needed: readonly CatalogTrack[], fetchedNow: ReadonlySet<string> = new Set()) {
-    const kept = { tracks: 0, bytes: 0 };
-    const toFetch = { tracks: 0, bytes: 0 };
-    const seenKept = new Set<string>();
-    const seenMissing = new Set<string>();
-    for (const t of needed) {
-      let complete = true;
-      t.track.chunks.forEach((digest, i) => {
-        const len = chunkLength(t.entry, i);
-        if (this.have.has(digest) && !fetchedNow.has(digest)) {
-          if (!seenKept.has(digest)) (seenKept.add(digest), (kept.bytes += len));
-        } else {
-          complete = false;
-          if (!seenMissing.has(digest)) (seenMissing.add(digest), (toFetch.bytes += len));
-        }
-      });
-      if (complete) kept.tracks++;
-      else if (!this.failureOf(t)) toFetch.tracks++;
+    const totals = new ContentTotals(this, fetchedNow);
+    for (const t of needed) totals.add(t);
+    return totals.result();
+  }
+
+  /** {@link contentTotals} in slices, for a sync's report. */
+  async contentTotalsSliced(needed: readonly CatalogTrack[], fetchedNow: ReadonlySet<string>, slicer: TaskSlicer) {
+    const totals = new ContentTotals(this, fetchedNow);
+    for (const [i, t] of needed.entries()) {
+      totals.add(t);
+      if ((i & 127) === 127) await slicer.check();
     }
-    return { kept, toFetch };
+    return totals.result();
   }
 
   async putTrack(record: TrackRecord): Promise<void> {
@@ -195,5 +201,45 @@ export class Inventory {
     this.choices.clear();
     this.trackRecords.clear();
     this.removed.clear();
+  }
+}
+
+/** Kept and to-fetch totals, one track at a time (each distinct chunk counted once). */
+class ContentTotals {
+  private readonly kept = { tracks: 0, bytes: 0 };
+  private readonly toFetch = { tracks: 0, bytes: 0 };
+  private readonly seenKept = new Set<string>();
+  private readonly seenMissing = new Set<string>();
+
+  constructor(
+    private readonly inventory: Inventory,
+    private readonly fetchedNow: ReadonlySet<string>,
+  ) {}
+
+  add(t: CatalogTrack): void {
+    const { have } = this.inventory;
+    const chunks = t.track.chunks;
+    let complete = true;
+    for (let i = 0; i < chunks.length; i++) {
+      const digest = chunks[i]!;
+      if (have.has(digest) && !this.fetchedNow.has(digest)) {
+        if (!this.seenKept.has(digest)) {
+          this.seenKept.add(digest);
+          this.kept.bytes += chunkLength(t.entry, i);
+        }
+      } else {
+        complete = false;
+        if (!this.seenMissing.has(digest)) {
+          this.seenMissing.add(digest);
+          this.toFetch.bytes += chunkLength(t.entry, i);
+        }
+      }
+    }
+    if (complete) this.kept.tracks++;
+    else if (!this.inventory.failureOf(t)) this.toFetch.tracks++;
+  }
+
+  result() {
+    return { kept: this.kept, toFetch: this.toFetch };
   }
 }

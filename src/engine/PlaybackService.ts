@@ -100,7 +100,16 @@ export class PlaybackService {
     const t = this.trust.catalog?.tracks.get(report.trackId);
     if (!t) return;
     if (report.type === 'played') return this.notePlay(report.trackId);
-    if (report.type === 'wanted') return this.want(t, report.chunk ?? 0);
+    if (report.type === 'wanted') {
+      if (report.chunk !== undefined || report.byte === undefined) return this.want(t, report.chunk ?? 0);
+      // Sent as the request arrived, before the service worker read the store: the chunk at
+      // that byte is fetched first if this engine knows it is missing; one it holds is served.
+      if (!Number.isSafeInteger(report.byte) || report.byte < 0) return;
+      if (!t.chunks) return this.want(t, 0);
+      const index = Math.floor(report.byte / t.entry.chunkSize);
+      if (index >= t.chunks.length || this.inventory.have.has(t.chunks[index]!)) return;
+      return this.want(t, index);
+    }
     const { digest } = report;
     if (!t.chunks?.includes(digest)) return;
     let check = this.checking.get(digest);
@@ -129,13 +138,21 @@ export class PlaybackService {
       const { failure: _, ...rest } = this.inventory.trackRecords.get(t.entry.id)!;
       await this.inventory.putTrack(rest);
     }
+    const from = Math.max(0, Math.min(chunk, t.track.chunks.length - 1));
+    this.news.awaiting(t.track.chunks[from]);
+    const jobId = this.planner.jobIdFor(t);
+    // Asked again for what is already being fetched first (the early report, then the one after the store was read).
+    if (this.inventory.streaming.get(t.entry.id) === from && this.scheduler.isUrgent(jobId) && this.scheduler.isActive(jobId)) return;
     this.inventory.streaming.delete(t.entry.id);
-    this.inventory.streaming.set(t.entry.id, Math.max(0, Math.min(chunk, t.track.chunks.length - 1)));
-    await this.notePlay(t.entry.id); // asked for by playback: it is being played
+    this.inventory.streaming.set(t.entry.id, from);
+    // The fetch starts before anything is written: the play mark below waits for the store,
+    // which may be busy committing the background resync's chunks.
     this.planner.replan({ windowMs: this.scheduler.windowRemaining() });
     this.scheduler.prioritize(this.planner.jobIdFor(t));
     const state = this.scheduler.state();
     if (state.state === 'paused') this.news.unavailable(t.entry.id, state.reason === 'offline' ? 'network' : state.reason, `downloads are paused (${state.reason})`);
+    await this.notePlay(t.entry.id); // asked for by playback: it is being played
+    this.planner.replan(); // the play mark moves its playlists up the queue
   }
 
   /** The report crossed a message boundary: nothing is deleted on its word alone. */

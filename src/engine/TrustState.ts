@@ -6,7 +6,8 @@ import { decodeParts } from '../manifest/v2/decodeParts.js';
 import { type LoadedManifest, loadManifest } from '../manifest/v2/loadManifest.js';
 import { resolveRootUrls } from '../manifest/v2/resolveRootUrls.js';
 import { TaskSlicer } from '../manifest/v2/TaskSlicer.js';
-import { verifyRoot } from '../manifest/v2/verifyRoot.js';
+import { acceptRoot, verifyRoot } from '../manifest/v2/verifyRoot.js';
+import { reuseVerifiedJws } from '../manifest/verifyJws.js';
 import { verifyManifest } from '../manifest/verifyManifest.js';
 import type { MetaRecord } from '../store/schema.js';
 import type { Store } from '../store/Store.js';
@@ -14,6 +15,9 @@ import type { ResolvedOptions } from './options.js';
 
 /** Limits guard what comes from the network; a manifest this device already accepted is not re-judged by them. */
 const STORED_LIMITS: ManifestLimits = { maxManifestBytes: Infinity, maxTracks: Infinity, maxTrackBytes: Infinity, maxRootBytes: Infinity, maxPartBytes: Infinity };
+
+/** Bytes of manifest parts written in one transaction when a root is accepted. */
+const PART_BATCH_BYTES = 1024 * 1024;
 
 /** Why the stored manifest is not in force (everything it lists is held back). */
 export type HeldBackCause = 'key-distrusted' | 'manifest-invalid';
@@ -59,7 +63,7 @@ export class TrustState {
     const stored = this.meta.manifest;
     if (!stored) return;
     try {
-      this.catalog = await this.rebuildStored(stored.jws, stored.url, stored.format ?? 1);
+      this.catalog = await this.rebuildStored(stored.jws, stored.url, stored.format ?? 1, stored.verified?.payloadSha256);
       this.trusted = true;
       this.heldBackCause = undefined;
     } catch (error) {
@@ -74,12 +78,14 @@ export class TrustState {
     }
   }
 
-  private async rebuildStored(jws: string, url: string, format: 1 | 2): Promise<Catalog> {
+  private async rebuildStored(jws: string, url: string, format: 1 | 2, verifiedPayloadSha256: string | undefined): Promise<Catalog> {
     // It was accepted at its time: rollback and expiry apply to new manifests.
     const ctx = { trustedKeys: this.keyring, revokedKeyIds: this.revokedKeyIds(), minEpoch: 0, now: 0, limits: STORED_LIMITS };
-    if (format === 1) return Catalog.build(await verifyManifest(jws, ctx), url, this.allowed);
     const slicer = new TaskSlicer();
-    const verified = await verifyRoot(jws, ctx);
+    if (format === 1) return Catalog.build(await verifyManifest(jws, ctx, slicer), url, this.allowed, slicer);
+    // A root this device verified (the same text, its key still trusted): not verified again.
+    const reused = verifiedPayloadSha256 === undefined ? undefined : await reuseVerifiedJws(jws, verifiedPayloadSha256, ctx);
+    const verified = reused ? await acceptRoot(reused, ctx) : await verifyRoot(jws, ctx);
     const resolved = resolveRootUrls(verified, url, this.allowed);
     const bodies = new Map<string, Uint8Array<ArrayBuffer>>();
     for (const part of resolved.parts) {
@@ -138,8 +144,21 @@ export class TrustState {
     const { catalog, document } = loaded;
     const meta = { ...this.meta };
     if (document.format === 2) {
-      const parts = new Map([...loaded.newParts].map(([sha, body]) => [sha, body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength)]));
-      await this.store.replaceParts(parts, new Set(document.root.parts.map((p) => p.sha256)));
+      const pinned = new Set(document.root.parts.map((p) => p.sha256));
+      // The new parts in transactions of about 1 MiB (one structured clone of 20 MB is one long
+      // task), keeping the stored root's parts until the last one drops what no root pins.
+      const kept = new Set([...pinned, ...this.storedPartHashes()]);
+      let batch = new Map<string, ArrayBuffer>();
+      let bytes = 0;
+      for (const [sha, body] of loaded.newParts) {
+        batch.set(sha, body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body.buffer : body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
+        bytes += body.byteLength;
+        if (bytes < PART_BATCH_BYTES) continue;
+        await this.store.replaceParts(batch, kept);
+        batch = new Map();
+        bytes = 0;
+      }
+      await this.store.replaceParts(batch, pinned);
       meta.formatTwoEpoch = Math.max(meta.formatTwoEpoch ?? 0, catalog.epoch);
       meta.versions = { ...meta.versions, [document.root.subject ?? '']: { version: document.root.version, payloadSha256: document.payloadSha256 } };
     }
@@ -153,6 +172,8 @@ export class TrustState {
         acceptedAt: this.opts.clock.now(),
         format: document.format,
         ...(loaded.etag !== undefined ? { etag: loaded.etag } : {}),
+        // Format 2: what was verified, and when (a reload does not verify that text again).
+        ...(document.format === 2 ? { verified: { payloadSha256: document.payloadSha256, at: this.opts.clock.now() } } : {}),
       },
       highestEpoch: Math.max(meta.highestEpoch, catalog.epoch),
       revokedKeyIds: [...new Set([...meta.revokedKeyIds, ...(catalog.manifest.revokedKeyIds ?? [])])],
@@ -161,6 +182,12 @@ export class TrustState {
     this.catalog = catalog;
     this.trusted = true;
     this.heldBackCause = undefined;
+  }
+
+  /** The parts the stored root pins (none for format 1). */
+  private storedPartHashes(): string[] {
+    const stored = this.catalog?.verified;
+    return stored && 'root' in stored ? stored.root.parts.map((p) => p.sha256) : [];
   }
 
   save(): Promise<void> {

@@ -1,5 +1,6 @@
 import { isRepriseError, RepriseError } from '../errors/RepriseError.js';
-import type { Catalog } from '../manifest/Catalog.js';
+import type { Catalog, CatalogTrack } from '../manifest/Catalog.js';
+import { TaskSlicer } from '../manifest/v2/TaskSlicer.js';
 import { FULL_AUDIT_KINDS, WINDOWED_KINDS, classifyReset } from '../reset/classifyReset.js';
 import { resetWindowDelayMs } from '../scheduler/resetWindow.js';
 import type { EngineParts } from './EngineParts.js';
@@ -15,6 +16,8 @@ import type { ResetKind, SyncReport } from './types.js';
 export async function runSync(parts: EngineParts): Promise<SyncReport> {
   const { opts, trust, inventory, audits, planner, recorder, budget, playback, state, scheduler } = parts;
   const started = opts.clock.now();
+  // Every pass over the library runs in slices (docs/how-it-works.md "Responsiveness").
+  const slicer = new TaskSlicer();
   state.set({ state: 'syncing' });
   const fetched = new Set<string>();
   const corrupt = new Set<string>();
@@ -31,17 +34,29 @@ export async function runSync(parts: EngineParts): Promise<SyncReport> {
     if (loaded) scheduler.resume('unauthorized');
     const accepted = loaded?.status === 'accepted' ? loaded : undefined;
     // An unchanged root (304) needs no presence check of the chunk records (docs/how-it-works.md).
-    if (loaded?.status !== 'unchanged') await inventory.refreshPresence();
-    // Format 2: the chunk lists of the offline tracks, before anything is counted.
-    if (accepted) await parts.chunkLists.ensure(accepted.catalog, awaitingChunkList(inventory.selection(accepted.catalog)), previous);
+    if (loaded?.status !== 'unchanged') await inventory.refreshPresence(slicer);
+    // Format 2: the chunk lists of the offline tracks, before anything is counted — also under an
+    // unchanged root (a playlist made offline since the last sync has none yet).
+    const listed = accepted?.catalog ?? (loaded && trust.servable ? trust.catalog : undefined);
+    if (listed) await parts.chunkLists.ensure(listed, awaitingChunkList(inventory.selection(listed)), accepted ? previous : undefined);
     const inForce: Catalog = accepted?.catalog ?? trust.catalog!;
     const storedKeyDistrusted = trust.storedKeyDistrusted(accepted?.catalog);
     if (loaded) inventory.removed.clear();
+    await slicer.check();
     const needed = inventory.neededTracks(inForce);
-    const neededDigests = new Set(needed.flatMap((t) => t.track.chunks));
+    await slicer.check();
+    // One pass: the distinct chunks the offline playlists need, and how many are present.
+    const neededDigests = new Set<string>();
     let presentChunks = 0;
-    for (const d of neededDigests) if (inventory.have.has(d)) presentChunks++;
-    const lost = inventory.lostChunks(needed);
+    for (const [i, t] of needed.entries()) {
+      for (const d of t.track.chunks) {
+        if (neededDigests.has(d)) continue;
+        neededDigests.add(d);
+        if (inventory.have.has(d)) presentChunks++;
+      }
+      if ((i & 127) === 127) await slicer.check();
+    }
+    const lost = await inventory.lostChunks(needed, slicer);
     const { kind, reasons } = classifyReset({
       stored: storedManifest ? { kid: storedManifest.kid, epoch: storedManifest.epoch } : undefined,
       storedKeyDistrusted,
@@ -67,6 +82,9 @@ export async function runSync(parts: EngineParts): Promise<SyncReport> {
       await budget.enforce();
       await budget.collectGarbage();
     }
+    await slicer.check();
+    // What the offline playlists need from here on (the budget may have released some): once.
+    const neededNow = accepted || inForce !== trust.catalog ? inventory.neededTracks(trust.catalog) : needed;
 
     // A first install never waits the window; the device's own losses start at once.
     const windowMs = WINDOWED_KINDS.includes(kind) && !firstInstall ? resetWindowDelayMs(inForce.manifest.resync?.windowSeconds, opts.random) : 0;
@@ -77,7 +95,7 @@ export async function runSync(parts: EngineParts): Promise<SyncReport> {
     // Chunks the audit expected and found gone (deleted while the engine ran) are missing too.
     const onMissing = (d: string) => lost.add(d);
     if (audit && !audit.complete) {
-      await audits.run({ id: audit.id, tracks: inventory.neededTracks(trust.catalog), resumable: true, onCorrupt, onMissing, replan: () => (replan(), (first = false)) });
+      await audits.run({ id: audit.id, tracks: neededNow, resumable: true, onCorrupt, onMissing, replan: () => (replan(), (first = false)) });
       await audits.markComplete(audit.id);
     } else if (reasons.includes('partial-loss')) {
       // Only the tracks that lost chunks are re-hashed ("the stored chunks it concerns").
@@ -86,10 +104,10 @@ export async function runSync(parts: EngineParts): Promise<SyncReport> {
     } else {
       replan();
     }
-    if (inventory.neededTracks(trust.catalog).length > 0) void budget.askPersist().catch(() => {});
+    if (neededNow.length > 0) void budget.askPersist().catch(() => {});
     await budget.refreshSpace();
 
-    const report = buildReport(parts, { kind, reasons, fromEpoch, accepted: loaded !== undefined, started, corrupt: corrupt.size, missing: lost.size, fetched });
+    const report = await buildReport(parts, neededNow, slicer, { kind, reasons, fromEpoch, accepted: loaded !== undefined, started, corrupt: corrupt.size, missing: lost.size, fetched });
     if (kind !== 'none') parts.events.emit('reset', report);
     return report;
   } finally {
@@ -131,8 +149,9 @@ interface ReportInput {
   fetched: ReadonlySet<string>;
 }
 
-function buildReport({ opts, trust, inventory }: EngineParts, input: ReportInput): SyncReport {
-  const { kept, toFetch } = inventory.contentTotals(inventory.neededTracks(trust.catalog), input.fetched);
+async function buildReport({ opts, trust, inventory }: EngineParts, needed: readonly CatalogTrack[], slicer: TaskSlicer, input: ReportInput): Promise<SyncReport> {
+  const { kept, toFetch } = await inventory.contentTotalsSliced(needed, input.fetched, slicer);
+  await slicer.check();
   return {
     kind: input.kind,
     reasons: input.reasons,

@@ -1,10 +1,10 @@
-import { fromBase64Url, toBase64Url } from '../util/base64url.js';
+import { decodeBase64UrlInto, toBase64Url } from '../util/base64url.js';
 import { sha256 } from '../util/sha256.js';
 
 /** A track's chunk list as format 2 serves it: the raw 32-byte chunk digests concatenated. */
 export function chunkListOf(chunkDigests: readonly string[]): Uint8Array<ArrayBuffer> {
   const raw = new Uint8Array(chunkDigests.length * 32);
-  chunkDigests.forEach((digest, i) => raw.set(fromBase64Url(digest), i * 32));
+  for (let i = 0; i < chunkDigests.length; i++) decodeBase64UrlInto(chunkDigests[i]!, raw, i * 32);
   return raw;
 }
 

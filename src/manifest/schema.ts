@@ -99,17 +99,24 @@ export function checkCatalogIds(tracks: readonly { id: string }[], playlists: re
   return [...catalogIdSteps(tracks, playlists, where)].filter((step): step is CatalogIdIssue => step !== 'tick');
 }
 
+/** The fields of a `reprise-manifest/1` payload other than its tracks. */
+function manifestFields() {
+  return {
+    format: z.literal(MANIFEST_FORMAT),
+    securityEpoch: z.int().check(z.minimum(0)),
+    issuedAt: timestamp,
+    expiresAt: z.optional(timestamp),
+    revokedKeyIds: z.optional(z.array(z.string().check(z.minLength(1)))),
+    resync: z.optional(resyncHintsSchema),
+    playlists: z.array(playlistSchema),
+  };
+}
+
 /** The schema of a `reprise-manifest/1` payload, with the given limits. Unknown fields are dropped. */
 export function manifestSchema(limits: SchemaLimits = DEFAULT_LIMITS) {
   return z
     .object({
-      format: z.literal(MANIFEST_FORMAT),
-      securityEpoch: z.int().check(z.minimum(0)),
-      issuedAt: timestamp,
-      expiresAt: z.optional(timestamp),
-      revokedKeyIds: z.optional(z.array(z.string().check(z.minLength(1)))),
-      resync: z.optional(resyncHintsSchema),
-      playlists: z.array(playlistSchema),
+      ...manifestFields(),
       tracks: z.array(trackSchema(limits)).check(z.maxLength(limits.maxTracks, `must list at most maxTracks (${limits.maxTracks})`)),
     })
     .check(z.superRefine((manifest, ctx) => {
@@ -117,6 +124,15 @@ export function manifestSchema(limits: SchemaLimits = DEFAULT_LIMITS) {
       for (const issue of checkCatalogIds(manifest.tracks, manifest.playlists, where)) ctx.addIssue({ code: 'custom', ...issue });
     }));
 }
+
+/**
+ * {@link manifestSchema} in pieces, so that a caller can check a large manifest's tracks one by
+ * one between yields: the payload with its tracks unchecked, and the schema of one track.
+ */
+export function manifestOutlineSchema() {
+  return z.object({ ...manifestFields(), tracks: z.array(z.unknown()) });
+}
+export { trackSchema as trackV1Schema };
 
 export type { Manifest, ManifestPlaylist, ManifestTrack, ResyncHints } from './types.js';
 /** What the schemas produce (test/unit/manifest/types.test.ts holds these equal to the interfaces in types.ts). */

@@ -1,7 +1,9 @@
-import { compactVerify, decodeProtectedHeader } from 'jose';
+import { base64url, compactVerify, decodeProtectedHeader } from 'jose';
+import { sha256Base64Url } from '../util/sha256.js';
 import { RepriseError } from '../errors/RepriseError.js';
 import type { ManifestLimits } from './limits.js';
 import type { KeyRing } from './trustedKeys.js';
+import { utf8ByteLength } from '../util/utf8ByteLength.js';
 
 export interface SignatureContext {
   trustedKeys: KeyRing;
@@ -19,8 +21,6 @@ export interface VerifiedJws {
   jws: string;
 }
 
-const textEncoder = new TextEncoder();
-
 /**
  * Security rule 1 for a compact JWS (both formats), in an order where nothing of the payload is
  * looked at before the signature verified: size, header (`alg` ES256 only, a `kid` that is
@@ -28,7 +28,7 @@ const textEncoder = new TextEncoder();
  * option that raises it.
  */
 export async function verifyJws(jws: string, ctx: SignatureContext, limit: { name: keyof ManifestLimits; bytes: number; what: string }): Promise<VerifiedJws> {
-  const size = textEncoder.encode(jws).byteLength;
+  const size = utf8ByteLength(jws);
   if (size > limit.bytes) {
     throw new RepriseError('manifest-invalid', `${limit.what} is ${size} bytes, over ${limit.name} (${limit.bytes}); raise the option limits.${limit.name} to accept it`, {
       size,
@@ -75,4 +75,26 @@ export function decodeJson(bytes: Uint8Array, what: string): unknown {
   } catch (cause) {
     throw new RepriseError('manifest-invalid', `${what} is not UTF-8 JSON (${(cause as Error).message})`, {}, { cause });
   }
+}
+
+/**
+ * A compact JWS whose payload this device verified before (the store keeps the payload's SHA-256
+ * and when): decoded without checking the signature again. Its key must still be trusted and not
+ * revoked, and its payload must hash to what was verified; otherwise `undefined` (verify it in full).
+ */
+export async function reuseVerifiedJws(jws: string, verifiedPayloadSha256: string, ctx: SignatureContext): Promise<VerifiedJws | undefined> {
+  const token = jws.trim();
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  let kid: unknown;
+  let payload: Uint8Array<ArrayBuffer>;
+  try {
+    kid = decodeProtectedHeader(token).kid;
+    payload = base64url.decode(parts[1]!) as Uint8Array<ArrayBuffer>;
+  } catch {
+    return undefined;
+  }
+  if (typeof kid !== 'string' || ctx.revokedKeyIds.has(kid) || !ctx.trustedKeys.has(kid)) return undefined;
+  if ((await sha256Base64Url(payload)) !== verifiedPayloadSha256) return undefined;
+  return { json: decodeJson(payload, 'the stored manifest'), payload, kid, jws: token };
 }

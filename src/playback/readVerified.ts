@@ -26,7 +26,8 @@ export async function* readVerified(
   end = track.size - 1,
   onCorrupt?: (index: number, digest: string) => void | Promise<void>,
   verified?: VerifiedChunkCache,
-  onMissing?: (index: number, digest: string) => Promise<void>,
+  /** Resolves once the chunk is stored, or with its bytes when the caller already checked them against the digest. */
+  onMissing?: (index: number, digest: string) => Promise<ArrayBuffer | void>,
 ): AsyncGenerator<Uint8Array> {
   const first = Math.floor(start / track.chunkSize);
   const last = Math.floor(end / track.chunkSize);
@@ -58,11 +59,14 @@ export async function* readVerified(
           bytes = undefined; // held back: fetched again, like a missing one
         }
         if (!bytes && onMissing) {
-          // Play while missing: the engine fetches it first; it is read once it is stored.
-          await onMissing(index, digests[k]!);
-          [bytes] = await reader.getChunks([digests[k]!]);
-          hash = bytes ? await sha256Base64Url(bytes) : undefined;
-          if (bytes && hash !== digests[k]) throw corrupt();
+          // Play while missing: the engine fetches it first; it is read once it is stored, or taken
+          // as the caller hands it over (checked against the digest by the caller).
+          bytes = (await onMissing(index, digests[k]!)) ?? undefined;
+          if (!bytes) {
+            [bytes] = await reader.getChunks([digests[k]!]);
+            hash = bytes ? await sha256Base64Url(bytes) : undefined;
+            if (bytes && hash !== digests[k]) throw corrupt();
+          }
         }
         if (!bytes) throw new RepriseError('not-cached', `track "${track.id}" chunk ${index} is not on the device`, { trackId: track.id, chunkIndex: index });
         verified?.put(digests[k]!, bytes);

@@ -4,7 +4,9 @@ import { chunkNewsChannel } from './PlaybackReport.js';
 import { readVerified } from './readVerified.js';
 import { type ChunkNewsSource, broadcastChunkNews, statusForUnavailable, waitForChunk } from './waitForChunk.js';
 import { type TrackSource, storeTrackSource } from './storeTrackSource.js';
+import type { ChunkReader } from './readVerified.js';
 import { TRACK_PATH } from './trackPath.js';
+import { sha256Base64Url } from '../util/sha256.js';
 import { VerifiedChunkCache } from './VerifiedChunkCache.js';
 
 export { TRACK_PATH };
@@ -63,10 +65,24 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
   const timeoutMs = options.stallTimeoutMs ?? 30_000;
 
   const scopeUrl = () => new URL(options.scope ?? (globalThis as unknown as { registration: ServiceWorkerRegistration }).registration.scope);
+  // The pages last seen: a report goes to them at once (asking the browser for its windows takes a
+  // round trip to it, slow on a loaded device), then to any page that list did not have.
+  let pages: readonly Client[] = [];
+  const windows = () => (globalThis as unknown as { clients?: Clients }).clients?.matchAll({ type: 'window', includeUncontrolled: true }).then((list) => (pages = list));
+  if (!options.report) void windows()?.catch(() => {});
   const report = (r: PlaybackReport) => {
     if (options.report) return options.report(r);
-    const clients = (globalThis as unknown as { clients?: Clients }).clients;
-    void clients?.matchAll({ type: 'window', includeUncontrolled: true }).then((list) => list.forEach((c) => c.postMessage({ type: 'reprise:playback', report: r })));
+    const message = { type: 'reprise:playback', report: r };
+    const post = (c: Client) => {
+      try {
+        c.postMessage(message);
+      } catch {
+        // a page that went away
+      }
+    };
+    const sent = new Set(pages.map((c) => c.id));
+    pages.forEach(post);
+    void windows()?.then((list) => list.filter((c) => !sent.has(c.id)).forEach(post), () => {});
   };
 
   function trackIdOf(request: Request): string | undefined {
@@ -82,6 +98,20 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
 
   async function handle(request: Request): Promise<Response> {
     const trackId = trackIdOf(request)!;
+    // Told before the store is read (which waits behind the engine's writes): if the engine knows
+    // the chunk at that byte is missing, its fetch runs while this answer is being prepared, and
+    // the chunk it hands over meanwhile is kept for this answer.
+    const from = firstByte(request);
+    const handovers = from !== undefined && news ? listenForHandovers(news, verified) : undefined;
+    if (from !== undefined) report({ type: 'wanted', trackId, byte: from });
+    try {
+      return await answer(request, trackId, handovers);
+    } finally {
+      handovers?.stop();
+    }
+  }
+
+  async function answer(request: Request, trackId: string, handovers: Handovers | undefined): Promise<Response> {
     source ??= storeTrackSource(options.indexedDB ?? indexedDB, options.dbName ?? 'reprise');
     let found = await source.lookup(trackId);
     if ('unavailable' in found && found.wanted) {
@@ -106,11 +136,11 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
       return new Response(null, { status: plan.status, headers });
     }
 
-    // Play while missing (docs/how-it-works.md "Playback URL"): a chunk not stored is asked of the engine,
-    // which fetches it first; the answer goes on once it is stored and verified.
+    // Play while missing (docs/playback-url.md): a chunk not stored is asked of the engine, which
+    // fetches it first and hands it over verified as its write begins; the answer goes on with it.
     const onMissing = (index: number, digest: string) =>
-      waitForChunk(trackId, index, digest, { reader, news, timeoutMs, pollMs: 100, ask: () => report({ type: 'wanted', trackId, chunk: index }) });
-    const chunks = readVerified(reader, track, plan.start, plan.end, (_index, digest) => report({ type: 'corrupt', trackId, digest }), verified, onMissing);
+      waitForChunk(trackId, index, digest, { reader, news, timeoutMs, pollMs: 100, ask: () => report({ type: 'wanted', trackId, chunk: index }), handed: handovers?.arrival(digest) });
+    const chunks = readVerified(handovers ? handovers.racing(reader) : reader, track, plan.start, plan.end, (_index, digest) => report({ type: 'corrupt', trackId, digest }), verified, onMissing);
     let first: IteratorResult<Uint8Array>;
     try {
       first = await chunks.next();
@@ -144,6 +174,66 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
     /** The verified chunks held for seeks (undefined when `verifiedCacheBytes` is 0). */
     verified,
   };
+}
+
+interface Handovers {
+  /** Settles with the chunk's bytes once the engine handed them over and they matched the digest. */
+  arrival(digest: string): Promise<ArrayBuffer>;
+  /** The store's reader, except that a lone chunk handed over before the store answers is taken from the handover. */
+  racing(reader: ChunkReader): ChunkReader;
+  stop(): void;
+}
+
+/**
+ * Chunks the engine hands over (`verified` news) while an answer is being prepared: each is
+ * hashed, and kept (also in the verified cache) only if it matches the digest it came with. The
+ * first chunk of an answer is read alone; a read that waits behind the engine's writes loses to
+ * the handover of the same chunk.
+ */
+function listenForHandovers(news: ChunkNewsSource, verified: VerifiedChunkCache | undefined): Handovers {
+  const arrivals = new Map<string, { promise: Promise<ArrayBuffer>; resolve: (bytes: ArrayBuffer) => void }>();
+  const arrival = (digest: string) => {
+    let entry = arrivals.get(digest);
+    if (!entry) {
+      let resolve!: (bytes: ArrayBuffer) => void;
+      const promise = new Promise<ArrayBuffer>((r) => (resolve = r));
+      arrivals.set(digest, (entry = { promise, resolve }));
+    }
+    return entry;
+  };
+  const stop = news.subscribe((n) => {
+    if (n.type !== 'verified') return;
+    for (const { digest, bytes } of n.chunks) {
+      void sha256Base64Url(bytes).then((hash) => {
+        if (hash !== digest) return;
+        verified?.put(digest, bytes);
+        arrival(digest).resolve(bytes);
+      }, () => {});
+    }
+  });
+  return {
+    arrival: (digest) => arrival(digest).promise,
+    racing: (reader) => ({
+      getChunks(digests) {
+        const read = reader.getChunks(digests);
+        if (digests.length !== 1) return read;
+        return Promise.race([read, arrival(digests[0]!).promise.then((bytes) => [bytes])]);
+      },
+    }),
+    stop,
+  };
+}
+
+/**
+ * The byte a GET's body starts at, when that is known without the track: no `Range` (0) or one
+ * `bytes=N-…` range. Undefined for HEAD and for requests a validator may answer without a body.
+ */
+function firstByte(request: Request): number | undefined {
+  if (request.method !== 'GET' || request.headers.has('if-none-match') || request.headers.has('if-match')) return undefined;
+  const range = request.headers.get('range');
+  if (range === null) return 0;
+  const m = /^\s*bytes\s*=\s*(\d+)\s*-\s*\d*\s*$/i.exec(range);
+  return m ? Number(m[1]) : undefined;
 }
 
 /**

@@ -18,24 +18,32 @@ export interface WaitOptions {
   pollMs: number;
   /** Asks the engine for the chunk (a `wanted` report). */
   ask(): void;
+  /** The chunk's bytes, already checked against its digest, if they come another way (handed over earlier). */
+  handed?: Promise<ArrayBuffer>;
 }
 
 /**
  * Waits until a missing chunk is stored: the engine is asked for it (it fetches it first),
- * then the news channel or a poll of the store says it is there. Rejects with the engine's code
- * when it says it cannot fetch the track now, or `network` after `timeoutMs` (offline: no hang).
+ * then the news channel or a poll of the store says it is there. Resolves with the chunk's bytes
+ * when the engine handed them over as its write began and they match `digest` (checked here:
+ * a reader serves no byte it did not verify), else with nothing once it is stored. Rejects with
+ * the engine's code when it says it cannot fetch the track now, or `network` after `timeoutMs`
+ * (offline: no hang).
  */
-export function waitForChunk(trackId: string, index: number, digest: string, o: WaitOptions): Promise<void> {
+export function waitForChunk(trackId: string, index: number, digest: string, o: WaitOptions): Promise<ArrayBuffer | undefined> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const finish = (error?: RepriseError) => {
+    const finish = (error?: RepriseError, bytes?: ArrayBuffer) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       clearInterval(poll);
       unsubscribe?.();
       if (error) reject(error);
-      else resolve();
+      else resolve(bytes);
+    };
+    const handedOver = async (bytes: ArrayBuffer) => {
+      if ((await sha256Base64Url(bytes)) === digest) finish(undefined, bytes);
     };
     const timer = setTimeout(
       () => finish(new RepriseError('network', `track "${trackId}" chunk ${index} is not on the device and did not arrive within ${o.timeoutMs} ms (offline, or the origin is unreachable)`, { trackId, chunkIndex: index, status: 504 })),
@@ -48,8 +56,13 @@ export function waitForChunk(trackId: string, index: number, digest: string, o: 
         () => {},
       );
     }, o.pollMs);
+    o.handed?.then((bytes) => finish(undefined, bytes), () => {});
     const unsubscribe = o.news?.subscribe((news) => {
       if (news.type === 'stored' && news.digests.includes(digest)) finish();
+      else if (news.type === 'verified') {
+        const handed = news.chunks.find((c) => c.digest === digest);
+        if (handed) void handedOver(handed.bytes).catch(() => {});
+      }
       else if (news.type === 'unavailable' && news.trackId === trackId) {
         const code = isErrorCode(news.code) ? news.code : 'network';
         finish(new RepriseError(code, news.message, { trackId, chunkIndex: index, reason: news.code }, { hint: null }));

@@ -9,6 +9,8 @@ export interface Active {
   fetching: boolean;
   /** A new plan replaced its entry (re-published): it settles without completing or requeueing. */
   superseded: boolean;
+  /** Commits its verified chunks waiting for a batch at once (set once its download runs). */
+  commitNow?: () => void;
 }
 
 /** The downloads running now, by track id, and which of them still hold requests open. */
@@ -35,14 +37,5 @@ export class ActiveDownloads extends Map<string, Active> {
       .filter((a) => !this.plan.isUrgent(a.job.trackId))
       .sort((a, b) => this.plan.order(b.job.trackId) - this.plan.order(a.job.trackId))
       .slice(0, n);
-  }
-
-  /**
-   * A request may start when fewer than `max` are open and at most one download is finishing its
-   * last commits outside a slot: enough to keep the network busy, and it bounds the memory held
-   * by chunks waiting for a write.
-   */
-  slotFree(max: number): boolean {
-    return this.fetchingCount() < max && this.size < max + 1;
   }
 }

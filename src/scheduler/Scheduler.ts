@@ -93,19 +93,21 @@ export class Scheduler {
   }
 
   /**
-   * Moves a track to the front and past the reset window and its backoff. If every slot is
-   * busy with less urgent work, the least urgent download yields (it keeps its committed chunks).
+   * Moves a track to the front and past the reset window and its backoff, and starts it at once:
+   * it does not wait for a free download place, and its requests take the request slots of the
+   * least urgent downloads, which yield (they stop, keep their committed chunks and are queued
+   * again; {@link RequestSlots}). The cap holds: its request is sent once a slot is given back.
    */
   prioritize(trackId: string): boolean {
     if (!this.plan.entry(trackId)) return false;
     this.plan.markUrgent(trackId);
     const attempts = this.attempts.get(trackId);
     if (attempts) attempts.notBefore = 0;
-    if (!this.active.has(trackId) && !this.active.slotFree(this.throttle.maxConcurrent) && this.pauses.size === 0) {
-      const victim = this.active.leastUrgent(1)[0];
-      victim?.controller.abort(new RepriseError('aborted', `track "${victim.job.trackId}" yields to "${trackId}", which the user asked for`));
-    }
+    // Already running: the chunks it verified and holds for a batch are written (and so handed
+    // to a waiting reader) now, not when the batch fills or ages.
+    this.active.get(trackId)?.commitNow?.();
     this.schedule();
+    this.slots.poke(); // a running download that just became urgent, waiting for a slot
     return true;
   }
 
@@ -179,6 +181,11 @@ export class Scheduler {
     return this.active.has(trackId);
   }
 
+  /** The listener waits for this track ({@link prioritize}) and it is not done yet. */
+  isUrgent(trackId: string): boolean {
+    return this.plan.isUrgent(trackId);
+  }
+
   /** Resolves when nothing more can happen without outside help: the queue is empty, or paused. */
   idle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
@@ -223,7 +230,12 @@ export class Scheduler {
         (job): Candidate => ({ id: job.trackId, origin: job.origin, urgent: this.plan.isUrgent(job.trackId), notBefore: this.attempts.get(job.trackId)?.notBefore ?? 0, ready: () => job.ready?.() ?? true, need: () => job.remainingBytes() }),
       );
       const slots = Math.min(this.throttle.maxConcurrent - this.active.fetchingCount(), this.throttle.maxConcurrent + 1 - this.active.size);
-      const admission = admit({ candidates, now, slots, windowUntil: this.windowUntil, originUntil: this.originUntil, space });
+      // A track the listener waits for starts at once (its requests preempt background ones for
+      // their slots), up to maxConcurrent urgent downloads.
+      let urgentActive = 0;
+      for (const id of this.active.keys()) if (this.plan.isUrgent(id)) urgentActive++;
+      const urgentSlots = this.throttle.maxConcurrent - urgentActive;
+      const admission = admit({ candidates, now, slots, urgentSlots, windowUntil: this.windowUntil, originUntil: this.originUntil, space });
       this.spaceBlocked = admission.spaceBlocked;
       for (const id of admission.start) this.start(queued.get(id)!);
       const next = admission.wait;
@@ -264,6 +276,8 @@ export class Scheduler {
         signal: controller.signal,
         priority: () => this.plan.order(job.trackId),
         urgent: () => this.plan.isUrgent(job.trackId),
+        onBatching: (commitNow) => (entry.commitNow = commitNow),
+        preempt: () => controller.abort(new RepriseError('aborted', `track "${job.trackId}" yields its request slot to a track being played`)),
         onNetworkDone: () => {
           entry.fetching = false;
           this.schedule();

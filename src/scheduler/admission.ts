@@ -22,6 +22,11 @@ export interface AdmissionInput {
   now: number;
   /** Requests that may start now (maxConcurrent minus those open). */
   slots: number;
+  /**
+   * Urgent jobs (the listener waits) may start beyond `slots`, up to this many in all: their
+   * requests take the slots of background ones (the request slots keep the cap). Default 0.
+   */
+  urgentSlots?: number;
   /** The reset window ends at this clock time (0: none). */
   windowUntil: number;
   /** Retry-After per origin: no request to it before this clock time. */
@@ -54,7 +59,10 @@ export function admit(input: AdmissionInput): Admission {
     if (!wait || until < wait.until) wait = { reason, until };
   };
   for (const job of input.candidates) {
-    if (start.length >= input.slots) break;
+    if (start.length >= (job.urgent ? Math.max(input.slots, input.urgentSlots ?? 0) : input.slots)) {
+      if (job.urgent) continue;
+      break;
+    }
     // A job whose stored chunks are still being audited holds back the jobs behind it: the
     // audit runs in the same priority order and far faster than any download, so this keeps
     // the slots for the playlist the user wants first.

@@ -28,6 +28,10 @@ export interface JobContext {
   priority(): number;
   /** The listener asked for this track now: each chunk is written as soon as it verifies (play while missing streams it). */
   urgent(): boolean;
+  /** Stops this attempt so that an urgent request can have its request slot (it is queued again). */
+  preempt(): void;
+  /** Receives a function that commits the verified chunks waiting for a batch at once. */
+  onBatching?(commitNow: () => void): void;
   /** Every request of the attempt has ended; only verifying and committing remain. */
   onNetworkDone(): void;
   /** A batch of `chunks` chunks, `bytes` in all, was committed. */
@@ -70,6 +74,8 @@ async function commitHeld(trackId: string, chunks: VerifiedChunk[], ctx: Pick<Jo
  */
 export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobContext): Promise<unknown> {
   const { hooks, bucket, stats } = ctx;
+  // One claim for the attempt: an urgent request preempts the whole attempt, whichever of its slots it takes.
+  const claim = { urgent: ctx.urgent, preempt: ctx.preempt };
   return downloadTrack(request, {
     fetch: hooks.fetch,
     clock: hooks.clock,
@@ -83,8 +89,9 @@ export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobC
     // Two requests' worth asked and not yet received (two buckets while capped): what an
     // abandoned attempt costs at most.
     maxOpenBytes: () => 2 * Math.max(bucket.burst, requestSize(bucket.burst, bucket.bytesPerSecond)),
-    slot: (signal) => ctx.slots.acquire(signal, ctx.priority),
+    slot: (signal) => ctx.slots.acquire(signal, ctx.priority, claim),
     batchAgeMs: () => (ctx.urgent() ? 0 : BATCH_MAX_AGE_MS),
+    onBatching: ctx.onBatching,
     buffers: ctx.buffers,
     onNetworkDone: ctx.onNetworkDone,
     onUnstored: ctx.onUnstored,

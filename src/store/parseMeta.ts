@@ -21,6 +21,8 @@ const metaSchema = z.looseObject({
       acceptedAt: z.number(),
       format: z.optional(z.union([z.literal(1), z.literal(2)])),
       etag: z.optional(z.string()),
+      /** Format 2: the SHA-256 of the root payload whose signature this device verified, and when (a reload does not verify it again). */
+      verified: z.optional(z.object({ payloadSha256: z.string(), at: z.number() })),
     }),
   ),
   highestEpoch: z.int().check(z.minimum(0)),

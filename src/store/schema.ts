@@ -43,6 +43,11 @@ export interface AcceptedManifest {
   format?: 1 | 2;
   /** The root response's ETag, for the next sync's `If-None-Match`. */
   etag?: string;
+  /**
+   * Format 2: the SHA-256 (base64url) of the root's payload whose signature this device verified,
+   * and when: the root is not verified again at a reload while its payload and key are unchanged.
+   */
+  verified?: { payloadSha256: string; at: number };
 }
 
 /** Format 2's rollback state for one `subject` (docs/how-it-works.md: `version` never decreases). */

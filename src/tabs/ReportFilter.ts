@@ -17,7 +17,7 @@ export class ReportFilter {
   first(report: PlaybackReport): boolean {
     const now = this.now();
     for (const [key, at] of this.seen) if (now - at >= REPORT_WINDOW_MS) this.seen.delete(key);
-    const key = `${report.type}\n${report.trackId}\n${'digest' in report ? report.digest : ''}\n${'chunk' in report ? report.chunk : ''}`;
+    const key = `${report.type}\n${report.trackId}\n${'digest' in report ? report.digest : ''}\n${'chunk' in report ? report.chunk : ''}\n${'byte' in report ? report.byte : ''}`;
     if (this.seen.has(key)) return false;
     this.seen.set(key, now);
     return true;

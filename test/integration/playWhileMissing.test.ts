@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LeadingEngine } from '../../src/engine/CacheEngine.js';
 import type { ChunkNews } from '../../src/playback/PlaybackReport.js';
-import { CHUNK, bytesOf, openEngine, publish } from '../helpers/catalog.js';
+import { CHUNK, bytesOf, chunkDigests, openEngine, publish } from '../helpers/catalog.js';
 import { TestOrigin } from '../helpers/origin.js';
 import { until } from '../helpers/wait.js';
 
@@ -63,6 +63,50 @@ describe('play while missing (engine)', () => {
     await e.sync();
     expect(Buffer.from(await (await e.getTrack('x')).arrayBuffer()).equals(bodies.x)).toBe(true);
     expect(origin.chunksAsked('/media/x.mp3', CHUNK).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]); // nothing of x asked twice
+  });
+
+  it('told the byte a request starts at: a missing chunk there is fetched first and handed over with its bytes as its write begins, before the stored news', async () => {
+    const body = bytesOf('x', CHUNK * 4);
+    await publish(origin, { tracks: [{ id: 'x', body }], playlists: [{ id: 'q', trackIds: ['x'], offline: false }] });
+    const e = await open();
+    await e.sync();
+    const heard = listen('reprise');
+    await e.playbackReport({ type: 'wanted', trackId: 'x', byte: 2 * CHUNK + 5 });
+    const third = chunkDigests(body)[2]!;
+    const stored = () => heard.findIndex((n) => n.type === 'stored' && n.digests.includes(third));
+    await until(() => stored() >= 0, 5000, 'chunk 2 stored');
+    expect(media()[0]).toMatchObject({ path: '/media/x.mp3', range: expect.stringMatching(new RegExp(`^bytes=${2 * CHUNK}-`)) });
+    const handed = heard.findIndex((n) => n.type === 'verified');
+    expect(handed).toBeGreaterThanOrEqual(0);
+    expect(handed).toBeLessThan(stored());
+    const news = heard[handed] as Extract<ChunkNews, { type: 'verified' }>;
+    expect(news.chunks.map((c) => c.digest)).toEqual([third]); // only the chunk a reader waits for
+    expect(Buffer.from(news.chunks[0]!.bytes).equals(body.subarray(2 * CHUNK, 3 * CHUNK))).toBe(true);
+    await e.idle();
+    expect(heard.filter((n) => n.type === 'verified')).toHaveLength(1);
+  });
+
+  it('told the byte a request starts at: a chunk the engine holds asks for nothing; a missing one is wanted', async () => {
+    const v1 = bytesOf('x', CHUNK * 4);
+    await publish(origin, { tracks: [{ id: 'x', body: v1 }], playlists: [{ id: 'q', trackIds: ['x'], offline: true }] });
+    const e = await open();
+    await e.sync();
+    await e.idle();
+    // Re-published with a new last chunk: chunks 0-2 are held, chunk 3 is missing.
+    const v2 = Buffer.concat([v1.subarray(0, 3 * CHUNK), bytesOf('x2', CHUNK)]);
+    await publish(origin, { tracks: [{ id: 'x', body: v2 }], playlists: [{ id: 'q', trackIds: ['x'], offline: true }] });
+    await e.pause();
+    await e.sync();
+    const heard = listen('reprise');
+    await e.playbackReport({ type: 'wanted', trackId: 'x', byte: CHUNK + 7 });
+    await e.playbackReport({ type: 'wanted', trackId: 'x', byte: -1 });
+    await e.playbackReport({ type: 'wanted', trackId: 'x', byte: 10 * CHUNK });
+    await e.status(); // a round trip: news posted by now would have been heard
+    await new Promise((r) => setTimeout(r, 50));
+    expect(heard).toEqual([]);
+    await e.playbackReport({ type: 'wanted', trackId: 'x', byte: 3 * CHUNK });
+    await until(() => heard.length > 0, 2000, 'news');
+    expect(heard[0]).toMatchObject({ type: 'unavailable', trackId: 'x', code: 'user' }); // wanted, but paused
   });
 
   it('offline, a wanted track is reported unavailable at once (the reader fails fast, no hang)', async () => {

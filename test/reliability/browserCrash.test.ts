@@ -56,10 +56,25 @@ async function openCachePage(site: Site): Promise<Page> {
   return page;
 }
 
+/** Ports of sites already used: storage is per origin, and the browser keeps it across stop points. */
+const usedPorts = new Set<string>();
+
+/**
+ * A site on an origin no stop point used before. The OS hands a closed port out again; the soak's
+ * 200 stop points met one (the store it found had accepted epoch 2: `manifest-rollback`).
+ */
 async function newSite(): Promise<Site> {
-  const site = await startSite(TRACKS, [{ id: 'p', trackIds: TRACKS.map((t) => t.id) }], CHUNK);
-  site.origin.pace = { bytes: 8 * 1024, everyMs: 8 }; // ~0.6 s for the playlist: stop points land mid-download
-  return site;
+  for (;;) {
+    const site = await startSite(TRACKS, [{ id: 'p', trackIds: TRACKS.map((t) => t.id) }], CHUNK);
+    const port = new URL(site.url).port;
+    if (usedPorts.has(port)) {
+      await site.origin.close();
+      continue;
+    }
+    usedPorts.add(port);
+    site.origin.pace = { bytes: 8 * 1024, everyMs: 8 }; // ~0.6 s for the playlist: stop points land mid-download
+    return site;
+  }
 }
 
 /** Every track status() calls complete reads back as the origin's bytes. */

@@ -1,3 +1,7 @@
+import { yieldToEventLoop } from '../../util/yieldToEventLoop.js';
+
+export { yieldToEventLoop };
+
 /**
  * Splits long work into tasks no longer than a budget (docs/how-it-works.md "Responsiveness": no engine
  * task over 50 ms). Call {@link TaskSlicer.check} between small steps: once the current slice
@@ -30,24 +34,4 @@ export class TaskSlicer {
   get yieldCount(): number {
     return this.yields;
   }
-}
-
-/**
- * Resolves in a new macrotask: `scheduler.yield()` where the browser has it, else a
- * MessageChannel message (not clamped to 4 ms as nested `setTimeout`s are), else setTimeout.
- */
-export function yieldToEventLoop(): Promise<void> {
-  const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
-  if (typeof scheduler?.yield === 'function') return scheduler.yield();
-  if (typeof MessageChannel === 'function') {
-    return new Promise((resolve) => {
-      const channel = new MessageChannel();
-      channel.port1.onmessage = () => {
-        channel.port1.close();
-        resolve();
-      };
-      channel.port2.postMessage(null);
-    });
-  }
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }

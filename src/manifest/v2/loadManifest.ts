@@ -47,7 +47,7 @@ export async function loadManifest(opts: LoadManifestOptions): Promise<LoadedMan
   const fetched = await fetchRoot(opts.manifestUrl, { ...opts, limits, etag: opts.etag });
   if (fetched.status === 'unchanged') return fetched;
   await slicer.check();
-  const document = await verifyManifestDocument(fetched.jws, opts.verify);
+  const document = await verifyManifestDocument(fetched.jws, opts.verify, slicer);
   await slicer.check();
   if (document.format === 1) {
     const catalog = await Catalog.build(document, opts.manifestUrl, opts.allowed, slicer);

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { contentIdOf } from '../../../src/manifest/contentId.js';
 import type { TrackSource } from '../../../src/playback/storeTrackSource.js';
 import type { ChunkNews } from '../../../src/playback/PlaybackReport.js';
 import { type PlaybackReport, createTrackRoute } from '../../../src/playback/trackRoute.js';
 import type { ChunkNewsSource } from '../../../src/playback/waitForChunk.js';
+import { until } from '../../helpers/wait.js';
 
 const CHUNK = 64 * 1024;
 const SIZE = 3 * CHUNK + 1000; // three whole chunks and a short last one
@@ -163,14 +164,18 @@ describe('the track route, in Node against a fake store', () => {
     const { response, body } = await ask(store.route, { range: 'bytes=70000-70009' });
     expect(response.status).toBe(206);
     expect(body.equals(BODY.subarray(70000, 70010))).toBe(true);
-    expect(store.reports.filter((r) => r.type === 'wanted')).toEqual([{ type: 'wanted', trackId: TRACK.id, chunk: 1 }]);
+    // First the byte the request starts at (before the store was read), then the chunk found missing.
+    expect(store.reports.filter((r) => r.type === 'wanted')).toEqual([
+      { type: 'wanted', trackId: TRACK.id, byte: 70000 },
+      { type: 'wanted', trackId: TRACK.id, chunk: 1 },
+    ]);
     expect(store.engine.listening()).toBe(0); // stopped listening once it arrived
   });
 
   it('a later chunk missing: the body waits for it and goes on, every byte verified', async () => {
     let store!: ReturnType<typeof setup>;
     store = setup(undefined, {
-      onReport: (r) => r.type === 'wanted' && setTimeout(() => (store.chunks.set(DIGESTS[2]!, original(2)), store.engine.publish({ type: 'stored', digests: [DIGESTS[2]!] })), 20),
+      onReport: (r) => r.type === 'wanted' && r.chunk === 2 && setTimeout(() => (store.chunks.set(DIGESTS[2]!, original(2)), store.engine.publish({ type: 'stored', digests: [DIGESTS[2]!] })), 20),
     });
     store.chunks.delete(DIGESTS[2]!);
     const response = await store.route.handle(new Request(URL_));
@@ -210,7 +215,7 @@ describe('the track route, in Node against a fake store', () => {
     store = setup(undefined, {
       onReport: (r) => {
         if (r.type === 'corrupt') store.chunks.delete(r.digest); // the engine holds it back
-        if (r.type === 'wanted') setTimeout(() => (store.chunks.set(DIGESTS[0]!, original(0)), store.engine.publish({ type: 'stored', digests: [DIGESTS[0]!] })), 20);
+        if (r.type === 'wanted' && r.chunk === 0) setTimeout(() => (store.chunks.set(DIGESTS[0]!, original(0)), store.engine.publish({ type: 'stored', digests: [DIGESTS[0]!] })), 20);
       },
     });
     const damaged = store.chunks.get(DIGESTS[0]!)!.slice(0);
@@ -219,10 +224,157 @@ describe('the track route, in Node against a fake store', () => {
     const { response, body } = await ask(store.route, { range: 'bytes=0-9' });
     expect(response.status).toBe(206);
     expect(body.equals(BODY.subarray(0, 10))).toBe(true);
-    expect(store.reports.slice(0, 2)).toEqual([
+    expect(store.reports.slice(0, 3)).toEqual([
+      { type: 'wanted', trackId: TRACK.id, byte: 0 }, // as the request arrived: the engine thinks it holds that chunk
       { type: 'corrupt', trackId: TRACK.id, digest: DIGESTS[0] },
       { type: 'wanted', trackId: TRACK.id, chunk: 0 },
     ]);
+  });
+
+  it('a missing chunk the engine hands over as its write begins is served from those bytes: no read back, no wait for the write', async () => {
+    let store!: ReturnType<typeof setup>;
+    store = setup(undefined, {
+      onReport: (r) => {
+        // Verified and being written: the bytes come with the news; the store has nothing yet.
+        if (r.type === 'wanted' && r.chunk === 1) setTimeout(() => store.engine.publish({ type: 'verified', chunks: [{ digest: DIGESTS[1]!, bytes: original(1) }] }), 20);
+      },
+    });
+    store.chunks.delete(DIGESTS[1]!);
+    const { response, body } = await ask(store.route, { range: 'bytes=70000-70009' });
+    expect(response.status).toBe(206);
+    expect(body.equals(BODY.subarray(70000, 70010))).toBe(true);
+    expect(store.reads).toEqual([1]); // found missing once, never read back
+    expect(store.route.verified?.get(DIGESTS[1]!)?.byteLength).toBe(CHUNK); // held for seeks back into it
+    expect(store.engine.listening()).toBe(0);
+  });
+
+  it('handed-over bytes that do not match the digest are never served: the answer waits for the stored chunk', async () => {
+    let store!: ReturnType<typeof setup>;
+    store = setup(undefined, {
+      onReport: (r) => {
+        if (r.type !== 'wanted' || r.chunk !== 1) return;
+        const forged = original(1).slice(0);
+        new Uint8Array(forged)[3]! ^= 1;
+        setTimeout(() => store.engine.publish({ type: 'verified', chunks: [{ digest: DIGESTS[1]!, bytes: forged }] }), 10);
+        setTimeout(() => (store.chunks.set(DIGESTS[1]!, original(1)), store.engine.publish({ type: 'stored', digests: [DIGESTS[1]!] })), 60);
+      },
+    });
+    store.chunks.delete(DIGESTS[1]!);
+    const { response, body } = await ask(store.route, { range: 'bytes=65536-65545' });
+    expect(response.status).toBe(206);
+    expect(body.equals(BODY.subarray(65536, 65546))).toBe(true);
+    expect(store.reads).toEqual([1, 1]); // read back once stored
+  });
+
+  it('tells the engine the byte a request starts at before it reads the store; not for HEAD or a request a validator may answer', async () => {
+    const store = fakeStore();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const reports: PlaybackReport[] = [];
+    const route = createTrackRoute({
+      scope: SCOPE,
+      source: { lookup: async (id) => (await gate, store.source.lookup(id)) },
+      report: (r) => void reports.push(r),
+      verifiedCacheBytes: 0,
+      news: fakeNews().news,
+    });
+    const answers = [
+      route.handle(new Request(URL_, { headers: { range: 'bytes=70000-' } })),
+      route.handle(new Request(URL_)),
+      route.handle(new Request(URL_, { method: 'HEAD' })),
+      route.handle(new Request(URL_, { headers: { 'if-none-match': ETAG } })),
+      route.handle(new Request(URL_, { headers: { range: 'bytes=0-9,20-29' } })),
+    ];
+    await new Promise((r) => setTimeout(r, 10));
+    expect(store.reads).toEqual([]); // the store is not read yet
+    expect(reports).toEqual([
+      { type: 'wanted', trackId: TRACK.id, byte: 70000 },
+      { type: 'wanted', trackId: TRACK.id, byte: 0 },
+    ]);
+    open();
+    expect((await Promise.all(answers)).map((r) => r.status)).toEqual([206, 200, 200, 304, 200]);
+  });
+
+  it('a chunk handed over while the store is still being looked up is kept for the answer: served without reading the store', async () => {
+    const store = fakeStore();
+    store.chunks.delete(DIGESTS[0]!);
+    const engine = fakeNews();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const route = createTrackRoute({
+      scope: SCOPE,
+      source: { lookup: async (id) => (await gate, store.source.lookup(id)) },
+      // The engine is told the first byte before the lookup; it fetches chunk 0 and hands it over at once.
+      report: (r) => {
+        if (r.type === 'wanted' && r.byte === 0) engine.publish({ type: 'verified', chunks: [{ digest: DIGESTS[0]!, bytes: original(0) }] });
+      },
+      news: engine.news,
+      stallTimeoutMs: 300,
+    });
+    const answer = ask(route, { range: 'bytes=0-9' });
+    await until(() => route.verified?.get(DIGESTS[0]!) !== undefined, 2000, 'the handover checked'); // while the lookup still waits
+    open();
+    const { response, body } = await answer;
+    expect(response.status).toBe(206);
+    expect(body.equals(BODY.subarray(0, 10))).toBe(true);
+    expect(store.reads).toEqual([]); // the verified cache had it: no read, no wait for the write
+    expect(engine.listening()).toBe(0);
+  });
+
+  it('a read of the first chunk stuck behind the engine\'s writes loses to the handover of that chunk', async () => {
+    const store = fakeStore();
+    store.chunks.delete(DIGESTS[0]!);
+    const engine = fakeNews();
+    let unblock!: () => void;
+    const blocked = new Promise<void>((resolve) => (unblock = resolve));
+    const route = createTrackRoute({
+      scope: SCOPE,
+      source: {
+        async lookup(id) {
+          const found = await store.source.lookup(id);
+          if ('unavailable' in found) return found;
+          // The store answers only once the engine's write transaction is done.
+          return { ...found, reader: { getChunks: async (digests) => (await blocked, found.reader.getChunks(digests)) } };
+        },
+      },
+      report: (r) => {
+        if (r.type === 'wanted' && r.byte === 0) setTimeout(() => engine.publish({ type: 'verified', chunks: [{ digest: DIGESTS[0]!, bytes: original(0) }] }), 30);
+      },
+      news: engine.news,
+      stallTimeoutMs: 2000,
+    });
+    const answer = ask(route, { range: 'bytes=0-9' });
+    const first = await Promise.race([answer, new Promise<'stuck'>((r) => setTimeout(() => r('stuck'), 1000))]);
+    unblock();
+    expect(first).not.toBe('stuck');
+    const { response, body } = await answer;
+    expect(response.status).toBe(206);
+    expect(body.equals(BODY.subarray(0, 10))).toBe(true);
+  });
+
+  it('reports reach the pages it knows at once, without waiting for the browser\'s list of windows; a new page gets each report once', async () => {
+    const got: Record<string, unknown[]> = { a: [], b: [] };
+    const page = (id: string) => ({ id, postMessage: (m: { report: unknown }) => void got[id]!.push(m.report) }) as unknown as Client;
+    let windows = [page('a')];
+    const lists: ((list: Client[]) => void)[] = [];
+    vi.stubGlobal('clients', { matchAll: () => new Promise<Client[]>((resolve) => lists.push(resolve)) });
+    try {
+      const store = fakeStore();
+      const route = createTrackRoute({ scope: SCOPE, source: store.source, verifiedCacheBytes: 0, news: fakeNews().news });
+      lists.shift()!(windows); // the list asked for when the route was made
+      await new Promise((r) => setTimeout(r, 0));
+      const answer = route.handle(new Request(URL_, { headers: { range: 'bytes=0-9' } }));
+      expect(got.a).toEqual([{ type: 'wanted', trackId: TRACK.id, byte: 0 }]); // before the browser answered
+      windows = [page('a'), page('b')];
+      while (lists.length) lists.shift()!(windows);
+      await answer;
+      while (lists.length) lists.shift()!(windows);
+      await new Promise((r) => setTimeout(r, 0));
+      expect(got.a).toEqual([{ type: 'wanted', trackId: TRACK.id, byte: 0 }, { type: 'played', trackId: TRACK.id }]);
+      expect(got.b).toEqual([{ type: 'wanted', trackId: TRACK.id, byte: 0 }, { type: 'played', trackId: TRACK.id }]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('a track not in the manifest in force: 404', async () => {
@@ -247,7 +399,7 @@ describe('the track route, in Node against a fake store', () => {
     await ask(route, { range: 'bytes=10-19' });
     advance(60_001);
     await ask(route, { range: 'bytes=20-29' });
-    expect(reports).toEqual([{ type: 'played', trackId: TRACK.id }, { type: 'played', trackId: TRACK.id }]);
+    expect(reports.filter((r) => r.type === 'played')).toEqual([{ type: 'played', trackId: TRACK.id }, { type: 'played', trackId: TRACK.id }]);
   });
 
   it('matches GET and HEAD of track URLs under its scope only', () => {

@@ -36,4 +36,63 @@ describe('RequestSlots', () => {
     expect([second, slots.open]).toEqual([true, 2]);
     held();
   });
+
+  it('an urgent request takes the slot of the least urgent background request, which is stopped; the limit holds meanwhile', async () => {
+    const slots = new RequestSlots(2);
+    const signal = new AbortController().signal;
+    const stopped: string[] = [];
+    const claim = (name: string, urgent = false) => ({ urgent: () => urgent, preempt: () => void stopped.push(name) });
+    await slots.acquire(signal, () => 1, claim('a'));
+    const b = await slots.acquire(signal, () => 2, claim('b'));
+    const granted: string[] = [];
+    void slots.acquire(signal, () => 3, claim('c')).then(() => granted.push('c')); // background, queued first
+    void slots.acquire(signal, () => -1, claim('u', true)).then(() => granted.push('u'));
+    await settle();
+    expect(stopped).toEqual(['b']); // the least urgent holder, not the one waiting
+    expect([slots.open, granted]).toEqual([2, []]); // not sent before b gave its slot back
+    b();
+    await settle();
+    expect([slots.open, granted, slots.preemptions]).toEqual([2, ['u'], 1]); // b's slot went to the urgent request
+  });
+
+  it('urgent holders are never preempted; a download holding two slots is stopped once and frees both', async () => {
+    const slots = new RequestSlots(3);
+    const signal = new AbortController().signal;
+    const stopped: string[] = [];
+    const urgentHolder = { urgent: () => true, preempt: () => void stopped.push('playing') };
+    const twoSlots = { urgent: () => false, preempt: () => void stopped.push('background') };
+    await slots.acquire(signal, () => -1, urgentHolder);
+    const first = await slots.acquire(signal, () => 4, twoSlots);
+    const second = await slots.acquire(signal, () => 4, twoSlots);
+    const granted: string[] = [];
+    for (const name of ['u1', 'u2']) void slots.acquire(signal, () => -2, { urgent: () => true, preempt: () => void stopped.push(name) }).then(() => granted.push(name));
+    await settle();
+    expect(stopped).toEqual(['background']);
+    first();
+    second();
+    await settle();
+    expect([granted, slots.open]).toEqual([['u1', 'u2'], 3]);
+    // A third urgent request finds only urgent holders: it waits, nobody is stopped.
+    void slots.acquire(signal, () => -3, { urgent: () => true, preempt: () => {} });
+    await settle();
+    expect([stopped, slots.preemptions]).toEqual([['background'], 1]);
+  });
+
+  it('a waiter that becomes urgent preempts once poked', async () => {
+    const slots = new RequestSlots(1);
+    const signal = new AbortController().signal;
+    let stopped = 0;
+    const held = await slots.acquire(signal, () => 1, { urgent: () => false, preempt: () => void stopped++ });
+    let urgent = false;
+    let granted = false;
+    void slots.acquire(signal, () => (urgent ? -1 : 2), { urgent: () => urgent, preempt: () => {} }).then(() => (granted = true));
+    await settle();
+    expect(stopped).toBe(0);
+    urgent = true;
+    slots.poke();
+    expect(stopped).toBe(1);
+    held();
+    await settle();
+    expect(granted).toBe(true);
+  });
 });

@@ -151,6 +151,11 @@ describe('TabCoordinator', () => {
       steps: [{ tab: 1, report: play }, { tab: 2, report: { type: 'played', trackId: 't2' } }, { tab: 0, report: { type: 'wanted', trackId: 't1' } }, { tab: 1, report: { type: 'corrupt', trackId: 't1', digest: 'a' } }, { tab: 2, report: { type: 'corrupt', trackId: 't1', digest: 'b' } }],
       handled: 5,
     },
+    {
+      name: 'requests from two bytes of a track (a seek), each forwarded by two tabs',
+      steps: [{ tab: 0, report: { type: 'wanted', trackId: 't1', byte: 0 } }, { tab: 1, report: { type: 'wanted', trackId: 't1', byte: 0 } }, { tab: 1, report: { type: 'wanted', trackId: 't1', byte: 9000 } }, { tab: 2, report: { type: 'wanted', trackId: 't1', byte: 9000 } }],
+      handled: 2,
+    },
     { name: 'the same play again after the window', steps: [{ tab: 1, report: play }, { tab: 2, report: play }, { advance: REPORT_WINDOW_MS }, { tab: 0, report: play }, { tab: 1, report: play }], handled: 2 },
   ];
   it.each(reportCases)('handles playback reports once however many tabs forward them: $name', async ({ steps, handled }) => {

@@ -1,0 +1,113 @@
+// Issue 18, time to first audio: a track the listener waits for does not wait for background
+// requests to end. Its download starts at once and its first request takes the request slot of
+// the least urgent background download (which yields and keeps its chunks), ahead of the
+// background pieces already queued for a slot; the cap (maxConcurrent) holds throughout.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_BACKOFF } from '../../../src/scheduler/backoff.js';
+import { Scheduler, type SchedulerJob } from '../../../src/scheduler/Scheduler.js';
+import { type Clock, systemClock } from '../../../src/util/clock.js';
+import { ManualClock } from '../../helpers/ManualClock.js';
+import { CHUNK, bytesOf, chunkDigests } from '../../helpers/catalog.js';
+import { TestOrigin } from '../../helpers/origin.js';
+import { until } from '../../helpers/wait.js';
+
+let origin: TestOrigin;
+beforeEach(async () => {
+  origin = await TestOrigin.start();
+});
+afterEach(() => origin.close());
+
+function harness(maxConcurrent: number, clock: Clock = systemClock) {
+  const stored = new Map<string, Set<number>>();
+  const completed: string[] = [];
+  const scheduler = new Scheduler(
+    {
+      fetch,
+      clock,
+      random: () => 0.5,
+      stallMs: 10_000,
+      backoff: DEFAULT_BACKOFF,
+      chunkSize: CHUNK,
+      allowedOrigins: new Set([origin.url]),
+      commit: async (trackId, chunks) => {
+        for (const c of chunks) stored.get(trackId)!.add(c.index);
+      },
+      onComplete: (job) => void completed.push(job.trackId),
+      onFailed: (job, error) => {
+        throw new Error(`${job.trackId} failed: ${error.message}`);
+      },
+      onChange: () => {},
+    },
+    { maxConcurrent, bytesPerSecond: Infinity },
+  );
+  const job = (trackId: string, chunks: number): SchedulerJob => {
+    const body = bytesOf(trackId, CHUNK * chunks);
+    const path = `/media/${trackId}.mp3`;
+    origin.put(path, body);
+    const url = `${origin.url}${path}`;
+    stored.set(trackId, new Set());
+    return {
+      trackId,
+      contentId: `content-${trackId}`,
+      url,
+      origin: origin.url,
+      request: () => {
+        const have = stored.get(trackId)!;
+        const missing = [...Array(chunks).keys()].filter((i) => !have.has(i));
+        return missing.length ? { trackId, url, mimeType: 'audio/mpeg', size: body.length, chunkSize: CHUNK, digests: chunkDigests(body), missing } : undefined;
+      },
+      remainingBytes: () => body.length,
+    };
+  };
+  return { scheduler, stored, completed, job };
+}
+
+const media = () => origin.log.filter((r) => r.path.startsWith('/media/'));
+
+describe('an urgent track pre-empts background requests', () => {
+  it('its first request goes out as soon as one background download yields its slot, ahead of queued background pieces; the cap holds', async () => {
+    // Slow enough that no background request ends during the test's first steps.
+    origin.pace = { bytes: 16 * 1024, everyMs: 50 };
+    const { scheduler, stored, completed, job } = harness(2);
+    scheduler.setPlan([job('a', 8), job('b', 8), job('u', 2)]);
+    // a and b each hold one slot; once their bodies flow (the origin honours Range) each has a
+    // second piece queued for a slot.
+    await until(() => media().length === 2 && media().every((r) => r.bytes >= 32 * 1024), 5000, 'two background bodies flowing');
+    expect(scheduler.isActive('u')).toBe(false);
+    const before = media().length;
+    scheduler.prioritize('u');
+    expect(scheduler.isActive('u')).toBe(true); // started at once, not after a download place freed
+    await until(() => origin.requestsFor('/media/u.mp3').length > 0, 5000, 'the urgent request');
+    // The next request the origin saw is the urgent one: the slot b gave back did not go to a's queued piece.
+    expect(media()[before]!.path).toBe('/media/u.mp3');
+    expect(stored.get('a')!.size + stored.get('b')!.size).toBeLessThan(8); // the background was still running
+    origin.pace = undefined;
+    await scheduler.idle();
+    expect(completed[0]).toBe('u');
+    expect(completed.sort()).toEqual(['a', 'b', 'u']);
+    expect(origin.maxMediaInFlight).toBeLessThanOrEqual(2);
+    expect(scheduler.stats.maxInFlight).toBeLessThanOrEqual(2);
+    // The yielding download kept its chunks: nothing committed was asked twice (at most the pieces open when it yielded).
+    for (const id of ['a', 'b']) expect([...stored.get(id)!].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    scheduler.close();
+  });
+
+  it('a running download that becomes urgent writes the chunks it holds for a batch at once (a reader waits for them)', async () => {
+    // The batch timer never fires on this clock: without prioritize() chunk 0 would wait for more chunks.
+    const clock = new ManualClock();
+    origin.pace = { bytes: CHUNK / 4, everyMs: 60 };
+    const { scheduler, stored, job } = harness(1, clock);
+    scheduler.setPlan([job('t', 3)]);
+    // Chunk 0 has arrived (and is verified by now); chunk 1 is still far from complete.
+    await until(() => (origin.requestsFor('/media/t.mp3')[0]?.bytes ?? 0) >= CHUNK + CHUNK / 4, 5000, 'chunk 0 delivered');
+    await new Promise((r) => setTimeout(r, 30)); // hashed meanwhile
+    expect(stored.get('t')!.size).toBe(0); // held for a batch
+    scheduler.prioritize('t');
+    await until(() => stored.get('t')!.has(0), 1000, 'chunk 0 written');
+    expect(stored.get('t')!.has(1)).toBe(false); // written on its own, before chunk 1 completed
+    origin.pace = undefined;
+    await scheduler.idle();
+    expect([...stored.get('t')!].sort()).toEqual([0, 1, 2]);
+    scheduler.close();
+  });
+});
