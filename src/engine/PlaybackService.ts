@@ -62,7 +62,7 @@ export class PlaybackService {
     assertNotRefused(t);
     if (!t.chunks) {
       void this.want(t, 0).catch(() => {}); // the caller hears "not-cached" now; the fetch goes on by itself
-      throw new RepriseError('not-cached', `track "${trackId}" is not on the device yet`, { trackId }, { hint: 'it was moved to the front of the download queue; wait for its track-complete event.' });
+      throw new RepriseError('not-cached', `track "${trackId}" is not on the device yet`, { trackId, bytesDone: 0, bytesTotal: t.entry.size }, { hint: 'it was moved to the front of the download queue; wait for its track-complete event.' });
     }
     const missing = this.inventory.missingIndices(t);
     if (missing.length === 0) return t;
@@ -77,7 +77,11 @@ export class PlaybackService {
         : state.state === 'paused'
           ? `downloads are paused (${state.reason}); it downloads first once they resume; wait for its track-complete event.`
           : 'it was moved to the front of the download queue; wait for its track-complete event.';
-    throw new RepriseError('not-cached', of, { trackId }, { hint });
+    // The progress to wait on, in the terms of the `progress` event (verified, stored bytes).
+    const size = t.entry.size;
+    const chunkSize = t.track.chunkSize;
+    const bytesMissing = missing.reduce((n, i) => n + Math.min(chunkSize, size - i * chunkSize), 0);
+    throw new RepriseError('not-cached', of, { trackId, bytesDone: size - bytesMissing, bytesTotal: size }, { hint });
   }
 
   /** A stored chunk failed its digest on a read: remove it and queue the track again. */

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CacheEngine } from '../../src/engine/index.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { CHUNK, bytesOf, chunkDigests, openEngine, publish } from '../helpers/catalog.js';
+import { deleteChunks } from '../helpers/damage.js';
 import { TestOrigin } from '../helpers/origin.js';
 
 let origin: TestOrigin;
@@ -105,6 +106,20 @@ describe('chunk values: Blobs in browsers, ArrayBuffers before', () => {
     for (const [d, kind] of before) expect(after.get(d)).toBe(kind); // untouched
     expect([...after].filter(([d]) => !before.has(d)).map(([, k]) => k)).toEqual(['blob', 'blob']);
     expect(mediaRequests().map((r) => r.path)).toEqual(['/media/c.mp3']);
+  });
+
+  it('a track not fully stored: getTrack() rejects not-cached at once with the progress to wait on (bytesDone of bytesTotal)', async () => {
+    const body = bytesOf('t', CHUNK * 3 + 500);
+    await publish(origin, { tracks: [{ id: 't', body }], playlists: [{ id: 'p', trackIds: ['t'], offline: true }], epoch: 1 });
+    const factory = new IDBFactory();
+    const first = await openAsBrowser(factory);
+    await first.sync();
+    await first.idle();
+    await first.close();
+    await deleteChunks(factory, [chunkDigests(body)[3]!, chunkDigests(body)[1]!]); // the last (500 bytes) and one whole chunk
+    const e = await openAsBrowser(factory);
+    await e.pause(); // nothing arrives meanwhile
+    await expect(e.getTrack('t')).rejects.toMatchObject({ name: 'not-cached', details: { trackId: 't', bytesDone: 2 * CHUNK, bytesTotal: body.length } });
   });
 
   it('a browser that refuses Blob values (WebKit ephemeral sessions) gets ArrayBuffers, and plays', async () => {
