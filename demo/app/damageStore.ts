@@ -37,13 +37,17 @@ export async function damageStore(status: CacheStatus, tracks: Map<string, Catal
         corrupted.push({ trackId: t.id, index, digest });
       }
     }
-    const tx = db.transaction('chunks', 'readwrite');
+    // A stored value is a Blob (browsers) or an ArrayBuffer (stores written before): its bytes are
+    // read before the write transaction, which must not wait on anything but IndexedDB.
+    const damaged = new Map<string, ArrayBuffer>();
     for (const c of corrupted) {
-      const record = (await tx.store.get(c.digest)) as { bytes: ArrayBuffer };
-      const bytes = new Uint8Array(record.bytes.slice(0));
+      const record = (await db.get('chunks', c.digest)) as { bytes: ArrayBuffer | Blob };
+      const bytes = new Uint8Array(record.bytes instanceof Blob ? await record.bytes.arrayBuffer() : record.bytes.slice(0));
       bytes[bytes.length >> 1]! ^= 0xff;
-      await tx.store.put({ bytes: bytes.buffer }, c.digest);
+      damaged.set(c.digest, bytes.buffer);
     }
+    const tx = db.transaction('chunks', 'readwrite');
+    for (const [digest, bytes] of damaged) await tx.store.put({ bytes }, digest);
     const missing = [...doomedDigests].filter((d) => stored.has(d));
     for (const d of missing) await tx.store.delete(d);
     await tx.done;

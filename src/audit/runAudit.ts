@@ -44,10 +44,20 @@ export async function runAudit(run: AuditRun): Promise<AuditResult> {
   const toCheck = run.digests.filter((d) => !run.alreadyVerified?.has(d));
   result.skipped = run.digests.length - toCheck.length;
   let done = result.skipped;
+  // The next batch is read while this one is hashed and committed (reads of Blob values wait on
+  // the disk; hashing waits on the CPU).
+  const read = (i: number) => {
+    const batch = toCheck.slice(i, i + AUDIT_BATCH);
+    const values = run.store.getChunks(batch);
+    values.catch(() => {}); // awaited below, in order
+    return { batch, values };
+  };
+  let next = toCheck.length > 0 ? read(0) : undefined;
   for (let i = 0; i < toCheck.length; i += AUDIT_BATCH) {
     run.signal?.throwIfAborted();
-    const batch = toCheck.slice(i, i + AUDIT_BATCH);
-    const values = await run.store.getChunks(batch);
+    const { batch, values: reading } = next!;
+    const values = await reading;
+    next = i + AUDIT_BATCH < toCheck.length ? read(i + AUDIT_BATCH) : undefined;
     const hashes = await Promise.all(values.map((v) => (v ? sha256Base64Url(v) : undefined)));
     const verified: string[] = [];
     const corrupt: string[] = [];

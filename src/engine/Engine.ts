@@ -7,7 +7,7 @@ import { RateMeter } from '../scheduler/RateMeter.js';
 import { Scheduler } from '../scheduler/Scheduler.js';
 import { openStore } from '../store/openStore.js';
 import { SCHEMA_VERSION } from '../store/schema.js';
-import { Store } from '../store/Store.js';
+import { Store, chunkValueKindFor } from '../store/Store.js';
 import { AuditRunner } from './AuditRunner.js';
 import { readStatus } from './readStatus.js';
 import type { LeadingEngine, PlaybackReport } from './CacheEngine.js';
@@ -93,7 +93,7 @@ export class Engine implements LeadingEngine {
   static async open(opts: ResolvedOptions): Promise<Engine> {
     const keyring = await importTrustedKeys(opts.trustedKeys);
     const { db, previousVersion } = await openStore(opts.indexedDB, opts.dbName);
-    const store = new Store(db);
+    const store = new Store(db, chunkValueKindFor(opts.indexedDB));
     try {
       const [meta, have, playlists, tracks] = await Promise.all([store.readMeta(), store.chunkKeys(), store.playlists(), store.tracks()]);
       if (previousVersion > 0 && previousVersion < SCHEMA_VERSION) {

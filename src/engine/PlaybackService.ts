@@ -1,7 +1,7 @@
 import { isRepriseError } from '../errors/isRepriseError.js';
 import { RepriseError } from '../errors/RepriseError.js';
 import { type CatalogTrack, assertNotRefused } from '../manifest/Catalog.js';
-import { readVerified } from '../playback/readVerified.js';
+import { composeVerified } from '../playback/composeVerified.js';
 import type { Scheduler } from '../scheduler/Scheduler.js';
 import type { Store } from '../store/Store.js';
 import type { Clock } from '../util/clock.js';
@@ -36,10 +36,10 @@ export class PlaybackService {
 
   async getTrack(trackId: string): Promise<Blob> {
     const t = this.servableTrack(trackId);
-    const parts: Uint8Array[] = [];
-    for await (const part of readVerified(this.store, t.track, 0, t.entry.size - 1, (_i, digest) => this.holdBack(digest))) parts.push(part);
+    // Composed of the stored (file-backed) chunk values, each verified: memory does not grow with the track.
+    const blob = await composeVerified(this.store, { ...t.track, mimeType: t.entry.mimeType }, (_i, digest) => this.holdBack(digest));
     await this.notePlay(trackId);
-    return new Blob(parts as BlobPart[], { type: t.entry.mimeType });
+    return blob;
   }
 
   /** The catalog entry of a track that can be served now, or the error saying why not and what helps. */
@@ -62,7 +62,7 @@ export class PlaybackService {
     assertNotRefused(t);
     if (!t.chunks) {
       void this.want(t, 0).catch(() => {}); // the caller hears "not-cached" now; the fetch goes on by itself
-      throw new RepriseError('not-cached', `track "${trackId}" is not on the device yet`, { trackId }, { hint: 'it was moved to the front of the download queue; wait for its track-complete event.' });
+      throw new RepriseError('not-cached', `track "${trackId}" is not on the device yet`, { trackId, bytesDone: 0, bytesTotal: t.entry.size }, { hint: 'it was moved to the front of the download queue; wait for its track-complete event.' });
     }
     const missing = this.inventory.missingIndices(t);
     if (missing.length === 0) return t;
@@ -77,7 +77,11 @@ export class PlaybackService {
         : state.state === 'paused'
           ? `downloads are paused (${state.reason}); it downloads first once they resume; wait for its track-complete event.`
           : 'it was moved to the front of the download queue; wait for its track-complete event.';
-    throw new RepriseError('not-cached', of, { trackId }, { hint });
+    // The progress to wait on, in the terms of the `progress` event (verified, stored bytes).
+    const size = t.entry.size;
+    const chunkSize = t.track.chunkSize;
+    const bytesMissing = missing.reduce((n, i) => n + Math.min(chunkSize, size - i * chunkSize), 0);
+    throw new RepriseError('not-cached', of, { trackId, bytesDone: size - bytesMissing, bytesTotal: size }, { hint });
   }
 
   /** A stored chunk failed its digest on a read: remove it and queue the track again. */

@@ -8,6 +8,22 @@ export interface ChunkWrite {
   bytes: ArrayBuffer;
 }
 
+/**
+ * How chunks are stored: `blob` where the factory is the platform's own IndexedDB (browsers keep
+ * Blob values on disk, and a Blob read back is file-backed), `buffer` otherwise (an in-memory fake
+ * such as fake-indexeddb, where a Blob would only add a copy).
+ */
+export type ChunkValueKind = 'blob' | 'buffer';
+
+export function chunkValueKindFor(factory: IDBFactory): ChunkValueKind {
+  return typeof Blob === 'function' && factory === (globalThis as { indexedDB?: IDBFactory }).indexedDB ? 'blob' : 'buffer';
+}
+
+/** A stored chunk value's bytes, whichever kind it was written as. */
+export function chunkBytes(value: ArrayBuffer | Blob): Promise<ArrayBuffer> {
+  return value instanceof ArrayBuffer ? Promise.resolve(value) : value.arrayBuffer();
+}
+
 /** The key of a quota probe (never a digest: those are 43 base64url characters). */
 const PROBE_KEY = 'quota-probe';
 
@@ -24,7 +40,15 @@ export class Store {
   onClosed: ((reason: RepriseError) => void) | undefined;
   private closedBy: RepriseError | undefined;
 
-  constructor(readonly db: RepriseDatabase) {
+  constructor(
+    readonly db: RepriseDatabase,
+    /**
+     * How new chunks are written; reads accept both kinds (stores written before hold ArrayBuffers).
+     * Becomes `buffer` when the browser refuses Blob values (WebKit's ephemeral sessions: private
+     * browsing, automation, which keep IndexedDB in memory and have nowhere to put Blob files).
+     */
+    public chunkValues: ChunkValueKind = 'buffer',
+  ) {
     // Another tab or an updated app wants to upgrade the schema: let it, instead of blocking it.
     db.addEventListener('versionchange', () => {
       this.lost(new RepriseError('aborted', 'another tab or a newer version of the app upgraded the offline store; reload the page to go on'));
@@ -96,6 +120,21 @@ export class Store {
   }
 
   private async writeChunks(chunks: readonly ChunkWrite[]): Promise<void> {
+    const kind = this.chunkValues;
+    try {
+      await this.writeChunksAs(chunks, kind);
+    } catch (error) {
+      if (kind !== 'blob' || (error as RepriseError).name !== 'storage-failed' || this.closedBy) throw error;
+      // Blob values refused ("Error preparing Blob/File data…" in a WebKit ephemeral session): if
+      // the same chunks store as ArrayBuffers, this browser cannot keep Blobs; write buffers from now on.
+      await this.writeChunksAs(chunks, 'buffer').catch(() => {
+        throw error;
+      });
+      this.chunkValues = 'buffer';
+    }
+  }
+
+  private async writeChunksAs(chunks: readonly ChunkWrite[], kind: ChunkValueKind): Promise<void> {
     if (this.closedBy) throw this.closedBy;
     // Relaxed durability (IndexedDB 3.0): the commit survives a closed tab or a killed worker,
     // which is what storage invariant 2 needs; only a power cut could lose it, and a lost chunk
@@ -104,25 +143,36 @@ export class Store {
     // A quota error can surface as a throw from put() or as the transaction's abort: watch both.
     tx.done.catch(() => {});
     try {
-      for (const chunk of chunks) void tx.store.put({ bytes: chunk.bytes }, chunk.digest).catch(() => {});
+      // A Blob copies the bytes when it is made: the caller may reuse the buffer once this returns.
+      for (const chunk of chunks) void tx.store.put({ bytes: kind === 'blob' ? new Blob([chunk.bytes]) : chunk.bytes }, chunk.digest).catch(() => {});
       await tx.done;
     } catch (cause) {
       throw this.closedBy ?? toStoreError(cause, 'write chunks');
     }
   }
 
-  getChunk(digest: string): Promise<ArrayBuffer | undefined> {
-    return this.guard('read a chunk', async () => (await this.db.get('chunks', digest))?.bytes);
+  async getChunk(digest: string): Promise<ArrayBuffer | undefined> {
+    return (await this.getChunks([digest]))[0];
   }
 
   /** Reads several chunks in one transaction; missing ones come back undefined. */
   getChunks(digests: readonly string[]): Promise<(ArrayBuffer | undefined)[]> {
-    return this.guard('read chunks', async () => {
-      const tx = this.db.transaction('chunks', 'readonly');
-      const values = await Promise.all(digests.map((d) => tx.store.get(d)));
-      await tx.done;
-      return values.map((v) => v?.bytes);
-    });
+    return this.guard('read chunks', async () => Promise.all((await this.readChunkValues(digests)).map((v) => (v === undefined ? undefined : chunkBytes(v)))));
+  }
+
+  /**
+   * The stored values of several chunks as they are, in one transaction: a Blob (file-backed in
+   * browsers: nothing is read into memory) or, for a store written before, an ArrayBuffer.
+   */
+  getChunkValues(digests: readonly string[]): Promise<(ArrayBuffer | Blob | undefined)[]> {
+    return this.guard('read chunks', () => this.readChunkValues(digests));
+  }
+
+  private async readChunkValues(digests: readonly string[]): Promise<(ArrayBuffer | Blob | undefined)[]> {
+    const tx = this.db.transaction('chunks', 'readonly');
+    const values = await Promise.all(digests.map((d) => tx.store.get(d)));
+    await tx.done;
+    return values.map((v) => v?.bytes);
   }
 
   chunkKeys(): Promise<string[]> {
@@ -227,6 +277,14 @@ export class Store {
   /** One audit batch, in one transaction: marks what verified, deletes what did not. */
   commitAudit(id: string, verified: readonly string[], corrupt: readonly string[]): Promise<void> {
     return this.guard('record an audit batch', async () => {
+      if (corrupt.length === 0) {
+        // Only marks: the chunk store stays out of this write, so reads of it (the audit's next
+        // batch, playback) need not wait for the commit.
+        const tx = this.db.transaction('audits', 'readwrite');
+        for (const d of verified) void tx.store.put(id, d).catch(() => {});
+        await tx.done;
+        return;
+      }
       const tx = this.db.transaction(['chunks', 'audits'], 'readwrite');
       const audits = tx.objectStore('audits');
       const chunks = tx.objectStore('chunks');

@@ -20,8 +20,15 @@ export const SCHEMA_VERSION = 3;
  */
 export const SCHEMA_HISTORY = [1, 2, 3] as const;
 
+/**
+ * One stored chunk. Browsers store it as a `Blob` (their IndexedDB keeps Blob values in files of
+ * their own, so a track composed of them plays without being read into memory: docs/playback-url.md
+ * "Without a service worker"); stores written before, and Node's in-memory fakes, hold an
+ * `ArrayBuffer`. Readers accept both, so no migration is needed (storage invariant 6). Either way
+ * the value is one chunk, verbatim (invariant 1).
+ */
 export interface ChunkRecord {
-  bytes: ArrayBuffer;
+  bytes: ArrayBuffer | Blob;
 }
 
 export interface AcceptedManifest {

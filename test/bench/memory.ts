@@ -1,9 +1,10 @@
 // Lines 6 and 8: memory. (6) The cache worker's heap and the browser's memory (PSS of every
 // process) while it downloads one 256 MiB track. (8) Without a service worker
 // (`serviceWorker: false`), a 200 MB track played and sought through getTrack() and an object
-// URL: how much the browser's memory grows (getTrack() builds the track as one Blob today).
+// URL, in Chromium and WebKit: how much the browser's memory grows (getTrack() composes the
+// track of the stored, file-backed chunk Blobs).
 import { bytesOf } from '../helpers/catalog.js';
-import { makeWav } from '../helpers/wav.js';
+import { runInPage, runInPersistentWebKit, scenarioTracks } from '../helpers/noServiceWorkerScenario.js';
 import { launch } from '../browser/harness.js';
 import { openPage, startBenchSite } from './lib/benchSite.js';
 import { memoryMeter } from './lib/procStats.js';
@@ -65,54 +66,34 @@ export async function downloadMemory(n = 3, trackBytes = 256 * MIB) {
   }
 }
 
-/** A playable WAV of `bytes` (PCM 16-bit mono 22.05 kHz; noise after the header). */
-function bigWav(bytes: number): Buffer {
-  const header = Buffer.from(makeWav(0.001).subarray(0, 44));
-  header.writeUInt32LE(bytes - 8, 4);
-  header.writeUInt32LE(bytes - 44, 40);
-  return Buffer.concat([header, bytesOf('wav', bytes - 44)]);
-}
-
+/**
+ * Line 8: the "no service worker" scenario (test/helpers/noServiceWorkerScenario.ts) with a
+ * `trackBytes` WAV, in Chromium (Playwright) and in WebKit (a MiniBrowser with a persistent data
+ * store, as in an app): PSS growth of all the browser's processes until getTrack() resolved and
+ * to the end of play and 5 seeks, and the time to first audio.
+ */
 export async function noServiceWorkerMemory(n = 3, trackBytes = 200_000_000) {
-  const body = bigWav(trackBytes);
-  const site = await startBenchSite([{ id: 'big', body, mimeType: 'audio/wav' }], [{ id: 'p', trackIds: ['big'], offline: true }]);
+  const scenario = scenarioTracks(trackBytes);
+  const site = await startBenchSite(scenario.tracks, scenario.playlists);
   try {
     return await rounds(n, async () => {
       const browser = await launch();
+      let chromium: Awaited<ReturnType<typeof runInPage>>;
       try {
         const page = await openPage(browser.context, site.url);
-        await page.evaluate(async (options) => {
-          const w = window as never as Record<string, any>;
-          w.cache = await w.openOfflineCache({ ...options, serviceWorker: false });
-          await w.cache.sync();
-          await w.cache.idle();
-        }, site.options);
-        await new Promise((r) => setTimeout(r, 1000)); // let the download's garbage settle before the baseline
-        const memory = memoryMeter();
-        const r = await page.evaluate(async () => {
-          const cache = (window as never as Record<string, any>).cache;
-          const t = performance.now();
-          const blob: Blob = await cache.getTrack('big');
-          const audio = new Audio();
-          audio.muted = true;
-          audio.src = URL.createObjectURL(blob);
-          await audio.play();
-          const firstAudioMs = performance.now() - t;
-          for (const at of [600, 1800, 3000, 4000, 100]) {
-            const seeked = new Promise((resolve) => audio.addEventListener('seeked', resolve, { once: true }));
-            audio.currentTime = at;
-            await seeked;
-          }
-          await new Promise((r) => setTimeout(r, 500));
-          const played = audio.currentTime;
-          audio.pause();
-          return { firstAudioMs, played };
-        });
-        const pss = memory.stop();
-        return { pssGrowth: pss.growth, firstAudioMs: r.firstAudioMs, playedTo: r.played };
+        chromium = await runInPage(page, site, scenario, 'chromium');
       } finally {
         await browser.close();
       }
+      const webkit = await runInPersistentWebKit(site, scenario);
+      if (webkit.error || !webkit.growth) throw new Error(`WebKit: ${webkit.error ?? 'no measurement'}`);
+      return {
+        pssGrowth: chromium.growth.whole,
+        getTrackGrowth: chromium.growth.getTrack,
+        firstAudioMs: chromium.firstAudioMs,
+        chunkValues: chromium.played.kinds,
+        webkit: { pssGrowth: webkit.growth.whole, getTrackGrowth: webkit.growth.getTrack, firstAudioMs: webkit.played!.firstAudioMs, chunkValues: webkit.played!.kinds },
+      };
     });
   } finally {
     await site.origin.close();

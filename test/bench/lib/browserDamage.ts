@@ -14,18 +14,23 @@ export function damageStore(page: Page, corrupt: string[], remove: string[] = []
         open.onsuccess = () => resolve(open.result);
         open.onerror = () => reject(open.error);
       });
+      // A stored value is a Blob (browsers) or an ArrayBuffer: read the bytes before the write transaction.
+      const damaged = new Map<string, ArrayBuffer>();
+      for (const digest of corrupt) {
+        const value = await new Promise<{ bytes: ArrayBuffer | Blob } | undefined>((resolve, reject) => {
+          const get = db.transaction('chunks').objectStore('chunks').get(digest);
+          get.onsuccess = () => resolve(get.result);
+          get.onerror = () => reject(get.error);
+        });
+        if (!value) throw new Error(`chunk ${digest} is not stored`);
+        const bytes = new Uint8Array(value.bytes instanceof Blob ? await value.bytes.arrayBuffer() : value.bytes.slice(0));
+        bytes[bytes.length >> 1]! ^= 0x5a;
+        damaged.set(digest, bytes.buffer);
+      }
       await new Promise<void>((resolve, reject) => {
         const tx = db.transaction('chunks', 'readwrite');
         const store = tx.objectStore('chunks');
-        for (const digest of corrupt) {
-          const get = store.get(digest);
-          get.onsuccess = () => {
-            if (!get.result) throw new Error(`chunk ${digest} is not stored`);
-            const bytes = new Uint8Array(get.result.bytes.slice(0));
-            bytes[bytes.length >> 1]! ^= 0x5a;
-            store.put({ bytes: bytes.buffer }, digest);
-          };
-        }
+        for (const [digest, bytes] of damaged) store.put({ bytes }, digest);
         for (const digest of remove) store.delete(digest);
         tx.oncomplete = () => resolve();
         tx.onerror = () => reject(tx.error);

@@ -1,0 +1,106 @@
+import { RepriseError } from '../errors/RepriseError.js';
+import type { ManifestTrack } from '../manifest/types.js';
+import { chunkBytes } from '../store/Store.js';
+import { toBase64Url } from '../util/base64url.js';
+import { READ_BATCH } from './readVerified.js';
+
+export interface ChunkValueReader {
+  /** The stored values as they are: Blobs (file-backed in browsers) or ArrayBuffers (stores written before). */
+  getChunkValues(digests: readonly string[]): Promise<(ArrayBuffer | Blob | undefined)[]>;
+}
+
+/**
+ * The whole track as one Blob composed of its stored chunk values (`getTrack()` without a service
+ * worker). Each chunk is read, checked against the manifest digest and its bytes dropped; the
+ * Blob that leaves refers to the stored values themselves, so in a browser it is backed by
+ * IndexedDB's files and an object URL of it plays and seeks without the track ever being in
+ * memory. A missing chunk throws `not-cached`; one that fails its digest throws
+ * `integrity-mismatch` after `onCorrupt` (which holds it back and queues a re-fetch). Nothing is
+ * returned unless every chunk verified (security rule 5).
+ */
+export async function composeVerified(
+  reader: ChunkValueReader,
+  track: Pick<ManifestTrack, 'id' | 'size' | 'chunkSize' | 'chunks' | 'mimeType'>,
+  onCorrupt?: (index: number, digest: string) => void | Promise<void>,
+): Promise<Blob> {
+  const parts: (ArrayBuffer | Blob)[] = [];
+  const hasher = new ChunkHasher(track.chunkSize);
+  for (let first = 0; first < track.chunks.length; first += READ_BATCH) {
+    const digests = track.chunks.slice(first, first + READ_BATCH);
+    const values = await reader.getChunkValues(digests);
+    const hashes: Promise<string>[] = [];
+    for (let k = 0; k < digests.length; k++) {
+      const value = values[k];
+      if (value === undefined) throw new RepriseError('not-cached', `track "${track.id}" chunk ${first + k} is not on the device`, { trackId: track.id, chunkIndex: first + k });
+      hashes.push((await hasher.start(value)).hash);
+    }
+    const actual = await Promise.all(hashes);
+    for (let k = 0; k < digests.length; k++) {
+      if (actual[k] !== digests[k]) {
+        await onCorrupt?.(first + k, digests[k]!);
+        throw new RepriseError('integrity-mismatch', `track "${track.id}" chunk ${first + k} no longer matches its digest; it is held back and will be fetched again`, {
+          trackId: track.id,
+          chunkIndex: first + k,
+        });
+      }
+      parts.push(values[k]!);
+    }
+  }
+  return new Blob(parts, { type: track.mimeType });
+}
+
+/**
+ * Hashes stored values without leaving their bytes behind. Reading a Blob with `arrayBuffer()`
+ * makes a new buffer per chunk that lingers until the next garbage collection: tens of MB for a
+ * large track. Where a Blob's stream can be read into a buffer of ours (BYOB: Chromium, Firefox),
+ * every chunk is read into the same one (WebCrypto copies its input when `digest()` is called);
+ * elsewhere (WebKit) each buffer is detached once hashed, which frees it at once.
+ */
+class ChunkHasher {
+  private scratch: ArrayBuffer | undefined;
+  private byob = typeof ReadableStreamBYOBReader === 'function';
+
+  constructor(private readonly chunkSize: number) {}
+
+  /** Reads `value` and starts its digest; resolves once its bytes may be reused (the digest may still run). */
+  async start(value: ArrayBuffer | Blob): Promise<{ hash: Promise<string> }> {
+    if (value instanceof ArrayBuffer) return { hash: digest(value) };
+    if (this.byob) {
+      try {
+        const view = await this.readInto(value);
+        return { hash: digest(view) };
+      } catch (error) {
+        if (!(error instanceof TypeError)) throw error;
+        this.byob = false; // this engine's Blob streams are not byte streams
+      }
+    }
+    const bytes = await chunkBytes(value);
+    const hash = digest(bytes);
+    hash.finally(() => (bytes as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer?.(0)).catch(() => {});
+    return { hash };
+  }
+
+  private async readInto(blob: Blob): Promise<Uint8Array<ArrayBuffer>> {
+    let buffer = this.scratch && this.scratch.byteLength >= blob.size ? this.scratch : new ArrayBuffer(Math.max(blob.size, this.chunkSize));
+    this.scratch = undefined; // transferred by the reads below; ours again at the end
+    const reader = (blob.stream() as ReadableStream<Uint8Array<ArrayBuffer>>).getReader({ mode: 'byob' });
+    let filled = 0;
+    try {
+      while (filled < blob.size) {
+        const { value, done } = await reader.read(new Uint8Array(buffer, filled, blob.size - filled));
+        if (value) buffer = value.buffer as ArrayBuffer;
+        if (done || !value) break;
+        filled += value.byteLength;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+    this.scratch = buffer;
+    return new Uint8Array(buffer, 0, filled);
+  }
+}
+
+/** SHA-256 as base64url; WebCrypto takes a copy of `bytes` before this returns. */
+function digest(bytes: ArrayBuffer | Uint8Array<ArrayBuffer>): Promise<string> {
+  return crypto.subtle.digest('SHA-256', bytes).then((d) => toBase64Url(new Uint8Array(d)));
+}
