@@ -2,6 +2,7 @@ import { isRepriseError } from '../errors/isRepriseError.js';
 import { RepriseError } from '../errors/RepriseError.js';
 import { type CatalogTrack, assertNotRefused } from '../manifest/Catalog.js';
 import { composeVerified } from '../playback/composeVerified.js';
+import { composedBlobsSeek } from './platform.js';
 import type { Scheduler } from '../scheduler/Scheduler.js';
 import type { Store } from '../store/Store.js';
 import type { Clock } from '../util/clock.js';
@@ -37,7 +38,9 @@ export class PlaybackService {
   async getTrack(trackId: string): Promise<Blob> {
     const t = this.servableTrack(trackId);
     // Composed of the stored (file-backed) chunk values, each verified: memory does not grow with the track.
-    const blob = await composeVerified(this.store, { ...t.track, mimeType: t.entry.mimeType }, (_i, digest) => this.holdBack(digest));
+    const composed = await composeVerified(this.store, { ...t.track, mimeType: t.entry.mimeType }, (_i, digest) => this.holdBack(digest));
+    // Where composed Blobs do not seek (Firefox), one part: its bytes are the verified ones.
+    const blob = composedBlobsSeek() ? composed : new Blob([await composed.arrayBuffer()], { type: composed.type });
     await this.notePlay(trackId);
     return blob;
   }

@@ -76,3 +76,13 @@ export function platformFeatures(): { storageEstimate: boolean; webLocks: boolea
   const nav = platform().navigator as (PlatformGlobals['navigator'] & { locks?: unknown }) | undefined;
   return { storageEstimate: typeof nav?.storage?.estimate === 'function', webLocks: typeof nav?.locks === 'object' && nav.locks !== null };
 }
+
+/**
+ * Whether the engine seeks correctly inside a Blob composed of many stored parts. Firefox (Gecko)
+ * does not: a seek in an object URL of such a Blob lands elsewhere, while the same bytes as one
+ * part seek exactly (test/browser/noServiceWorker.test.ts). There `getTrack()` gives one
+ * in-memory Blob, as before: correct seeks, memory that grows with the track.
+ */
+export function composedBlobsSeek(): boolean {
+  return typeof navigator === 'undefined' || !/\bFirefox\//.test(navigator.userAgent ?? '');
+}

@@ -3,8 +3,8 @@
 // grow with the track's size. A ~100 MB WAV is stored, then played and sought through an object
 // URL of getTrack()'s Blob while the PSS of every process of the browser is sampled.
 //
-// Chromium and Firefox run under their usual drivers (persistent profiles); Firefox plays the
-// Blob from the start (a seek inside it lands elsewhere there: docs/playback-url.md). WebKit runs twice:
+// Chromium and Firefox run under their usual drivers (persistent profiles); Firefox gets one
+// in-memory Blob (a seek inside a composed one lands elsewhere there: docs/playback-url.md). WebKit runs twice:
 // in a MiniBrowser with a persistent data store (as WKWebView and Safari store), where the page
 // drives itself (test/helpers/miniBrowser.ts), and under WebDriver, whose session is ephemeral
 // and refuses Blob values in IndexedDB: there reprise stores ArrayBuffers and getTrack() still plays.
@@ -58,18 +58,19 @@ eachEngine('without a service worker', (suite) => {
   }
 
   if (suite.engine.name === 'firefox') {
-    // Firefox seeks a WAV from an http: URL, but a seek inside the composed Blob lands elsewhere
-    // (docs/playback-url.md): here the Blob plays from the start, and its bytes are checked.
-    const noSeeks = { ...scenario, seeks: [] };
+    // Firefox seeks a WAV from an http: URL, but a seek inside a Blob composed of many parts lands
+    // elsewhere: there getTrack() gives the verified bytes as one in-memory Blob
+    // (composedBlobsSeek() in src/engine/platform.ts; docs/playback-url.md). It plays and seeks
+    // exactly; memory grows with the track (printed, not bounded: issue 18 bounds WebKit and Chromium).
     suite.test(
-      `a ${mb(TRACK_BYTES)} MB track: getTrack() gives a Blob that plays, with memory growing ≤ ${MAX_GROWTH / MB} MB until it resolved`,
+      `a ${mb(TRACK_BYTES)} MB track: getTrack() gives one Blob that plays and seeks where asked`,
       {},
       async () => {
         site = await startSite(TRACKS, playlists, CHUNK);
         page = await openPage(suite.browser, site.url);
-        const { played, growth } = await runInPage(page, site, noSeeks, suite.engine.name);
-        expect(growth.getTrack).toBeLessThanOrEqual(MAX_GROWTH);
-        checkPlayed(played, noSeeks);
+        const { played, growth } = await runInPage(page, site, scenario, suite.engine.name);
+        console.info(`[firefox] no service worker, ${mb(TRACK_BYTES)} MB track: memory growth until getTrack() resolved ${mb(growth.getTrack)} MB (one in-memory Blob)`);
+        checkPlayed(played, scenario);
       },
       300_000,
     );
