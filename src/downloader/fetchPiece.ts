@@ -56,8 +56,7 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
       response = await fetchWithin(hooks, request, target.url, { headers: target.headers, credentials: hooks.credentials ?? 'same-origin', redirect: 'follow', cache: 'no-store' }, req);
       if (attempt > 0 || !hooks.authorize || (response.status !== 401 && response.status !== 403)) break;
       // A refused answer is closed before asking again: its slot is not given up meanwhile.
-      const cancelled = settle(response.body?.cancel());
-      if (mayStillSend(response)) await cancelled.then(() => delay(CLOSE_GRACE_MS));
+      if ((await endBody(response)) === 'cut') await delay(CLOSE_GRACE_MS);
     }
     checkResponse(response, req, hooks.allowedOrigins, hooks.clock.now());
 
@@ -91,13 +90,15 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
     const more = Number.isFinite(declared) ? read < declared : response.status === 200 && stopAt < size;
     if (more) cutShort = closing.cancel;
   } catch (error) {
-    if (response && mayStillSend(response)) cutShort = closing.cancel ?? response.body?.cancel() ?? Promise.resolve();
-    else void response?.body?.cancel().catch(noop);
+    // A body being read was cut short; an unread one (a refused answer) is read to its end when it
+    // is small and already there, else cancelled.
+    if (closing.cancel) cutShort = closing.cancel;
+    else if (response) cutShort = endBody(response).then((how) => (how === 'cut' ? undefined : SKIP_GRACE));
     throw error;
   } finally {
     hooks.signal.removeEventListener('abort', abortRequest);
     done?.();
-    if (cutShort) void settle(cutShort).then(() => delay(CLOSE_GRACE_MS)).then(release, release);
+    if (cutShort) void settle(cutShort).then((how) => (how === SKIP_GRACE ? undefined : delay(CLOSE_GRACE_MS))).then(release, release);
     else release();
   }
 }
@@ -125,16 +126,45 @@ async function fetchWithin(hooks: DownloadHooks, request: AbortController, url: 
   }
 }
 
-/** False when the answer declared an empty body: nothing of it is left to cut short. */
-function mayStillSend(response: Response): boolean {
-  return response.body !== null && response.headers.get('content-length') !== '0';
+/** Marks an unread body that ended by itself: its slot is free at once. */
+const SKIP_GRACE = Symbol('ended');
+
+/** What an unread body may hold and still be read to its end rather than cancelled (a refusal's page). */
+const DRAIN_BYTES = 64 * 1024;
+
+/**
+ * Ends an unread body: read to its end when it is small and already arrived (a refusal's empty
+ * or short page: nothing is cut, and the connection stays reusable), else cancelled (`cut`).
+ * Never waits for bytes that are not there yet: one turn of the event loop at most per read.
+ */
+async function endBody(response: Response): Promise<'ended' | 'cut'> {
+  const body = response.body;
+  if (!body) return 'ended';
+  if (body.locked) return 'cut';
+  const reader = body.getReader();
+  const late = Symbol('late');
+  let read = 0;
+  try {
+    for (;;) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const next = await Promise.race([reader.read(), new Promise<typeof late>((resolve) => (timer = setTimeout(resolve, 0, late)))]).finally(() => clearTimeout(timer));
+      if (next === late) break;
+      if (next.done) return 'ended';
+      read += next.value.byteLength;
+      if (read > DRAIN_BYTES) break;
+    }
+  } catch {
+    return 'ended'; // the body failed: the connection is gone already
+  }
+  await settle(reader.cancel());
+  return 'cut';
 }
 
 /** Waits for a cancel to settle, never longer than a second (an engine whose cancel never settles does not keep the slot). */
-function settle(cancel: Promise<unknown> | undefined): Promise<void> {
-  if (!cancel) return Promise.resolve();
+function settle<T>(cancel: Promise<T> | undefined): Promise<T | undefined> {
+  if (!cancel) return Promise.resolve(undefined);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([cancel.then(noop, noop), new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]).finally(() => clearTimeout(timer));
+  return Promise.race([cancel.catch(() => undefined), new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 1000)))]).finally(() => clearTimeout(timer));
 }
 
 /**
