@@ -21,16 +21,22 @@ export default defineConfig({
         extends: true,
         // Each browser test file runs once per engine (Chromium, Firefox, WebKit; see
         // test/browser/harness.ts), launching one browser per engine in beforeAll.
-        test: { name: 'browser', include: ['test/browser/**/*.test.ts'], exclude: ['test/browser/wire.test.ts'], testTimeout: 60_000, hookTimeout: 90_000 },
+        test: { name: 'browser', include: ['test/browser/**/*.test.ts'], exclude: ['test/browser/wire.test.ts', 'test/browser/noServiceWorker.test.ts'], testTimeout: 60_000, hookTimeout: 90_000 },
       },
       {
         extends: true,
-        // The cap measured at the origin: timing-sensitive, so npm test runs these after the
-        // others, one file at a time (vitest run --project wire --no-file-parallelism).
-        // A measurement of timing on a shared 2-core machine: a run that another process's burst
-        // of CPU pushed over the bound is measured again (at most twice more); the bound and the
-        // 5 % average still have to hold in one whole run.
-        test: { name: 'wire', include: ['test/integration/wire.test.ts', 'test/browser/wire.test.ts'], testTimeout: 120_000, hookTimeout: 90_000, retry: 2 },
+        // Measurements: the cap at the origin (timing) and the memory of the browser processes
+        // without a service worker (issue 18): npm test runs these after the others, one file at
+        // a time (vitest run --project wire --no-file-parallelism), so no other browser shares the
+        // machine's memory and cores. A run that another process's burst pushed over the bound is
+        // measured again (at most twice more); the bound still has to hold in one whole run.
+        test: {
+          name: 'wire',
+          include: ['test/integration/wire.test.ts', 'test/browser/wire.test.ts', 'test/browser/noServiceWorker.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 90_000,
+          retry: 2,
+        },
       },
     ],
   },
