@@ -91,9 +91,12 @@ export function hostile(o: HostileOptions): Fault {
         return true;
       case 'slow-drip': {
         res.writeHead(206, { 'content-range': cr(start, end), 'content-length': slice.length, 'content-type': 'audio/mpeg' });
+        // Pauses between pieces only: once the last declared byte is written the answer ends, as
+        // a server's does (a pause before end() kept it open at the origin after the client had
+        // every byte: the soak counted maxConcurrent + 1 there).
         for (let i = 0; i < slice.length && !res.destroyed; i += 4096) {
+          if (i > 0) await new Promise((r) => setTimeout(r, 2));
           res.write(slice.subarray(i, i + 4096));
-          await new Promise((r) => setTimeout(r, 2));
         }
         res.end();
         return true;
