@@ -13,6 +13,7 @@ import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { CHUNK, bytesOf, chunkDigests, openEngine, publish } from '../helpers/catalog.js';
 import { deleteChunks } from '../helpers/damage.js';
 import { TestOrigin } from '../helpers/origin.js';
+import { loadFixture } from '../helpers/storeFixture.js';
 
 let origin: TestOrigin;
 let engine: CacheEngine | undefined;
@@ -139,19 +140,3 @@ describe('chunk values: Blobs in browsers, ArrayBuffers before', () => {
     expect(origin.chunksAsked('/media/t.mp3', CHUNK)).toEqual([0, 1, 2]); // nothing fetched twice
   });
 });
-
-async function loadFixture(fixture: { schemaVersion: number; schema: Record<string, { keyPath: string | null }>; stores: Record<string, [IDBValidKey, unknown][]> }): Promise<IDBFactory> {
-  const factory = new IDBFactory();
-  const request = factory.open('reprise', fixture.schemaVersion);
-  request.onupgradeneeded = () => {
-    for (const [name, { keyPath }] of Object.entries(fixture.schema)) request.result.createObjectStore(name, keyPath ? { keyPath } : undefined);
-  };
-  const db = (await wrap(request)) as unknown as IDBPDatabase;
-  const decode = (v: unknown): unknown =>
-    v && typeof v === 'object' && '$bytes' in v ? new Uint8Array(Buffer.from((v as { $bytes: string }).$bytes, 'base64')).buffer : Array.isArray(v) ? v.map(decode) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x)])) : v;
-  for (const [name, rows] of Object.entries(fixture.stores)) {
-    for (const [k, v] of rows) await db.put(name, decode(v), fixture.schema[name]!.keyPath ? undefined : k);
-  }
-  db.close();
-  return factory;
-}

@@ -1,12 +1,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { SCHEMA_HISTORY, SCHEMA_VERSION } from '../../src/store/schema.js';
 import { IDBFactory } from 'fake-indexeddb';
-import { wrap, type IDBPDatabase } from 'idb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CacheEngine, SyncReport } from '../../src/engine/index.js';
 import { CHUNK, bytesOf, chunkDigests, openEngine, publish, record } from '../helpers/catalog.js';
 import { corruptChunks, countChunkHashes, deleteChunks, storedDigests } from '../helpers/damage.js';
 import { TestOrigin } from '../helpers/origin.js';
+import { loadFixture } from '../helpers/storeFixture.js';
 import { snapshot } from '../helpers/snapshot.js';
 
 type Engine = CacheEngine & { factory: IDBFactory };
@@ -318,19 +318,3 @@ describe('a refused manifest during a reset changes nothing stored', () => {
     expect(mediaRequests(origin)).toHaveLength(0);
   });
 });
-
-async function loadFixture(fixture: { schemaVersion: number; schema: Record<string, { keyPath: string | null }>; stores: Record<string, [IDBValidKey, unknown][]> }): Promise<IDBFactory> {
-  const factory = new IDBFactory();
-  const request = factory.open('reprise', fixture.schemaVersion);
-  request.onupgradeneeded = () => {
-    for (const [name, { keyPath }] of Object.entries(fixture.schema)) request.result.createObjectStore(name, keyPath ? { keyPath } : undefined);
-  };
-  const db = (await wrap(request)) as unknown as IDBPDatabase;
-  const decode = (v: unknown): unknown =>
-    v && typeof v === 'object' && '$bytes' in v ? new Uint8Array(Buffer.from((v as { $bytes: string }).$bytes, 'base64')).buffer : Array.isArray(v) ? v.map(decode) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x)])) : v;
-  for (const [name, rows] of Object.entries(fixture.stores)) {
-    for (const [k, v] of rows) await db.put(name, decode(v), fixture.schema[name]!.keyPath ? undefined : k);
-  }
-  db.close();
-  return factory;
-}
