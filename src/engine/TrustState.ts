@@ -7,7 +7,7 @@ import { type LoadedManifest, loadManifest } from '../manifest/v2/loadManifest.j
 import { resolveRootUrls } from '../manifest/v2/resolveRootUrls.js';
 import { TaskSlicer } from '../manifest/v2/TaskSlicer.js';
 import { acceptRoot, verifyRoot } from '../manifest/v2/verifyRoot.js';
-import { reuseVerifiedJws } from '../manifest/verifyJws.js';
+import { decodeWithTrustedKey } from '../manifest/verifyJws.js';
 import { verifyManifest } from '../manifest/verifyManifest.js';
 import type { MetaRecord } from '../store/schema.js';
 import type { Store } from '../store/Store.js';
@@ -84,8 +84,10 @@ export class TrustState {
     const slicer = new TaskSlicer();
     if (format === 1) return Catalog.build(await verifyManifest(jws, ctx, slicer), url, this.allowed, slicer);
     // A root this device verified (the same text, its key still trusted): not verified again.
-    const reused = verifiedPayloadSha256 === undefined ? undefined : await reuseVerifiedJws(jws, verifiedPayloadSha256, ctx);
-    const verified = reused ? await acceptRoot(reused, ctx) : await verifyRoot(jws, ctx);
+    // The payload's SHA-256 is computed by acceptRoot() anyway: it is compared with the record.
+    const unverified = verifiedPayloadSha256 === undefined ? undefined : decodeWithTrustedKey(jws, ctx);
+    const reused = unverified && (await acceptRoot(unverified, ctx).catch(() => undefined));
+    const verified = reused?.payloadSha256 === verifiedPayloadSha256 && reused ? reused : await verifyRoot(jws, ctx);
     const resolved = resolveRootUrls(verified, url, this.allowed);
     const bodies = new Map<string, Uint8Array<ArrayBuffer>>();
     for (const part of resolved.parts) {

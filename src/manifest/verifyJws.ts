@@ -1,5 +1,4 @@
 import { base64url, compactVerify, decodeProtectedHeader } from 'jose';
-import { sha256Base64Url } from '../util/sha256.js';
 import { RepriseError } from '../errors/RepriseError.js';
 import type { ManifestLimits } from './limits.js';
 import type { KeyRing } from './trustedKeys.js';
@@ -78,23 +77,20 @@ export function decodeJson(bytes: Uint8Array, what: string): unknown {
 }
 
 /**
- * A compact JWS whose payload this device verified before (the store keeps the payload's SHA-256
- * and when): decoded without checking the signature again. Its key must still be trusted and not
- * revoked, and its payload must hash to what was verified; otherwise `undefined` (verify it in full).
+ * A compact JWS decoded without checking its signature: for a stored root this device verified
+ * before, whose payload the caller compares with the SHA-256 it recorded then. Its key must still
+ * be trusted and not revoked; otherwise (or when it does not decode) `undefined`: verify it in full.
  */
-export async function reuseVerifiedJws(jws: string, verifiedPayloadSha256: string, ctx: SignatureContext): Promise<VerifiedJws | undefined> {
+export function decodeWithTrustedKey(jws: string, ctx: SignatureContext): VerifiedJws | undefined {
   const token = jws.trim();
   const parts = token.split('.');
   if (parts.length !== 3) return undefined;
-  let kid: unknown;
-  let payload: Uint8Array<ArrayBuffer>;
   try {
-    kid = decodeProtectedHeader(token).kid;
-    payload = base64url.decode(parts[1]!) as Uint8Array<ArrayBuffer>;
+    const kid = decodeProtectedHeader(token).kid;
+    if (typeof kid !== 'string' || ctx.revokedKeyIds.has(kid) || !ctx.trustedKeys.has(kid)) return undefined;
+    const payload = base64url.decode(parts[1]!) as Uint8Array<ArrayBuffer>;
+    return { json: decodeJson(payload, 'the stored manifest'), payload, kid, jws: token };
   } catch {
     return undefined;
   }
-  if (typeof kid !== 'string' || ctx.revokedKeyIds.has(kid) || !ctx.trustedKeys.has(kid)) return undefined;
-  if ((await sha256Base64Url(payload)) !== verifiedPayloadSha256) return undefined;
-  return { json: decodeJson(payload, 'the stored manifest'), payload, kid, jws: token };
 }
