@@ -83,7 +83,7 @@ export class TrustState {
     const ctx = { trustedKeys: this.keyring, revokedKeyIds: this.revokedKeyIds(), minEpoch: 0, now: 0, limits: STORED_LIMITS };
     const slicer = new TaskSlicer();
     if (format === 1) return Catalog.build(await verifyManifest(jws, ctx, slicer), url, this.allowed, slicer);
-    // A root this device verified (the same text, its key still trusted): not verified again.
+    // A root this device verified (the same payload, its key still trusted): not verified again.
     // The payload's SHA-256 is computed by acceptRoot() anyway: it is compared with the record.
     const unverified = verifiedPayloadSha256 === undefined ? undefined : decodeWithTrustedKey(jws, ctx);
     const reused = unverified && (await acceptRoot(unverified, ctx).catch(() => undefined));
