@@ -54,7 +54,7 @@ async function connect(): Promise<void> {
   cache.on('reset', (r) => logEvent(`reset detected: <b>${r.kind}</b> — kept ${plural(r.kept.tracks, 'track')}, ${plural(r.toFetch.tracks, 'track')} to fetch`));
   cache.on('app-update', () => logEvent('a new version of the app is ready — reload to use it'));
   $('role').textContent = cache.role === 'leader' ? 'this tab downloads' : 'another tab downloads';
-  Object.assign(window, { demo: { cache, get lastDamage() { return lastDamage; }, get lastReport() { return lastReport; }, get refetch() { return refetch; } } });
+  Object.assign(window, { demo: { cache, get lastDamage() { return lastDamage; }, get lastReport() { return lastReport; }, get refetch() { return refetch; }, get refreshing() { return refreshing; } } });
 }
 
 function showState(s: CacheStatus['state']): void {
@@ -120,7 +120,10 @@ function refreshSoon(): void {
 async function showRefetch(): Promise<void> {
   if (!refetch) return;
   const since = refetch.since;
-  const log = (await (await fetch(`/admin/requests?since=${since}`)).json().catch(() => null)) as { bytes: number }[] | null;
+  // The demo server's request log; with the server stopped there is none to show (and no error).
+  const log = (await fetch(`/admin/requests?since=${since}`)
+    .then((r) => r.json())
+    .catch(() => null)) as { bytes: number }[] | null;
   if (!log || refetch?.since !== since) return;
   refetch.bytes = log.reduce((s, r) => s + r.bytes, 0);
   $('refetch').innerHTML = `fetched again: <b>${mb(refetch.bytes)}</b>${refetch.expected ? ` · the damage: ${mb(refetch.expected)}` : ''}`;

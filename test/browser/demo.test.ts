@@ -12,6 +12,7 @@ interface PageDemo {
   lastReport: { kind: string; manifest: string; corruptChunks: number; missingChunks: number; toFetch: { tracks: number } } | null;
   lastDamage: { corrupted: { trackId: string; index: number }[]; deleted: { trackId: string; chunks: number }[]; missingChunks: number } | null;
   refetch: { since: number } | null;
+  refreshing: Promise<void> | null;
 }
 declare global {
   interface Window {
@@ -146,6 +147,14 @@ describe('the demo player, in Chromium', () => {
     // The server stops; a reload opens the app from the shell cache and plays from the device.
     await demo.stop();
     serverUp = false;
+    // A listener pressing "Sync" offline sees "unreachable"; the page's own refresh after it
+    // (the refetch figures read from the stopped server) must fail quietly, not as a page error.
+    await page.click('#sync');
+    await page.waitForFunction(() => window.demo?.lastReport?.manifest === 'unreachable', undefined, { timeout: 20_000 });
+    await page.waitForFunction(() => !(document.getElementById('sync') as HTMLButtonElement).disabled);
+    // The refresh the page starts as the button comes back on: awaited, with what it ended in.
+    expect(await page.evaluate(() => window.demo!.refreshing?.then(() => 'done', (e: Error) => e.message) ?? 'done')).toBe('done');
+    expect(errors).toEqual([]);
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();
     await page.waitForFunction(() => window.demo?.lastReport?.manifest === 'unreachable', undefined, { timeout: 20_000 });
