@@ -155,7 +155,7 @@ export class Store {
       try {
         for (const chunk of chunks) await this.files!.write(chunk.digest, chunk.bytes);
       } catch (cause) {
-        throw this.closedBy ?? toStoreError(cause, 'write chunk files', 'The origin private file system');
+        throw this.closedBy ?? toStoreError(cause, 'write chunk files');
       }
     }
     const tx = this.db.transaction('chunks', 'readwrite', { durability: 'relaxed' });
@@ -365,15 +365,15 @@ export class Store {
  * and the browsers agree on the name) → `quota-exceeded`; any other DOMException →
  * `storage-failed`. Anything else (not a storage error) is returned as it is.
  */
-export function toStoreError(cause: unknown, what = 'write to the offline store', where = 'IndexedDB'): unknown {
+export function toStoreError(cause: unknown, what = 'write to the offline store'): unknown {
   if (cause instanceof RepriseError) return cause;
   const name = (cause as { name?: string } | null)?.name;
   const message = (cause as { message?: string } | null)?.message;
   if (name === 'QuotaExceededError') {
-    return new RepriseError('quota-exceeded', `${where} refused to ${what}: the storage quota for this site is full`, {}, { cause });
+    return new RepriseError('quota-exceeded', `IndexedDB refused to ${what}: the storage quota for this site is full`, {}, { cause });
   }
   if (typeof DOMException !== 'undefined' && cause instanceof DOMException) {
-    return new RepriseError('storage-failed', `${where} could not ${what} (${name}${message ? `: ${message}` : ''})`, {}, { cause });
+    return new RepriseError('storage-failed', `IndexedDB could not ${what} (${name}${message ? `: ${message}` : ''})`, {}, { cause });
   }
   return cause;
 }

@@ -54,39 +54,11 @@ const sessions = new WeakMap<Page, CDPSession>();
  * that many bytes, in a database of its own, must fail with QuotaExceededError. The override
  * lasts while `page` is open.
  */
-export async function setQuota(page: Page, origin: string, quotaSize: number, confirmBytes?: number, confirmIn: 'indexeddb' | 'file' = 'indexeddb'): Promise<void> {
+export async function setQuota(page: Page, origin: string, quotaSize: number, confirmBytes?: number): Promise<void> {
   let cdp = sessions.get(page);
   if (!cdp) sessions.set(page, (cdp = await page.context().newCDPSession(page)));
   await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize });
   if (confirmBytes === undefined) return;
-  if (confirmIn === 'file') {
-    // A file of its own in the origin private file system, written as reprise writes chunks there:
-    // a sync access handle in a dedicated worker (Chromium grants such a file capacity ahead of
-    // its writes, so this is refused while a little room may be left for other kinds of write).
-    const refusedFile = await page.evaluate(async (bytes) => {
-      const source = `onmessage = async (e) => {
-        const dir = await navigator.storage.getDirectory();
-        const handle = await (await dir.getFileHandle('quota-confirm', { create: true })).createSyncAccessHandle();
-        const value = new Uint8Array(e.data);
-        for (let i = 0; i < e.data; i += 65536) crypto.getRandomValues(value.subarray(i, i + 65536));
-        let answer = 'written';
-        try { handle.write(value, { at: 0 }); handle.flush(); } catch (error) { answer = error.name; }
-        handle.close();
-        await dir.removeEntry('quota-confirm');
-        postMessage(answer);
-      };`;
-      const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
-      const answer = await new Promise<string>((resolve) => {
-        worker.onmessage = (e) => resolve(e.data as string);
-        worker.onerror = (e) => resolve(`worker error: ${e.message}`);
-        worker.postMessage(bytes);
-      });
-      worker.terminate();
-      return answer;
-    }, confirmBytes);
-    if (refusedFile !== 'QuotaExceededError') throw new Error(`a ${confirmBytes}-byte OPFS write under a ${quotaSize}-byte quota gave "${refusedFile}", not QuotaExceededError: the quota is not enforced`);
-    return;
-  }
   const refused = await page.evaluate(
     (bytes) =>
       new Promise<string>((resolve) => {

@@ -54,31 +54,22 @@ async function noPartialComplete(page: Page, s: Status): Promise<number> {
   return complete;
 }
 
-/**
- * A offline and complete, then B offline until the quota (room for A and about half of B) pauses
- * the queue. `storage`: where chunks go (the default, files in OPFS in Chromium; or IndexedDB).
- */
-async function fillUp(s: Site, storage: 'auto' | 'indexeddb' = 'auto') {
+/** A offline and complete, then B offline until the quota (room for A and about half of B) pauses the queue. */
+async function fillUp(s: Site) {
   const page = await openChromiumPage(browser.context, s.url);
   // Set before the first write: Chromium caches an origin's space left for a while.
   const quota = 4 * MiB * 1.03 + bSize / 2;
   await setQuota(page, s.origin.url, quota);
-  await openChromiumCache(page, { ...s.options, chunkStorage: storage });
+  await openChromiumCache(page, s.options);
   await must(callCache(page, 'sync'));
   await must(callCache(page, 'setOffline', 'A', true));
   await must(callCache(page, 'idle'));
   await must(callCache(page, 'setOffline', 'B', true));
   const paused = await waitForState(page, (st) => st.state !== 'downloading' && st.state !== 'idle', 30_000);
   expect(paused.state).toEqual({ state: 'paused', reason: 'quota-exceeded' });
-  if (storage === 'indexeddb') {
-    expect(paused.storage.quotaSource).toBe('quota-error');
-  } else {
-    // Chromium grants a file's capacity ahead of its writes: the usage at the refusal may exceed
-    // the estimate's quota, which is then the one reported.
-    expect(paused.storage.quota).toBeLessThanOrEqual(quota);
-  }
-  // The device is really full: a plain 64 KiB write where the chunks go is refused too.
-  await setQuota(page, s.origin.url, quota, 64 * 1024, storage === 'indexeddb' ? 'indexeddb' : 'file');
+  expect(paused.storage.quotaSource).toBe('quota-error');
+  // The device is really full: a plain 64 KiB IndexedDB write is refused too.
+  await setQuota(page, s.origin.url, quota, 64 * 1024);
   return { page, paused };
 }
 
@@ -123,10 +114,10 @@ describe.concurrent('a full device in Chromium (a real quota through the DevTool
 
   // Verified chunks the quota refused are kept and written first once there is room, and requests
   // are pieces of bounded size: what a quota hit costs is what was in flight, not a batch.
-  it.each(['auto', 'indexeddb'] as const)('the batch bound (chunks in %s): a playlist that hit the quota once costs at most its size + one chunk per track in flight', async (storage) => {
+  it('the batch bound: a playlist that hit the quota once costs at most its size + one chunk per track in flight', async () => {
     const s = await site();
     try {
-      const { page, paused } = await fillUp(s, storage);
+      const { page, paused } = await fillUp(s);
       const fetched = await removeAndComplete(s, page, paused);
       const bound = bSize + MAX_CONCURRENT * CHUNK;
       console.log(`[reliability] quota: batch bound: B fetched ${(fetched / bSize).toFixed(3)}× its size (bound ${(bound / bSize).toFixed(3)}×)`);
@@ -144,7 +135,7 @@ describe.concurrent('a full device in Chromium (a real quota through the DevTool
       await openChromiumCache(page, s.options);
       const errors = [await callCache(page, 'sync'), await callCache(page, 'setOffline', 'A', true)];
       for (const e of errors) {
-        expect(e).toEqual({ error: { name: 'quota-exceeded', message: expect.stringMatching(/(IndexedDB|The origin private file system) refused to write .*: the storage quota for this site is full — .*free space \(remove a playlist\)/) } });
+        expect(e).toEqual({ error: { name: 'quota-exceeded', message: expect.stringMatching(/IndexedDB refused to write .*: the storage quota for this site is full — .*free space \(remove a playlist\)/) } });
       }
       expect((await status(page)).state).toEqual({ state: 'paused', reason: 'quota-exceeded' });
       expect((await status(page)).storage.quotaSource).toBe('quota-error');
