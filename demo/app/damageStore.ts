@@ -37,16 +37,11 @@ export async function damageStore(status: CacheStatus, tracks: Map<string, Catal
         corrupted.push({ trackId: t.id, index, digest });
       }
     }
-    // A chunk is a file in the origin private file system (Chromium, Firefox): a byte of the file
-    // is flipped where it lies. Otherwise it is a Blob (or an ArrayBuffer) in IndexedDB, read
-    // before the write transaction, which must not wait on anything but IndexedDB.
+    // A stored value is a Blob (browsers) or an ArrayBuffer (stores written before): its bytes are
+    // read before the write transaction, which must not wait on anything but IndexedDB.
     const damaged = new Map<string, ArrayBuffer>();
     for (const c of corrupted) {
-      const record = (await db.get('chunks', c.digest)) as { bytes: ArrayBuffer | Blob } | { file: number };
-      if ('file' in record) {
-        await flipFileByte(c.digest, record.file >> 1);
-        continue;
-      }
+      const record = (await db.get('chunks', c.digest)) as { bytes: ArrayBuffer | Blob };
       const bytes = new Uint8Array(record.bytes instanceof Blob ? await record.bytes.arrayBuffer() : record.bytes.slice(0));
       bytes[bytes.length >> 1]! ^= 0xff;
       damaged.set(c.digest, bytes.buffer);
@@ -60,15 +55,4 @@ export async function damageStore(status: CacheStatus, tracks: Map<string, Catal
   } finally {
     db.close();
   }
-}
-
-/** Flips the byte at `at` of a chunk's file in reprise's OPFS directory (src/store/ChunkFiles.ts), as a failing disk would. */
-async function flipFileByte(digest: string, at: number): Promise<void> {
-  const dir = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('reprise-chunks')).getDirectoryHandle('reprise');
-  const handle = await dir.getFileHandle(digest);
-  const byte = new Uint8Array(await (await handle.getFile()).slice(at, at + 1).arrayBuffer());
-  byte[0]! ^= 0xff;
-  const writable = await handle.createWritable({ keepExistingData: true });
-  await writable.write({ type: 'write', position: at, data: byte });
-  await writable.close();
 }

@@ -7,7 +7,6 @@ import { RateMeter } from '../scheduler/RateMeter.js';
 import { Scheduler } from '../scheduler/Scheduler.js';
 import { openStore } from '../store/openStore.js';
 import { SCHEMA_VERSION } from '../store/schema.js';
-import { ChunkFiles } from '../store/ChunkFiles.js';
 import { Store, chunkValueKindFor } from '../store/Store.js';
 import { AuditRunner } from './AuditRunner.js';
 import { readStatus } from './readStatus.js';
@@ -94,12 +93,7 @@ export class Engine implements LeadingEngine {
   static async open(opts: ResolvedOptions): Promise<Engine> {
     const keyring = await importTrustedKeys(opts.trustedKeys);
     const { db, previousVersion } = await openStore(opts.indexedDB, opts.dbName);
-    const kind = chunkValueKindFor(opts.indexedDB);
-    // Chunk files where the platform's IndexedDB is in use (not a fake) and this context can write them.
-    const files = kind === 'blob' && opts.chunkStorage === 'auto' ? await ChunkFiles.openForWriting(opts.dbName) : undefined;
-    const store = new Store(db, files ? 'file' : kind, files);
-    // Orphaned files (a crash between a file and its record, a database deleted under them) go in the background.
-    if (files) void store.sweepFiles().catch(() => {});
+    const store = new Store(db, chunkValueKindFor(opts.indexedDB));
     try {
       const [meta, have, playlists, tracks] = await Promise.all([store.readMeta(), store.chunkKeys(), store.playlists(), store.tracks()]);
       if (previousVersion > 0 && previousVersion < SCHEMA_VERSION) {

@@ -44,13 +44,6 @@ export interface EngineOptions {
     | undefined;
   /** IndexedDB database name. Default "reprise". Two apps on one origin need two names. */
   dbName?: string | undefined;
-  /**
-   * Where chunk bytes go. `"auto"` (default): files in the origin private file system where the
-   * cache worker can write them synchronously (Chromium, Firefox), else IndexedDB (WebKit); the
-   * records saying what is stored are in IndexedDB either way. `"indexeddb"`: always IndexedDB.
-   * Chunks already stored stay readable whichever is chosen. See docs/how-it-works.md, "Storage".
-   */
-  chunkStorage?: 'auto' | 'indexeddb' | undefined;
   /** `credentials` for manifest and media requests. Default "same-origin". */
   credentials?: 'omit' | 'same-origin' | 'include' | undefined;
   /** IndexedDB factory. Default: `globalThis.indexedDB` (pass fake-indexeddb in Node). */
@@ -81,7 +74,6 @@ export interface ResolvedOptions {
   maxBytes: number;
   limits: ManifestLimits;
   dbName: string;
-  chunkStorage: 'auto' | 'indexeddb';
   credentials: RequestCredentials;
   indexedDB: IDBFactory;
   fetch: typeof fetch;

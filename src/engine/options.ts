@@ -74,8 +74,6 @@ export const engineOptionsSchema = z.object({
   ),
   /** IndexedDB database name. Default "reprise". Two apps on one origin need two names. */
   dbName: z.optional(z.string().check(z.minLength(1))),
-  /** Where chunk bytes go: "auto" (OPFS files where the worker can write them, else IndexedDB) or "indexeddb". */
-  chunkStorage: z.optional(z.enum(['auto', 'indexeddb'])),
   /** `credentials` for manifest and media requests. Default "same-origin". */
   credentials: z.optional(z.enum(['omit', 'same-origin', 'include'])),
   /** IndexedDB factory. Default: `globalThis.indexedDB` (pass fake-indexeddb in Node). */
@@ -139,7 +137,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     maxBytes: o.maxBytes ?? Infinity,
     limits: { ...DEFAULT_LIMITS, ...stripUndefined(o.limits ?? {}) },
     dbName: o.dbName ?? 'reprise',
-    chunkStorage: o.chunkStorage ?? 'auto',
     credentials: o.credentials ?? 'same-origin',
     indexedDB,
     fetch: fetchImpl,

@@ -1,5 +1,4 @@
 import { RepriseError } from '../errors/RepriseError.js';
-import { ChunkFiles } from './ChunkFiles.js';
 import type { RepriseDatabase } from './openStore.js';
 import { parseMeta } from './parseMeta.js';
 import { type MetaRecord, type PlaylistRecord, SCHEMA_VERSION, type TrackRecord } from './schema.js';
@@ -10,16 +9,13 @@ export interface ChunkWrite {
 }
 
 /**
- * How chunks are stored: `file` in the origin private file system where the engine's context can
- * write it synchronously (a dedicated worker in Chromium and Firefox: {@link ChunkFiles}), the
- * record in IndexedDB saying so; `blob` where the factory is the platform's own IndexedDB but
- * there is no OPFS (WebKitGTK; browsers keep Blob values on disk, and a Blob read back is
- * file-backed); `buffer` otherwise (an in-memory fake such as fake-indexeddb, where a Blob would
- * only add a copy).
+ * How chunks are stored: `blob` where the factory is the platform's own IndexedDB (browsers keep
+ * Blob values on disk, and a Blob read back is file-backed), `buffer` otherwise (an in-memory fake
+ * such as fake-indexeddb, where a Blob would only add a copy).
  */
-export type ChunkValueKind = 'file' | 'blob' | 'buffer';
+export type ChunkValueKind = 'blob' | 'buffer';
 
-export function chunkValueKindFor(factory: IDBFactory): Exclude<ChunkValueKind, 'file'> {
+export function chunkValueKindFor(factory: IDBFactory): ChunkValueKind {
   return typeof Blob === 'function' && factory === (globalThis as { indexedDB?: IDBFactory }).indexedDB ? 'blob' : 'buffer';
 }
 
@@ -52,10 +48,7 @@ export class Store {
      * browsing, automation, which keep IndexedDB in memory and have nowhere to put Blob files).
      */
     public chunkValues: ChunkValueKind = 'buffer',
-    /** Where `file` chunks are written (the engine's store); a reader's store opens the directory when it first meets a file record. */
-    private files?: ChunkFiles,
   ) {
-    if (chunkValues === 'file' && !files) throw new TypeError('file chunks need their directory');
     // Another tab or an updated app wants to upgrade the schema: let it, instead of blocking it.
     db.addEventListener('versionchange', () => {
       this.lost(new RepriseError('aborted', 'another tab or a newer version of the app upgraded the offline store; reload the page to go on'));
@@ -131,15 +124,13 @@ export class Store {
     try {
       await this.writeChunksAs(chunks, kind);
     } catch (error) {
-      if (kind === 'buffer' || (error as RepriseError).name !== 'storage-failed' || this.closedBy) throw error;
-      // Files refused (a file system error) or Blob values refused ("Error preparing Blob/File
-      // data…" in a WebKit ephemeral session): if the same chunks store as the next kind down,
-      // this browser cannot keep the first; write the next kind from now on.
-      const fallback = kind === 'file' ? 'blob' : 'buffer';
-      await this.writeChunksAs(chunks, fallback).catch(() => {
+      if (kind !== 'blob' || (error as RepriseError).name !== 'storage-failed' || this.closedBy) throw error;
+      // Blob values refused ("Error preparing Blob/File data…" in a WebKit ephemeral session): if
+      // the same chunks store as ArrayBuffers, this browser cannot keep Blobs; write buffers from now on.
+      await this.writeChunksAs(chunks, 'buffer').catch(() => {
         throw error;
       });
-      this.chunkValues = fallback;
+      this.chunkValues = 'buffer';
     }
   }
 
@@ -148,22 +139,12 @@ export class Store {
     // Relaxed durability (IndexedDB 3.0): the commit survives a closed tab or a killed worker,
     // which is what storage invariant 2 needs; only a power cut could lose it, and a lost chunk
     // is fetched again. Chromium writes ~1.5× faster this way.
-    if (kind === 'file') {
-      // Each file written and flushed before the records commit: a record never names a file that
-      // is not whole (storage invariant 2). The write copies the bytes: the caller may reuse the buffer.
-      for (const chunk of chunks) this.written?.add(chunk.digest);
-      try {
-        for (const chunk of chunks) await this.files!.write(chunk.digest, chunk.bytes);
-      } catch (cause) {
-        throw this.closedBy ?? toStoreError(cause, 'write chunk files');
-      }
-    }
     const tx = this.db.transaction('chunks', 'readwrite', { durability: 'relaxed' });
     // A quota error can surface as a throw from put() or as the transaction's abort: watch both.
     tx.done.catch(() => {});
     try {
       // A Blob copies the bytes when it is made: the caller may reuse the buffer once this returns.
-      for (const chunk of chunks) void tx.store.put(kind === 'file' ? { file: chunk.bytes.byteLength } : { bytes: kind === 'blob' ? new Blob([chunk.bytes]) : chunk.bytes }, chunk.digest).catch(() => {});
+      for (const chunk of chunks) void tx.store.put({ bytes: kind === 'blob' ? new Blob([chunk.bytes]) : chunk.bytes }, chunk.digest).catch(() => {});
       await tx.done;
     } catch (cause) {
       throw this.closedBy ?? toStoreError(cause, 'write chunks');
@@ -191,40 +172,7 @@ export class Store {
     const tx = this.db.transaction('chunks', 'readonly');
     const values = await Promise.all(digests.map((d) => tx.store.get(d)));
     await tx.done;
-    if (!values.some((v) => v && 'file' in v)) return values.map((v) => (v && 'bytes' in v ? v.bytes : undefined));
-    const files = await this.filesForReading();
-    // A file record reads as its file (disk-backed); with no file system here, as no bytes, which
-    // fail their digest like any damaged chunk and are fetched again.
-    return Promise.all(values.map((v, i) => (!v ? undefined : 'bytes' in v ? v.bytes : files ? files.read(digests[i]!) : new Blob([]))));
-  }
-
-  private filesForReading(): Promise<ChunkFiles | undefined> {
-    this.readingFiles ??= this.files ? Promise.resolve(this.files) : ChunkFiles.open(this.db.name);
-    return this.readingFiles;
-  }
-  private readingFiles: Promise<ChunkFiles | undefined> | undefined;
-  /** Digests whose files were written since the last sweep began: never orphans, even before their records commit. */
-  private written: Set<string> | undefined;
-
-  /**
-   * Removes chunk files that no record names: left by a crash between a file and its record, by
-   * a deletion cut short, or by a database deleted under them. Files written while it runs are kept.
-   */
-  sweepFiles(): Promise<number> {
-    const files = this.files;
-    if (!files) return Promise.resolve(0);
-    return this.guard('remove orphaned chunk files', async () => {
-      this.written = new Set();
-      try {
-        const names = await files.names();
-        const keep = new Set(await this.db.getAllKeys('chunks'));
-        const orphans = names.filter((n) => !keep.has(n) && !this.written!.has(n));
-        await files.delete(orphans);
-        return orphans.length;
-      } finally {
-        this.written = undefined;
-      }
-    });
+    return values.map((v) => v?.bytes);
   }
 
   chunkKeys(): Promise<string[]> {
@@ -235,11 +183,8 @@ export class Store {
     return this.guard('delete chunks', async () => {
       for (let i = 0; i < digests.length; i += DELETE_BATCH) {
         const tx = this.db.transaction('chunks', 'readwrite');
-        const batch = digests.slice(i, i + DELETE_BATCH);
-        for (const d of batch) void tx.store.delete(d).catch(() => {});
+        for (const d of digests.slice(i, i + DELETE_BATCH)) void tx.store.delete(d).catch(() => {});
         await tx.done;
-        // Records first, then files: a crash in between leaves orphans (swept), never a record without its file.
-        await this.files?.delete(batch);
       }
     });
   }
@@ -313,7 +258,6 @@ export class Store {
     return this.guard('clear the stored content', async () => {
       const tx = this.db.transaction(['chunks', 'playlists', 'tracks', 'audits'], 'readwrite');
       await Promise.all([tx.objectStore('chunks').clear(), tx.objectStore('playlists').clear(), tx.objectStore('tracks').clear(), tx.objectStore('audits').clear(), tx.done]);
-      await this.files?.sweep(new Set());
     });
   }
 
@@ -350,7 +294,6 @@ export class Store {
         void audits.delete(d).catch(() => {});
       }
       await tx.done;
-      await this.files?.delete(corrupt);
     });
   }
 

@@ -27,12 +27,8 @@ export const SCHEMA_HISTORY = [1, 2, 3] as const;
  * `ArrayBuffer`. Readers accept both, so no migration is needed (storage invariant 6). Either way
  * the value is one chunk, verbatim (invariant 1).
  */
-export type ChunkRecord = { bytes: ArrayBuffer | Blob } | ChunkFileRecord;
-
-/** A chunk whose bytes are a file in the origin private file system (src/store/ChunkFiles.ts), written and flushed before this record. */
-export interface ChunkFileRecord {
-  /** Its size in bytes. */
-  file: number;
+export interface ChunkRecord {
+  bytes: ArrayBuffer | Blob;
 }
 
 export interface AcceptedManifest {

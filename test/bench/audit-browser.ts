@@ -47,7 +47,7 @@ export async function auditBench(n = 3, libraryMib = Number(process.env.BENCH_AU
           let bad = 0;
           for (let after: string | undefined; ; ) {
             const range = after === undefined ? undefined : IDBKeyRange.lowerBound(after, true);
-            const [keys, values] = await new Promise<[IDBValidKey[], ({ bytes: ArrayBuffer | Blob } | { file: number })[]]>((resolve, reject) => {
+            const [keys, values] = await new Promise<[IDBValidKey[], { bytes: ArrayBuffer | Blob }[]]>((resolve, reject) => {
               const store = db.transaction('chunks').objectStore('chunks');
               const k = store.getAllKeys(range, 16);
               const v = store.getAll(range, 16);
@@ -55,8 +55,8 @@ export async function auditBench(n = 3, libraryMib = Number(process.env.BENCH_AU
               v.onerror = () => reject(v.error);
             });
             if (keys.length === 0) break;
-            // Each record's bytes where reprise keeps them: a file (OPFS), a Blob or an ArrayBuffer.
-            const buffers = await Promise.all(values.map((v, i) => storedChunkBytes(v, keys[i] as string)));
+            // Values are Blobs (reprise's browser layout) or ArrayBuffers (stores written before).
+            const buffers = await Promise.all(values.map((v) => (v.bytes instanceof Blob ? v.bytes.arrayBuffer() : v.bytes)));
             const digests = await Promise.all(buffers.map((b) => crypto.subtle.digest('SHA-256', b)));
             digests.forEach((d, i) => {
               bytes += buffers[i]!.byteLength;

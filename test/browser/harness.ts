@@ -117,13 +117,6 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>reprise test page</tit
   window.__name = (fn) => fn;
   // Bytes cross to the test as base64 (a number array of a few MB is slow to serialise).
   window.toBase64 = (blob) => new Promise((resolve) => { const r = new FileReader(); r.onload = () => resolve(String(r.result).split(',')[1] ?? ''); r.readAsDataURL(blob); });
-  // A stored chunk record's bytes, whichever way reprise stored them: a Blob or an ArrayBuffer in
-  // IndexedDB, or a file in the origin private file system (src/store/ChunkFiles.ts).
-  window.storedChunkBytes = async (record, digest, dbName = 'reprise') => {
-    if ('bytes' in record) return record.bytes instanceof Blob ? record.bytes.arrayBuffer() : record.bytes.slice(0);
-    const dir = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('reprise-chunks')).getDirectoryHandle(encodeURIComponent(dbName));
-    return (await (await dir.getFileHandle(digest)).getFile()).arrayBuffer();
-  };
   document.title = 'ready';
 </script>`;
 
@@ -212,6 +205,4 @@ export async function openCache(page: EnginePage, options: unknown): Promise<'le
 declare global {
   /** Defined by the test page (see PAGE). */
   function toBase64(blob: Blob): Promise<string>;
-  /** Defined by the test page (see PAGE): a stored chunk record's bytes, from IndexedDB or its file. */
-  function storedChunkBytes(record: { bytes: ArrayBuffer | Blob } | { file: number }, digest: string, dbName?: string): Promise<ArrayBuffer>;
 }

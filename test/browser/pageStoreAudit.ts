@@ -22,12 +22,12 @@ export function auditPageChunks(page: Page, dbName = 'reprise'): Promise<{ verif
           request.onerror = () => reject(request.error);
         });
       const keys = await read<string[]>('getAllKeys');
-      const values = await read<({ bytes: ArrayBuffer | Blob } | { file: number })[]>('getAll');
+      const values = await read<{ bytes: ArrayBuffer | Blob }[]>('getAll');
       const verified: string[] = [];
       const bad: string[] = [];
       for (let i = 0; i < keys.length; i++) {
-        // A file (OPFS), a Blob (WebKit) or an ArrayBuffer (stores written before).
-        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await storedChunkBytes(values[i]!, keys[i]!, dbName)));
+        const value = values[i]!.bytes; // a Blob (browsers) or an ArrayBuffer (stores written before)
+        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', value instanceof Blob ? await value.arrayBuffer() : value));
         const b64url = btoa(String.fromCharCode(...digest)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
         (b64url === keys[i] ? verified : bad).push(keys[i]!);
       }

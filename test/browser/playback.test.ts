@@ -174,17 +174,17 @@ eachEngine('worker, service worker and page client', (suite) => {
           open.onerror = () => reject(open.error);
         });
         for (const digest of [first, third] as string[]) {
-          // A stored record names a file or holds a Blob (an ArrayBuffer in a store written before): read it first.
-          const value = await new Promise<{ bytes: ArrayBuffer | Blob } | { file: number }>((resolve, reject) => {
+          // A stored value is a Blob (or an ArrayBuffer in a store written before): read it first.
+          const value = await new Promise<{ bytes: ArrayBuffer | Blob }>((resolve, reject) => {
             const get = db.transaction('chunks').objectStore('chunks').get(digest);
             get.onsuccess = () => resolve(get.result);
             get.onerror = () => reject(get.error);
           });
-          const bytes = new Uint8Array(await storedChunkBytes(value, digest));
+          const bytes = new Uint8Array(value.bytes instanceof Blob ? await value.bytes.arrayBuffer() : value.bytes.slice(0));
           bytes[1000] = bytes[1000]! ^ 0xff;
           await new Promise<void>((resolve, reject) => {
             const tx = db.transaction('chunks', 'readwrite');
-            tx.objectStore('chunks').put({ bytes: bytes.buffer }, digest);
+            tx.objectStore('chunks').put({ ...value, bytes: bytes.buffer }, digest);
             tx.oncomplete = () => resolve();
             tx.onerror = () => reject(tx.error);
           });

@@ -50,8 +50,7 @@ export interface Played {
   landed: number[];
   probes: string[];
   /** What the store holds: how many chunk values are Blobs, how many ArrayBuffers. */
-  /** How the chunks were stored: files (OPFS), Blobs or ArrayBuffers in IndexedDB. */
-  kinds: { file: number; blob: number; buffer: number };
+  kinds: { blob: number; buffer: number };
   /** From the getTrack() call to the first audio (play() resolved). */
   firstAudioMs: number;
 }
@@ -127,13 +126,13 @@ export async function playBig({ seeks, probes }: { seeks: number[]; probes: [num
     open.onsuccess = () => resolve(open.result);
     open.onerror = () => reject(open.error);
   });
-  const values: { bytes?: unknown; file?: number }[] = await new Promise((resolve, reject) => {
+  const values: { bytes: unknown }[] = await new Promise((resolve, reject) => {
     const r = db.transaction('chunks').objectStore('chunks').getAll();
     r.onsuccess = () => resolve(r.result);
     r.onerror = () => reject(r.error);
   });
   db.close();
-  const kinds = { file: values.filter((v) => v.file !== undefined).length, blob: values.filter((v) => v.bytes instanceof Blob).length, buffer: values.filter((v) => v.bytes instanceof ArrayBuffer).length };
+  const kinds = { blob: values.filter((v) => v.bytes instanceof Blob).length, buffer: values.filter((v) => v.bytes instanceof ArrayBuffer).length };
   return { size: blob.size, type: blob.type, landed, probes: out, kinds, firstAudioMs };
 }
 

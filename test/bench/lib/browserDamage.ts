@@ -14,17 +14,16 @@ export function damageStore(page: Page, corrupt: string[], remove: string[] = []
         open.onsuccess = () => resolve(open.result);
         open.onerror = () => reject(open.error);
       });
-      // A stored record names a file or holds a Blob or an ArrayBuffer: read the bytes before the
-      // write transaction. The damaged bytes replace the record (the store reads them back wrong).
+      // A stored value is a Blob (browsers) or an ArrayBuffer: read the bytes before the write transaction.
       const damaged = new Map<string, ArrayBuffer>();
       for (const digest of corrupt) {
-        const value = await new Promise<{ bytes: ArrayBuffer | Blob } | { file: number } | undefined>((resolve, reject) => {
+        const value = await new Promise<{ bytes: ArrayBuffer | Blob } | undefined>((resolve, reject) => {
           const get = db.transaction('chunks').objectStore('chunks').get(digest);
           get.onsuccess = () => resolve(get.result);
           get.onerror = () => reject(get.error);
         });
         if (!value) throw new Error(`chunk ${digest} is not stored`);
-        const bytes = new Uint8Array(await storedChunkBytes(value, digest));
+        const bytes = new Uint8Array(value.bytes instanceof Blob ? await value.bytes.arrayBuffer() : value.bytes.slice(0));
         bytes[bytes.length >> 1]! ^= 0x5a;
         damaged.set(digest, bytes.buffer);
       }
