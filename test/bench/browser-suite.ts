@@ -10,6 +10,7 @@ import { playWhileMissing } from './play-missing.js';
 import { profileCacheWorker } from './profile.js';
 import { resetInBrowser } from './reset-browser.js';
 import { seekVsWorkbox } from './seek-workbox.js';
+import { type FloorMethod, storeFloor } from './store-floor.js';
 
 const MB = 1e6;
 const MIB = 1024 * 1024;
@@ -124,6 +125,22 @@ export const LINES: Record<string, Line> = {
         compare('8 no SW', 'Chromium: PSS growth until getTrack() resolved', 'MB', raw.map((r) => r.getTrackGrowth / MB), '', undefined, load, atMost(32)),
         compare('8 no SW', 'Chromium: time to first audio', 'ms', raw.map((r) => r.firstAudioMs), '', undefined, load),
         ...webkitRows(raw, load),
+      ],
+    };
+  },
+  async floor(n) {
+    const raw = await storeFloor(n);
+    const v = (m: FloorMethod, k: 'mbPerS' | 'cpuMsPerMb') => raw.rows.map((r) => r[k][m]);
+    const peer = (figure: string, m: FloorMethod, load: number) => [
+      compare('9 floor', `${figure}: speed`, 'MB/s', v(m, 'mbPerS'), 'Cache Storage put', v('cacheStorage', 'mbPerS'), load),
+      compare('9 floor', `${figure}: CPU of all browser processes`, 'ms/MB', v(m, 'cpuMsPerMb'), 'Cache Storage put', v('cacheStorage', 'cpuMsPerMb'), load),
+    ];
+    return {
+      raw,
+      rows: (load) => [
+        ...peer('bodies read into a worker, nothing else', 'readOnly', load),
+        ...peer('+ SHA-256 + OPFS, one file per track', 'opfsPerTrack', load),
+        ...peer(`+ SHA-256 + OPFS, one file per chunk (${raw.rows.filter((r) => r.hung.includes('opfsPerChunk')).length} of ${raw.rows.length} runs hung)`, 'opfsPerChunk', load),
       ],
     };
   },

@@ -1,7 +1,7 @@
 // Benchmarks: they measure and print; they are not timed tests. `npm run bench` runs the browser
 // suite of issue 16 (Chromium; about 8 minutes on 2 cores) and writes its JSON under
 // test/bench/results/. Pick lines by name: `npm run bench -- offline seek audit reset-browser
-// library download-memory play-missing no-sw profile`; the Node benches: `-- throttle wire herd
+// library download-memory play-missing no-sw floor profile`; the Node benches: `-- throttle wire herd
 // reset browser scale` (or `-- node` for all of them; `wire` also runs in Chromium, Firefox and
 // WebKit, or the engines REPRISE_ENGINES names). BENCH_ROUNDS sets the rounds (default 3).
 import { execFileSync } from 'node:child_process';
