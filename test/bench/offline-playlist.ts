@@ -5,7 +5,7 @@
 import { bytesOf } from '../helpers/catalog.js';
 import { launch } from '../browser/harness.js';
 import { openPage, startBenchSite } from './lib/benchSite.js';
-import { cpuMeter } from './lib/procStats.js';
+import { cacheStoragePut, timeMethods } from './lib/methodRounds.js';
 import { rounds } from './lib/stats.js';
 
 type Method = 'reprise' | 'cacheStorage' | 'naiveIdb';
@@ -41,16 +41,7 @@ export async function offlinePlaylist(n = 3, tracks = 16, trackBytes = 6_000_000
               await cache.idle();
               return performance.now() - t;
             }),
-          cacheStorage: () =>
-            page.evaluate(async (ids) => {
-              const c = await caches.open('peer');
-              const queue = [...ids];
-              const t = performance.now();
-              await Promise.all([0, 1, 2].map(async () => {
-                for (let id = queue.shift(); id; id = queue.shift()) await c.put(`/media/${id}`, await fetch(`/media/${id}`, { cache: 'no-store' }));
-              }));
-              return performance.now() - t;
-            }, ids),
+          cacheStorage: () => cacheStoragePut(page, ids, 'peer'),
           naiveIdb: () =>
             page.evaluate(async (ids) => {
               const db: IDBDatabase = await new Promise((resolve) => {
@@ -76,15 +67,12 @@ export async function offlinePlaylist(n = 3, tracks = 16, trackBytes = 6_000_000
               return performance.now() - t;
             }, ids),
         };
-        // Rotate the order each round so no method always runs on a warmer (or fuller) profile.
-        const order = (['reprise', 'cacheStorage', 'naiveIdb'] as Method[]).map((_, i, all) => all[(i + round) % all.length]!);
+        const timed = await timeMethods(['reprise', 'cacheStorage', 'naiveIdb'] as const, round, (method) => run[method]());
         const out = { mbPerS: {}, cpuMsPerMb: {}, cpuMsPerMbByProcess: {} } as OfflinePlaylistRound;
-        for (const method of order) {
-          const cpu = cpuMeter();
-          const ms = await run[method]();
-          out.cpuMsPerMb[method] = cpu.stop() / mb;
-          out.cpuMsPerMbByProcess[method] = Object.fromEntries(Object.entries(cpu.byKind()).filter(([, ms]) => ms > 0).map(([kind, ms]) => [kind, ms / mb]));
-          out.mbPerS[method] = mb / (ms / 1000);
+        for (const [method, t] of Object.entries(timed) as [Method, (typeof timed)[Method]][]) {
+          out.cpuMsPerMb[method] = t.cpuMs / mb;
+          out.cpuMsPerMbByProcess[method] = Object.fromEntries(Object.entries(t.cpuMsByKind).map(([kind, ms]) => [kind, ms / mb]));
+          out.mbPerS[method] = mb / (t.ms / 1000);
         }
         return out;
       } finally {

@@ -14,7 +14,7 @@ const HANG_MS = 60_000;
 import { bytesOf } from '../helpers/catalog.js';
 import { launch } from '../browser/harness.js';
 import { openPage, startBenchSite } from './lib/benchSite.js';
-import { cpuMeter } from './lib/procStats.js';
+import { cacheStoragePut, timeMethods } from './lib/methodRounds.js';
 import { rounds } from './lib/stats.js';
 
 export type FloorMethod = 'cacheStorage' | 'readOnly' | 'opfsPerTrack' | 'opfsPerChunk';
@@ -80,42 +80,31 @@ export async function storeFloor(n = 3, tracks = 16, trackBytes = 6_000_000) {
       try {
         const page = await openPage(browser.context, site.url);
         await page.evaluate(async () => void (await (await fetch('/media/s0', { cache: 'no-store' })).arrayBuffer())); // warm the connections
-        const run = (method: FloorMethod) =>
+        /** A worker pipeline's wall ms, or -1 when it had not ended after HANG_MS (the worker is then terminated). */
+        const inWorker = (mode: Exclude<FloorMethod, 'cacheStorage'>) =>
           page.evaluate(
-            async ({ method, ids, source, hangMs }) => {
-              if (method === 'cacheStorage') {
-                const c = await caches.open('floor');
-                const queue = [...ids];
-                const t = performance.now();
-                await Promise.all([0, 1, 2].map(async () => {
-                  for (let id = queue.shift(); id; id = queue.shift()) await c.put(`/media/${id}`, await fetch(`/media/${id}`, { cache: 'no-store' }));
-                }));
-                return performance.now() - t;
-              }
+            async ({ mode, ids, source, hangMs }) => {
               const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
               try {
                 return await new Promise<number>((resolve, reject) => {
                   setTimeout(() => resolve(-1), hangMs);
                   worker.onmessage = (e) => resolve(e.data as number);
                   worker.onerror = (e) => reject(new Error(e.message));
-                  worker.postMessage({ ids, base: location.origin, mode: method });
+                  worker.postMessage({ ids, base: location.origin, mode });
                 });
               } finally {
                 worker.terminate();
               }
             },
-            { method, ids, source: WORKER, hangMs: HANG_MS },
+            { mode, ids, source: WORKER, hangMs: HANG_MS },
           );
-        const methods: FloorMethod[] = ['cacheStorage', 'readOnly', 'opfsPerTrack', 'opfsPerChunk'];
-        const order = methods.map((_, i) => methods[(i + round) % methods.length]!);
-        const out = { mbPerS: {}, cpuMsPerMb: {}, hung: [] } as unknown as FloorRound;
-        for (const method of order) {
-          const cpu = cpuMeter();
-          const ms = await run(method);
-          const cpuMs = cpu.stop();
-          if (ms < 0) out.hung.push(method);
-          out.cpuMsPerMb[method] = ms < 0 ? NaN : cpuMs / mb;
-          out.mbPerS[method] = ms < 0 ? NaN : mb / (ms / 1000);
+        const run = (method: FloorMethod) => (method === 'cacheStorage' ? cacheStoragePut(page, ids, 'floor') : inWorker(method));
+        const timed = await timeMethods(['cacheStorage', 'readOnly', 'opfsPerTrack', 'opfsPerChunk'] as const, round, run);
+        const out: FloorRound = { mbPerS: {} as FloorRound['mbPerS'], cpuMsPerMb: {} as FloorRound['cpuMsPerMb'], hung: [] };
+        for (const [method, t] of Object.entries(timed) as [FloorMethod, (typeof timed)[FloorMethod]][]) {
+          if (Number.isNaN(t.ms)) out.hung.push(method);
+          out.cpuMsPerMb[method] = Number.isNaN(t.ms) ? NaN : t.cpuMs / mb;
+          out.mbPerS[method] = mb / (t.ms / 1000);
         }
         return out;
       } finally {
