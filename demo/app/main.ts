@@ -99,7 +99,8 @@ async function refresh(): Promise<void> {
       if (refetch && status.state.state === 'idle') await showRefetch();
     } catch (e) {
       // A simulation closed this cache to open a new one: the next refresh reads the new one.
-      if ((e as Error).name !== 'aborted') throw e;
+      // Anything else is shown, not thrown: most callers do not await a refresh.
+      if ((e as Error).name !== 'aborted') logEvent(`refresh failed: <b>${esc((e as Error).name)}</b> ${esc((e as Error).message)}`, 'bad');
     } finally {
       refreshing = null;
     }
