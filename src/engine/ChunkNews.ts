@@ -1,4 +1,5 @@
-import { type ChunkNews, chunkNewsChannel } from '../playback/PlaybackReport.js';
+import type { ManifestTrack } from '../manifest/types.js';
+import { type ChunkNews, type PlaybackReport, chunkNewsChannel } from '../playback/PlaybackReport.js';
 
 /** Chunks readers asked for and not yet handed over, at most (the oldest are forgotten first). */
 const MAX_AWAITED = 64;
@@ -15,11 +16,25 @@ export class ChunkNewsPublisher {
   /** Digests a reader waits for (a `wanted` report), in the order asked. */
   private readonly awaited = new Set<string>();
 
-  constructor(dbName: string) {
+  /**
+   * `onReport`: the service worker's reports, straight from it (they also arrive through the
+   * pages: the receiver acts on equal reports once).
+   */
+  constructor(dbName: string, onReport?: (report: PlaybackReport) => void) {
     if (typeof BroadcastChannel === 'function') {
       this.channel = new BroadcastChannel(chunkNewsChannel(dbName));
       (this.channel as { unref?: () => void }).unref?.(); // Node: never keeps a process alive
+      if (onReport) {
+        this.channel.onmessage = (e: MessageEvent<ChunkNews>) => {
+          if (e.data?.type === 'report' && e.data.report && typeof e.data.report === 'object') onReport(e.data.report);
+        };
+      }
     }
+  }
+
+  /** The track as the manifest in force lists it, for a reader that has not read it from the store yet. */
+  track(trackId: string, contentId: string, track: ManifestTrack): void {
+    this.post({ type: 'track', trackId, contentId, track });
   }
 
   /** A reader waits for this chunk: hand it over as soon as it verifies. */

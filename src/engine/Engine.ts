@@ -13,6 +13,7 @@ import { readStatus } from './readStatus.js';
 import type { LeadingEngine, PlaybackReport } from './CacheEngine.js';
 import { DownloadRecorder } from './DownloadRecorder.js';
 import { ChunkNewsPublisher } from './ChunkNews.js';
+import { ReportFilter } from '../playback/ReportFilter.js';
 import { ChunkListKeeper } from './ChunkListKeeper.js';
 import { Emitter } from './Emitter.js';
 import type { EngineParts } from './EngineParts.js';
@@ -46,9 +47,11 @@ export class Engine implements LeadingEngine {
   private throttleApp: { maxConcurrent: number; bytesPerSecond: number };
   private closedBy: RepriseError | undefined;
   private readonly detach: (() => void)[] = [];
+  private readonly reports: ReportFilter;
 
   private constructor(opts: ResolvedOptions, store: Store, trust: TrustState, inventory: Inventory) {
     this.throttleApp = { ...opts.throttle };
+    this.reports = new ReportFilter(() => opts.clock.now());
     const meter = new RateMeter();
     const progress = new ProgressReporter(opts.clock, meter, this.events, () => ({ catalog: trust.catalog, have: inventory.have }), () => scheduler.throttleSettings.bytesPerSecond);
     const scheduler: Scheduler = new Scheduler(
@@ -76,7 +79,7 @@ export class Engine implements LeadingEngine {
     });
     const audits = new AuditRunner(store, trust, inventory, state, opts.clock, this.lifetime.signal, () => scheduler.poke());
     const planner = new Planner(trust, inventory, audits, scheduler, progress, () => state.closed);
-    const news = new ChunkNewsPublisher(opts.dbName);
+    const news = new ChunkNewsPublisher(opts.dbName, (report) => void this.playbackReport(report).catch(() => {}));
     const recorder = new DownloadRecorder(store, trust, inventory, planner, progress, this.events, opts.clock, news);
     const budget: StorageBudget = new StorageBudget(opts, store, trust, inventory, scheduler, () => {
       const s = state.current();
@@ -206,6 +209,8 @@ export class Engine implements LeadingEngine {
   }
 
   playbackReport(report: PlaybackReport): Promise<void> {
+    // The service worker's channel and the pages deliver each report: act on it once.
+    if (!this.reports.first(report)) return Promise.resolve();
     return this.read(() => this.parts.playback.report(report));
   }
 

@@ -114,7 +114,11 @@ export class PlaybackService {
       if (!Number.isSafeInteger(report.byte) || report.byte < 0) return;
       if (!t.chunks) return this.want(t, 0);
       const index = Math.floor(report.byte / t.entry.chunkSize);
-      if (index >= t.chunks.length || this.inventory.have.has(t.chunks[index]!)) return;
+      if (index >= t.chunks.length) return;
+      // The service worker is reading the store to learn what it serves (slow behind the resync's
+      // writes): the track as the manifest in force lists it goes to it at once.
+      if (this.trust.servable && !t.refused) this.news.track(t.entry.id, t.contentId, t.track);
+      if (this.inventory.have.has(t.chunks[index]!)) return this.handOverStored(t.chunks[index]!);
       return this.want(t, index);
     }
     const { digest } = report;
@@ -160,6 +164,17 @@ export class PlaybackService {
     if (state.state === 'paused') this.news.unavailable(t.entry.id, state.reason === 'offline' ? 'network' : state.reason, `downloads are paused (${state.reason})`);
     await this.notePlay(t.entry.id); // asked for by playback: it is being played
     this.planner.replan(); // the play mark moves its playlists up the queue
+  }
+
+  /**
+   * A stored chunk at the first byte of a request: read now and handed over, so that the reader's
+   * own read — created later, queued behind the resync's writes — does not hold up the answer.
+   * The reader checks it against the digest, as every chunk it serves.
+   */
+  private async handOverStored(digest: string): Promise<void> {
+    this.news.awaiting(digest);
+    const [bytes] = await this.store.getChunks([digest]);
+    if (bytes) this.news.verified([{ digest, bytes }]);
   }
 
   /** The report crossed a message boundary: nothing is deleted on its word alone. */

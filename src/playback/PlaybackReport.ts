@@ -1,5 +1,7 @@
+import type { ManifestTrack } from '../manifest/types.js';
+
 /**
- * What the service worker tells the engine (through the pages, since it never writes): a play it
+ * What the service worker tells the engine (it never writes): a play it
  * served (download priority, play history), a chunk that failed its digest (checked again and held
  * back), or a track it must serve and whose chunk `chunk` (and on) is missing (fetched first).
  * A `wanted` with `byte` instead of `chunk` is sent as a request arrives, before the store is
@@ -20,6 +22,16 @@ export type PlaybackReport =
 export type ChunkNews =
   | { type: 'stored'; digests: string[] }
   | { type: 'verified'; chunks: { digest: string; bytes: ArrayBuffer }[] }
-  | { type: 'unavailable'; trackId: string; code: string; message: string };
+  | { type: 'unavailable'; trackId: string; code: string; message: string }
+  | { type: 'track'; trackId: string; contentId: string; track: ManifestTrack }
+  | { type: 'report'; report: PlaybackReport };
 
+/*
+ * The same channel carries the service worker's reports to the engine that writes (`report`: one
+ * hop, not through a page's busy main thread; they also go through the pages, and the engine acts
+ * on equal reports once), and the engine's answer to an early `wanted`: the track as the manifest
+ * in force lists it (`track`), so the service worker need not wait for the store — busy with
+ * the resync's writes — to learn what it is serving. Same-origin contexts only; every chunk is
+ * still checked against its digest before a byte of it is sent.
+ */
 export const chunkNewsChannel = (dbName: string) => `reprise:${dbName}:chunks`;

@@ -19,6 +19,8 @@ export interface ServableTrack {
 export interface TrackSource {
   /** The track in the manifest in force, or a sentence saying why it cannot be served (404). */
   lookup(trackId: string): Promise<ServableTrack | { unavailable: string; wanted?: boolean }>;
+  /** The track as the engine that writes lists it (its `track` news), read from this source's chunks. */
+  fromEngine?(track: ManifestTrack, contentId: string): Promise<ServableTrack>;
 }
 
 /**
@@ -40,6 +42,9 @@ export function storeTrackSource(factory: IDBFactory, dbName: string): TrackSour
   };
 
   return {
+    async fromEngine(track, contentId) {
+      return { track, contentId, reader: await getStore() };
+    },
     async lookup(trackId) {
       let s: Store;
       let catalog: StoredCatalog | undefined;

@@ -12,6 +12,7 @@ import { VerifiedChunkCache } from './VerifiedChunkCache.js';
 export { TRACK_PATH };
 
 import type { PlaybackReport } from './PlaybackReport.js';
+import type { ManifestTrack } from '../manifest/types.js';
 
 export type { PlaybackReport };
 
@@ -72,6 +73,8 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
   if (!options.report) void windows()?.catch(() => {});
   const report = (r: PlaybackReport) => {
     if (options.report) return options.report(r);
+    // Straight to the engine's channel (one hop), and through the pages (an engine without the channel).
+    news?.post?.({ type: 'report', report: r });
     const message = { type: 'reprise:playback', report: r };
     const post = (c: Client) => {
       try {
@@ -113,7 +116,11 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
 
   async function answer(request: Request, trackId: string, handovers: Handovers | undefined): Promise<Response> {
     source ??= storeTrackSource(options.indexedDB ?? indexedDB, options.dbName ?? 'reprise');
-    let found = await source.lookup(trackId);
+    // The store is read, and the engine told of the request lists the track meanwhile: whichever
+    // answers first (the store waits behind the resync's writes; no engine alive: only the store).
+    const lookup = source.lookup(trackId);
+    const fromEngine = source.fromEngine?.bind(source);
+    let found = handovers && fromEngine ? await Promise.race([lookup, handovers.track(trackId).then((t) => fromEngine(t.track, t.contentId))]) : await lookup;
     if ('unavailable' in found && found.wanted) {
       // Format 2: the track's chunk list is not on the device yet; the engine fetches it first.
       report({ type: 'wanted', trackId, chunk: 0 });
@@ -177,6 +184,8 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
 }
 
 interface Handovers {
+  /** Settles with the track as the engine lists it, if it answers the early `wanted` report. */
+  track(trackId: string): Promise<{ track: ManifestTrack; contentId: string }>;
   /** Settles with the chunk's bytes once the engine handed them over and they matched the digest. */
   arrival(digest: string): Promise<ArrayBuffer>;
   /** The store's reader, except that a lone chunk handed over before the store answers is taken from the handover. */
@@ -201,7 +210,19 @@ function listenForHandovers(news: ChunkNewsSource, verified: VerifiedChunkCache 
     }
     return entry;
   };
+  type Listed = { track: ManifestTrack; contentId: string };
+  const tracks = new Map<string, { promise: Promise<Listed>; resolve: (t: Listed) => void }>();
+  const listed = (trackId: string) => {
+    let entry = tracks.get(trackId);
+    if (!entry) {
+      let resolve!: (t: Listed) => void;
+      const promise = new Promise<Listed>((r) => (resolve = r));
+      tracks.set(trackId, (entry = { promise, resolve }));
+    }
+    return entry;
+  };
   const stop = news.subscribe((n) => {
+    if (n.type === 'track') listed(n.trackId).resolve({ track: n.track, contentId: n.contentId });
     if (n.type !== 'verified') return;
     for (const { digest, bytes } of n.chunks) {
       void sha256Base64Url(bytes).then((hash) => {
@@ -212,6 +233,7 @@ function listenForHandovers(news: ChunkNewsSource, verified: VerifiedChunkCache 
     }
   });
   return {
+    track: (trackId) => listed(trackId).promise,
     arrival: (digest) => arrival(digest).promise,
     racing: (reader) => ({
       getChunks(digests) {

@@ -7,6 +7,8 @@ import type { ChunkReader } from './readVerified.js';
 /** Where a reader hears of chunks being stored (the engine's BroadcastChannel, or a fake in tests). */
 export interface ChunkNewsSource {
   subscribe(listener: (news: ChunkNews) => void): () => void;
+  /** Posts on the channel (the service worker's reports to the engine); absent in read-only fakes. */
+  post?(news: ChunkNews): void;
 }
 
 export interface WaitOptions {
@@ -96,7 +98,15 @@ export function statusForUnavailable(error: RepriseError): number {
 /** The engine's news channel, where BroadcastChannel exists. */
 export function broadcastChunkNews(channelName: string): ChunkNewsSource | undefined {
   if (typeof BroadcastChannel !== 'function') return undefined;
+  let out: BroadcastChannel | undefined;
   return {
+    post(news) {
+      try {
+        (out ??= new BroadcastChannel(channelName)).postMessage(news);
+      } catch {
+        // no channel: the pages carry the reports
+      }
+    },
     subscribe(listener) {
       const channel = new BroadcastChannel(channelName);
       channel.onmessage = (e: MessageEvent<ChunkNews>) => listener(e.data);

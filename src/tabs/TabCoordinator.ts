@@ -2,7 +2,7 @@ import { RepriseError } from '../errors/RepriseError.js';
 import type { LeadingEngine, PlaybackReport } from '../engine/CacheEngine.js';
 import type { CacheEvents } from '../engine/types.js';
 import type { EngineMethod, TabMessage } from './protocol.js';
-import { ReportFilter } from './ReportFilter.js';
+import { ReportFilter } from '../playback/ReportFilter.js';
 
 export type EventSink = <K extends keyof CacheEvents>(type: K, data: CacheEvents[K]) => void;
 

@@ -112,6 +112,7 @@ export const LINES: Record<string, Line> = {
       raw,
       rows: (load) => [
         compare('7 play missing', `time to first audio, ${raw.missingChunks} of ${raw.chunks} chunks damaged, behind a resync`, 'ms', raw.rows.map((r) => r.repriseMs), 'straight from the origin', raw.rows.map((r) => r.originMs), load, atMost(1.2)),
+        compare('7 play missing', 'the same play; baseline: the origin while the same resync runs (the order alternates by round)', 'ms', raw.rows.map((r) => r.repriseMs), 'straight from the origin, resync running', raw.rows.map((r) => r.originBusyMs), load),
         compare('7 play missing', 'bytes fetched for the track ÷ its missing chunks', 'ratio', raw.rows.map((r) => r.bytesRatio), '', undefined, load, { text: '= 1', ok: (r) => Math.abs(r - 1) < 1e-9 }),
       ],
     };

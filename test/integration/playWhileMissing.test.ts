@@ -86,7 +86,7 @@ describe('play while missing (engine)', () => {
     expect(heard.filter((n) => n.type === 'verified')).toHaveLength(1);
   });
 
-  it('told the byte a request starts at: a chunk the engine holds asks for nothing; a missing one is wanted', async () => {
+  it('told the byte a request starts at: the track as listed goes to the reader; a chunk the engine holds is read and handed over, nothing fetched; a missing one is wanted', async () => {
     const v1 = bytesOf('x', CHUNK * 4);
     await publish(origin, { tracks: [{ id: 'x', body: v1 }], playlists: [{ id: 'q', trackIds: ['x'], offline: true }] });
     const e = await open();
@@ -98,15 +98,40 @@ describe('play while missing (engine)', () => {
     await e.pause();
     await e.sync();
     const heard = listen('reprise');
+    const requests = media().length;
     await e.playbackReport({ type: 'wanted', trackId: 'x', byte: CHUNK + 7 });
+    await until(() => heard.some((n) => n.type === 'verified'), 2000, 'the held chunk handed over');
+    const digests = chunkDigests(v2);
+    expect(heard[0]).toMatchObject({ type: 'track', trackId: 'x', track: { id: 'x', size: v2.length, chunkSize: CHUNK, chunks: digests } });
+    const handed = heard.find((n) => n.type === 'verified') as Extract<ChunkNews, { type: 'verified' }>;
+    expect(handed.chunks.map((c) => c.digest)).toEqual([digests[1]]);
+    expect(Buffer.from(handed.chunks[0]!.bytes).equals(v2.subarray(CHUNK, 2 * CHUNK))).toBe(true);
+    expect(media().length).toBe(requests); // held: nothing asked of the origin
+    heard.length = 0;
     await e.playbackReport({ type: 'wanted', trackId: 'x', byte: -1 });
     await e.playbackReport({ type: 'wanted', trackId: 'x', byte: 10 * CHUNK });
     await e.status(); // a round trip: news posted by now would have been heard
     await new Promise((r) => setTimeout(r, 50));
     expect(heard).toEqual([]);
     await e.playbackReport({ type: 'wanted', trackId: 'x', byte: 3 * CHUNK });
-    await until(() => heard.length > 0, 2000, 'news');
-    expect(heard[0]).toMatchObject({ type: 'unavailable', trackId: 'x', code: 'user' }); // wanted, but paused
+    await until(() => heard.some((n) => n.type === 'unavailable'), 2000, 'news');
+    expect(heard.find((n) => n.type === 'unavailable')).toMatchObject({ type: 'unavailable', trackId: 'x', code: 'user' }); // wanted, but paused
+  });
+
+  it("the service worker's report on the engine's channel is acted on, once however many pages forward it too", async () => {
+    const body = bytesOf('x', CHUNK * 4);
+    await publish(origin, { tracks: [{ id: 'x', body }], playlists: [{ id: 'q', trackIds: ['x'], offline: false }] });
+    const e = await open();
+    await e.sync();
+    const heard = listen('reprise');
+    const report = { type: 'wanted', trackId: 'x', byte: 2 * CHUNK } as const;
+    news!.postMessage({ type: 'report', report } satisfies ChunkNews); // as the service worker posts it
+    await until(() => media().length > 0, 2000, 'the chunk at that byte fetched');
+    await e.playbackReport(report); // the same report, forwarded by a page
+    await e.playbackReport(report); // and by another
+    await e.idle();
+    expect(heard.filter((n) => n.type === 'track')).toHaveLength(1);
+    expect(media()[0]!.range).toMatch(new RegExp(`^bytes=${2 * CHUNK}-`));
   });
 
   it('offline, a wanted track is reported unavailable at once (the reader fails fast, no hang)', async () => {

@@ -352,6 +352,34 @@ describe('the track route, in Node against a fake store', () => {
     expect(body.equals(BODY.subarray(0, 10))).toBe(true);
   });
 
+  it('a store lookup stuck behind the engine\'s writes loses to the engine listing the track: answered, every byte verified, a forged byte never served', async () => {
+    const store = fakeStore();
+    const engine = fakeNews();
+    const reader = { getChunks: async (digests: readonly string[]) => digests.map((d) => (store.reads.push(DIGESTS.indexOf(d)), store.chunks.get(d))) };
+    const route = createTrackRoute({
+      scope: SCOPE,
+      source: {
+        lookup: () => new Promise(() => {}), // the store never answers within this test
+        fromEngine: async (track, contentId) => ({ track, contentId, reader }),
+      },
+      report: (r) => {
+        if (r.type === 'wanted' && r.byte !== undefined) setTimeout(() => engine.publish({ type: 'track', trackId: TRACK.id, contentId: ETAG.slice(1, -1), track: TRACK }), 5);
+      },
+      news: engine.news,
+      stallTimeoutMs: 300,
+      verifiedCacheBytes: 0,
+    });
+    const whole = await ask(route);
+    expect(whole.response.status).toBe(200);
+    expect(whole.header('etag')).toBe(ETAG);
+    expect(whole.body.equals(BODY)).toBe(true);
+    // The listing names the digests; a stored chunk that does not match them is not served.
+    store.chunks.set(DIGESTS[1]!, new ArrayBuffer(CHUNK));
+    const damaged = await ask(route, { range: `bytes=${CHUNK}-${CHUNK + 9}` });
+    expect(damaged.response.status).not.toBe(206);
+    expect(engine.listening()).toBe(0);
+  });
+
   it('reports reach the pages it knows at once, without waiting for the browser\'s list of windows; a new page gets each report once', async () => {
     const got: Record<string, unknown[]> = { a: [], b: [] };
     const page = (id: string) => ({ id, postMessage: (m: { report: unknown }) => void got[id]!.push(m.report) }) as unknown as Client;

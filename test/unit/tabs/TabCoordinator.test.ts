@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LeadingEngine, PlaybackReport } from '../../../src/engine/CacheEngine.js';
 import { RepriseError } from '../../../src/errors/RepriseError.js';
-import { REPORT_WINDOW_MS } from '../../../src/tabs/ReportFilter.js';
+import { REPORT_WINDOW_MS } from '../../../src/playback/ReportFilter.js';
 import { TabCoordinator } from '../../../src/tabs/TabCoordinator.js';
 import { settle } from '../../helpers/ManualClock.js';
 import { FakeChannelHub, FakeEngine, FakeLocks, platform } from './fakeTabPlatform.js';

@@ -1,8 +1,9 @@
 import type { PlaybackReport } from '../playback/PlaybackReport.js';
 
 /**
- * How long an equal report counts as the same one. The service worker posts each report to
- * every page of the app and each page forwards it to the leading tab, within milliseconds; the
+ * How long an equal report counts as the same one. The service worker posts each report to the
+ * engine's channel and to every page of the app, and each page forwards it to the leading tab,
+ * within milliseconds; the
  * service worker itself reports a play at most once a minute per track, and an equal `wanted` or
  * `corrupt` report within this window asks for work that is already queued.
  */
