@@ -7,7 +7,8 @@
  * must account for, on every chunk of every track (figures in docs/decisions.md).
  *
  * Only power-of-two sizes are kept — the manifest's chunk sizes; a track's shorter last chunk
- * would rarely fit another — and at most `maxBytes` of them.
+ * would rarely fit another — and at most `maxBytes` of them (2 MiB: eight 256 KiB chunks). The
+ * scheduler empties it whenever nothing downloads: an idle worker holds none of them.
  */
 export class ChunkBuffers {
   private readonly free = new Map<number, ArrayBuffer[]>();
@@ -15,7 +16,7 @@ export class ChunkBuffers {
   private readonly pooled = new Set<ArrayBuffer>();
   private pooledBytes = 0;
 
-  constructor(private readonly maxBytes = 32 * 1024 * 1024) {}
+  constructor(private readonly maxBytes = 2 * 1024 * 1024) {}
 
   /** A buffer of exactly `size` bytes; its content is whatever it held before (callers fill it). */
   take(size: number): Uint8Array<ArrayBuffer> {

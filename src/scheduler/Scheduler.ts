@@ -210,6 +210,7 @@ export class Scheduler {
 
   private notifyIdle(): void {
     if (!this.isIdle()) return;
+    if (this.active.size === 0) this.buffers.clear(); // nothing downloads: the pooled buffers go back to the system
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();

@@ -100,6 +100,7 @@ export const LINES: Record<string, Line> = {
       raw,
       rows: (load) => [
         compare('6 memory', 'worker heap growth downloading 256 MiB: peak', 'MiB', raw.map((r) => r.workerHeapGrowth / MIB), `aim 8 × 256 KiB × 3 = ${aim / MIB} MiB`, undefined, load, atMost(aim / MIB)),
+        compare('6 memory', 'worker heap held while downloading: peak after forced GCs (every 0.5 s)', 'MiB', raw.map((r) => r.workerHeapLive / MIB), '', undefined, load, atMost(aim / MIB)),
         compare('6 memory', 'worker heap retained after a GC', 'MiB', raw.map((r) => r.workerHeapRetained / MIB), '', undefined, load, atMost(aim / MIB)),
         compare('6 memory', 'PSS growth of all browser processes (peak)', 'MiB', raw.map((r) => r.pssGrowth / MIB), '', undefined, load),
       ],

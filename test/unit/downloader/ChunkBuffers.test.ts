@@ -33,6 +33,14 @@ describe('ChunkBuffers', () => {
     expect(pool.take(1000).buffer).not.toBe(last.buffer);
   });
 
+  it('keeps 2 MiB by default: eight 256 KiB chunks, not a download\'s worth (the worker\'s heap aim)', () => {
+    const pool = new ChunkBuffers();
+    const bufs = Array.from({ length: 10 }, () => pool.take(256 * 1024));
+    pool.give(bufs.map((b) => b.buffer));
+    const again = Array.from({ length: 10 }, () => pool.take(256 * 1024).buffer);
+    expect(again.filter((b) => bufs.some((x) => x.buffer === b))).toHaveLength(8);
+  });
+
   it('keeps at most maxBytes; clear() empties it', () => {
     const pool = new ChunkBuffers(2048);
     const bufs = [pool.take(1024), pool.take(1024), pool.take(1024)];
