@@ -118,7 +118,11 @@ export class PlaybackService {
       // The service worker is reading the store to learn what it serves (slow behind the resync's
       // writes): the track as the manifest in force lists it goes to it at once.
       if (this.trust.servable && !t.refused) this.news.track(t.entry.id, t.contentId, t.track);
-      if (this.inventory.have.has(t.chunks[index]!)) return this.handOverStored(t.chunks[index]!);
+      if (this.inventory.have.has(t.chunks[index]!)) {
+        // Only while downloads write: an idle store answers the reader's own read at once.
+        if (this.scheduler.state().state === 'downloading') return this.handOverStored(t.chunks[index]!);
+        return;
+      }
       return this.want(t, index);
     }
     const { digest } = report;

@@ -86,7 +86,7 @@ describe('play while missing (engine)', () => {
     expect(heard.filter((n) => n.type === 'verified')).toHaveLength(1);
   });
 
-  it('told the byte a request starts at: the track as listed goes to the reader; a chunk the engine holds is read and handed over, nothing fetched; a missing one is wanted', async () => {
+  it('told the byte a request starts at: the track as listed goes to the reader; a chunk the engine holds is read and handed over while downloads write, nothing fetched; a missing one is wanted', async () => {
     const v1 = bytesOf('x', CHUNK * 4);
     await publish(origin, { tracks: [{ id: 'x', body: v1 }], playlists: [{ id: 'q', trackIds: ['x'], offline: true }] });
     const e = await open();
@@ -100,13 +100,28 @@ describe('play while missing (engine)', () => {
     const heard = listen('reprise');
     const requests = media().length;
     await e.playbackReport({ type: 'wanted', trackId: 'x', byte: CHUNK + 7 });
-    await until(() => heard.some((n) => n.type === 'verified'), 2000, 'the held chunk handed over');
+    await until(() => heard.length > 0, 2000, 'the track listed');
     const digests = chunkDigests(v2);
     expect(heard[0]).toMatchObject({ type: 'track', trackId: 'x', track: { id: 'x', size: v2.length, chunkSize: CHUNK, chunks: digests } });
+    // Paused: nothing writes, the reader's own read answers; the held chunk is not handed over.
+    await e.status();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(heard.map((n) => n.type)).toEqual(['track']);
+    expect(media().length).toBe(requests); // held: nothing asked of the origin
+    // While another track downloads (the store busy with its writes), the held chunk is read and handed over.
+    origin.pace = { bytes: 16 * 1024, everyMs: 20 };
+    await publish(origin, { tracks: [{ id: 'x', body: v2 }, { id: 'y', body: bytesOf('y', CHUNK * 8) }], playlists: [{ id: 'q', trackIds: ['x', 'y'], offline: true }] });
+    await e.sync();
+    await e.resume();
+    await until(async () => (await e.status()).state.state === 'downloading', 2000, 'y downloading');
+    heard.length = 0;
+    await e.playbackReport({ type: 'wanted', trackId: 'x', byte: CHUNK + 9 });
+    await until(() => heard.some((n) => n.type === 'verified'), 2000, 'the held chunk handed over');
     const handed = heard.find((n) => n.type === 'verified') as Extract<ChunkNews, { type: 'verified' }>;
     expect(handed.chunks.map((c) => c.digest)).toEqual([digests[1]]);
     expect(Buffer.from(handed.chunks[0]!.bytes).equals(v2.subarray(CHUNK, 2 * CHUNK))).toBe(true);
-    expect(media().length).toBe(requests); // held: nothing asked of the origin
+    await e.pause();
+    origin.pace = undefined;
     heard.length = 0;
     await e.playbackReport({ type: 'wanted', trackId: 'x', byte: -1 });
     await e.playbackReport({ type: 'wanted', trackId: 'x', byte: 10 * CHUNK });
