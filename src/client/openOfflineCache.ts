@@ -1,6 +1,8 @@
+import { transfer } from 'comlink';
 import type { CacheEngine } from '../engine/CacheEngine.js';
 import type { CacheEvents } from '../engine/types.js';
 import { TRACK_PATH } from '../playback/trackPath.js';
+import { READER_PORT_MESSAGE, READER_PORT_REQUEST } from '../worker/lifecycleMessages.js';
 import { ENGINE_METHODS } from '../tabs/protocol.js';
 import { persistence } from './askPersistence.js';
 import type { WorkerEngineMethods, WorkerEngineOptions } from '../worker/CacheWorkerApi.js';
@@ -86,8 +88,19 @@ export async function openOfflineCache(options: OfflineCacheOptions): Promise<Of
   const { api, role, stop } = started.value;
   const registration = connected.value;
 
+  // A direct line between the service worker and this tab's cache worker (ReaderPorts): handed
+  // over now, and whenever a service worker without one (restarted, or a new version) asks.
+  const dbName = engineOptions.dbName ?? 'reprise';
+  const connectReader = () => {
+    const controller = navigator.serviceWorker?.controller;
+    if (!registration || !controller) return;
+    const line = new MessageChannel();
+    void api.connectReader(transfer(line.port1, [line.port1])).catch(() => {});
+    controller.postMessage({ type: READER_PORT_MESSAGE, dbName }, [line.port2]);
+  };
   const onSwMessage = (event: MessageEvent) => {
     if (event.data?.type === 'reprise:playback') void api.playbackReport(event.data.report).catch(() => {});
+    else if (event.data?.type === READER_PORT_REQUEST && event.data.dbName === dbName) connectReader();
   };
   navigator.serviceWorker?.addEventListener('message', onSwMessage);
   let closed = false;
@@ -101,6 +114,7 @@ export async function openOfflineCache(options: OfflineCacheOptions): Promise<Of
     ]),
   ) as unknown as WorkerEngineMethods;
   const askPersistence = persistence();
+  connectReader();
   return {
     ...operations,
     async setOffline(playlistId, offline, options) {

@@ -1,5 +1,6 @@
 import type { ManifestTrack } from '../manifest/types.js';
 import { type ChunkNews, type PlaybackReport, chunkNewsChannel } from '../playback/PlaybackReport.js';
+import { type ReaderPorts, readerPorts } from '../playback/ReaderPorts.js';
 
 /** Chunks readers asked for and not yet handed over, at most (the oldest are forgotten first). */
 const MAX_AWAITED = 64;
@@ -13,6 +14,9 @@ const MAX_AWAITED = 64;
  */
 export class ChunkNewsPublisher {
   private readonly channel: BroadcastChannel | undefined;
+  /** The service worker's direct lines, handed to this worker by its page. */
+  private readonly ports: ReaderPorts;
+  private unsubscribe: (() => void) | undefined;
   /** Digests a reader waits for (a `wanted` report), in the order asked. */
   private readonly awaited = new Set<string>();
 
@@ -21,10 +25,14 @@ export class ChunkNewsPublisher {
    * pages: the receiver acts on equal reports once).
    */
   constructor(dbName: string, onReport?: (report: PlaybackReport) => void) {
+    this.ports = readerPorts(dbName);
     if (typeof BroadcastChannel === 'function') {
       this.channel = new BroadcastChannel(chunkNewsChannel(dbName));
       (this.channel as { unref?: () => void }).unref?.(); // Node: never keeps a process alive
       if (onReport) {
+        this.unsubscribe = this.ports.subscribe((n) => {
+          if (n.type === 'report' && n.report && typeof n.report === 'object') onReport(n.report);
+        });
         this.channel.onmessage = (e: MessageEvent<ChunkNews>) => {
           if (e.data?.type === 'report' && e.data.report && typeof e.data.report === 'object') onReport(e.data.report);
         };
@@ -68,10 +76,12 @@ export class ChunkNewsPublisher {
   }
 
   close(): void {
+    this.unsubscribe?.();
     this.channel?.close();
   }
 
   private post(news: ChunkNews): void {
+    this.ports.post(news);
     try {
       this.channel?.postMessage(news);
     } catch {

@@ -8,6 +8,8 @@ import type { ChunkReader } from './readVerified.js';
 import { TRACK_PATH } from './trackPath.js';
 import { sha256Base64Url } from '../util/sha256.js';
 import { VerifiedChunkCache } from './VerifiedChunkCache.js';
+import { readerPorts } from './ReaderPorts.js';
+import { READER_PORT_MESSAGE, READER_PORT_REQUEST } from '../worker/lifecycleMessages.js';
 
 export { TRACK_PATH };
 
@@ -62,7 +64,10 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
   const verified = options.verifiedCacheBytes === 0 ? undefined : new VerifiedChunkCache(options.verifiedCacheBytes);
   const now = options.now ?? Date.now;
   const lastPlayReport = new Map<string, number>();
-  const news = options.news ?? broadcastChunkNews(chunkNewsChannel(options.dbName ?? 'reprise'));
+  const dbName = options.dbName ?? 'reprise';
+  // The engine's news comes on its BroadcastChannel and on the direct lines pages hand over.
+  const ports = options.news ? undefined : readerPorts(dbName);
+  const news = options.news ?? withPorts(broadcastChunkNews(chunkNewsChannel(dbName)), ports!);
   const timeoutMs = options.stallTimeoutMs ?? 30_000;
 
   const scopeUrl = () => new URL(options.scope ?? (globalThis as unknown as { registration: ServiceWorkerRegistration }).registration.scope);
@@ -71,11 +76,7 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
   let pages: readonly Client[] = [];
   const windows = () => (globalThis as unknown as { clients?: Clients }).clients?.matchAll({ type: 'window', includeUncontrolled: true }).then((list) => (pages = list));
   if (!options.report) void windows()?.catch(() => {});
-  const report = (r: PlaybackReport) => {
-    if (options.report) return options.report(r);
-    // Straight to the engine's channel (one hop), and through the pages (an engine without the channel).
-    news?.post?.({ type: 'report', report: r });
-    const message = { type: 'reprise:playback', report: r };
+  const toPages = (message: unknown) => {
     const post = (c: Client) => {
       try {
         c.postMessage(message);
@@ -86,6 +87,20 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
     const sent = new Set(pages.map((c) => c.id));
     pages.forEach(post);
     void windows()?.then((list) => list.filter((c) => !sent.has(c.id)).forEach(post), () => {});
+  };
+  const report = (r: PlaybackReport) => {
+    if (options.report) return options.report(r);
+    // Straight to the engine's channel (one hop), and through the pages (an engine without the channel).
+    news?.post?.({ type: 'report', report: r });
+    ports?.post({ type: 'report', report: r });
+    toPages({ type: 'reprise:playback', report: r });
+  };
+  // No direct line (this service worker just started): the pages are asked for one, at most once a second.
+  let askedForPorts = -Infinity;
+  const askForPorts = () => {
+    if (!ports || ports.size > 0 || options.report || Date.now() - askedForPorts < 1000) return;
+    askedForPorts = Date.now();
+    toPages({ type: READER_PORT_REQUEST, dbName });
   };
 
   function trackIdOf(request: Request): string | undefined {
@@ -101,6 +116,7 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
 
   async function handle(request: Request): Promise<Response> {
     const trackId = trackIdOf(request)!;
+    askForPorts();
     // Told before the store is read (which waits behind the engine's writes): if the engine knows
     // the chunk at that byte is missing, its fetch runs while this answer is being prepared, and
     // the chunk it hands over meanwhile is kept for this answer.
@@ -178,6 +194,13 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
       return (request.method === 'GET' || request.method === 'HEAD') && trackIdOf(request) !== undefined;
     },
     handle,
+    /** Takes a page's `reprise:reader-port` message (its port to the engine); true if it was one. */
+    message(data: unknown, messagePorts: readonly MessagePort[]): boolean {
+      const m = data as { type?: unknown; dbName?: unknown } | null;
+      if (!ports || m?.type !== READER_PORT_MESSAGE || m.dbName !== dbName || !messagePorts[0]) return false;
+      ports.add(messagePorts[0]);
+      return true;
+    },
     /** The verified chunks held for seeks (undefined when `verifiedCacheBytes` is 0). */
     verified,
   };
@@ -221,12 +244,16 @@ function listenForHandovers(news: ChunkNewsSource, verified: VerifiedChunkCache 
     }
     return entry;
   };
+  // Digests handed over and checked (or being checked): the same chunk on another line is not hashed again.
+  const checked = new Set<string>();
   const stop = news.subscribe((n) => {
     if (n.type === 'track') listed(n.trackId).resolve({ track: n.track, contentId: n.contentId });
     if (n.type !== 'verified') return;
     for (const { digest, bytes } of n.chunks) {
+      if (checked.has(digest)) continue;
+      checked.add(digest);
       void sha256Base64Url(bytes).then((hash) => {
-        if (hash !== digest) return;
+        if (hash !== digest) return void checked.delete(digest);
         verified?.put(digest, bytes);
         arrival(digest).resolve(bytes);
       }, () => {});
@@ -298,5 +325,17 @@ export function registerTrackRoute(options: TrackRouteOptions = {}): void {
   (globalThis as unknown as ServiceWorkerGlobalScope).addEventListener('fetch', (event: FetchEvent) => {
     if (route.matches(event.request)) event.respondWith(route.handle(event.request));
   });
+  (globalThis as unknown as ServiceWorkerGlobalScope).addEventListener('message', (event: ExtendableMessageEvent) => void route.message(event.data, event.ports));
 }
 
+
+/** The engine's news from its BroadcastChannel and from the direct lines pages handed over; reports go on the channel. */
+function withPorts(channel: ChunkNewsSource | undefined, ports: ReturnType<typeof readerPorts>): ChunkNewsSource {
+  return {
+    subscribe(listener) {
+      const stops = [channel?.subscribe(listener), ports.subscribe(listener)];
+      return () => stops.forEach((stop) => stop?.());
+    },
+    post: channel?.post ? (news) => channel.post!(news) : undefined,
+  };
+}

@@ -45,6 +45,7 @@ export function waitForChunk(trackId: string, index: number, digest: string, o: 
       else resolve(bytes);
     };
     const handedOver = async (bytes: ArrayBuffer) => {
+      if (settled) return; // the same chunk on another line
       if ((await sha256Base64Url(bytes)) === digest) finish(undefined, bytes);
     };
     const timer = setTimeout(

@@ -5,6 +5,7 @@ import type { EngineOptions } from '../engine/EngineOptions.js';
 import type { CacheEvents } from '../engine/types.js';
 import { ENGINE_METHODS, type EngineMethod } from '../tabs/protocol.js';
 import { TabCoordinator } from '../tabs/TabCoordinator.js';
+import { readerPorts } from '../playback/ReaderPorts.js';
 
 /** Options that cross into the worker: the engine's, minus what cannot be cloned. */
 export type WorkerEngineOptions = Omit<EngineOptions, 'indexedDB' | 'fetch' | 'clock' | 'random'>;
@@ -24,11 +25,14 @@ export interface CacheWorkerApi extends WorkerEngineMethods {
   open(options: Omit<WorkerEngineOptions, 'authorize'>, listener: WorkerEventListener, authorize?: WorkerEngineOptions['authorize']): Promise<{ role: 'leader' | 'follower' }>;
   /** Forwarded from the service worker (see Engine#playbackReport). */
   playbackReport(report: PlaybackReport): Promise<void>;
+  /** One end of the page's line to the service worker: the engine's news for readers goes on it too (`ReaderPorts`). */
+  connectReader(port: MessagePort): Promise<void>;
   close(): Promise<void>;
 }
 
 export function createCacheWorkerApi(): CacheWorkerApi {
   let coordinator: TabCoordinator | undefined;
+  let dbName: string | undefined;
   const call = (method: EngineMethod, args: unknown[]) => {
     if (!coordinator) return Promise.reject(Object.assign(new Error('call open() first'), { name: 'invalid-argument' }));
     return coordinator.call(method, args);
@@ -38,6 +42,7 @@ export function createCacheWorkerApi(): CacheWorkerApi {
     ...forward,
     async open(options, listener, authorize) {
       const resolved = resolveOptions({ ...options, authorize }); // invalid-argument naming the option, before anything starts
+      dbName = resolved.dbName;
       coordinator = new TabCoordinator(resolved.dbName, () => openLeadingEngine(resolved), (type, data) => void listener(type, data), {
         locks: (globalThis.navigator as Navigator | undefined)?.locks,
         channel: (name) => new BroadcastChannel(name),
@@ -53,6 +58,11 @@ export function createCacheWorkerApi(): CacheWorkerApi {
       return { role: coordinator.role };
     },
     playbackReport: (r) => call('playbackReport', [r]) as Promise<void>,
+    async connectReader(port) {
+      // Kept whatever this tab's role: its engine uses it from the moment it leads.
+      if (dbName !== undefined) readerPorts(dbName).add(port);
+      else port.close();
+    },
     async close() {
       await coordinator?.close();
       coordinator = undefined;
