@@ -96,22 +96,35 @@ export function statusForUnavailable(error: RepriseError): number {
   }
 }
 
-/** The engine's news channel, where BroadcastChannel exists. */
+/**
+ * The engine's news channel, where BroadcastChannel exists: one channel for every reader of this
+ * context (opening and closing one per request cost a seek about as much as hashing its chunk).
+ */
 export function broadcastChunkNews(channelName: string): ChunkNewsSource | undefined {
   if (typeof BroadcastChannel !== 'function') return undefined;
-  let out: BroadcastChannel | undefined;
+  const listeners = new Set<(news: ChunkNews) => void>();
+  let channel: BroadcastChannel | undefined;
+  const open = () => {
+    if (channel) return channel;
+    channel = new BroadcastChannel(channelName);
+    (channel as { unref?: () => void }).unref?.(); // Node: never keeps a process alive
+    channel.onmessage = (e: MessageEvent<ChunkNews>) => {
+      for (const listener of [...listeners]) listener(e.data);
+    };
+    return channel;
+  };
   return {
     post(news) {
       try {
-        (out ??= new BroadcastChannel(channelName)).postMessage(news);
+        open().postMessage(news);
       } catch {
         // no channel: the pages carry the reports
       }
     },
     subscribe(listener) {
-      const channel = new BroadcastChannel(channelName);
-      channel.onmessage = (e: MessageEvent<ChunkNews>) => listener(e.data);
-      return () => channel.close();
+      listeners.add(listener);
+      open();
+      return () => void listeners.delete(listener);
     },
   };
 }

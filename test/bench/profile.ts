@@ -1,6 +1,7 @@
 // Where the cache worker's time goes (Chromium, CDP Profiler in the worker, a bundle with names
 // kept): top self-time functions while it makes 16 × 6 MB offline (line 1) and while it
-// verifies that store (line 3), during the first sync of 10,000 tracks (line 5), and the CPU of each kind of browser process meanwhile (the
+// verifies that store (line 3), during the first sync of 10,000 tracks (line 5), the service worker
+// while it plays a damaged track (line 7) and serves 20 seeks (line 2), and the CPU of each kind of browser process meanwhile (the
 // browser process runs IndexedDB's backend and the network). One run each, outside the timed rounds.
 import { bytesOf } from '../helpers/catalog.js';
 import { launch } from '../browser/harness.js';
@@ -9,6 +10,7 @@ import { cpuMeter } from './lib/procStats.js';
 import { attachCacheWorker, profileWorker } from './lib/workerCdp.js';
 import { publishLibrary } from './large-library.js';
 import { playWhileMissing } from './play-missing.js';
+import { seekVsWorkbox } from './seek-workbox.js';
 
 export async function profileCacheWorker(tracks = 16, trackBytes = 6_000_000) {
   const ids = Array.from({ length: tracks }, (_, i) => `q${i}`);
@@ -48,11 +50,18 @@ export async function profileCacheWorker(tracks = 16, trackBytes = 6_000_000) {
       'first sync of 10,000 tracks, format 2': await profileSync(2),
       'play while missing: the service worker': playProfile(play.profile!.serviceWorker),
       'play while missing: the cache worker': playProfile(play.profile!.cacheWorker),
+      'seek (line 2): the service worker, 20 ranges of 1 MiB': seekProfile(await seekVsWorkbox(1, 20, 64 * 1024 * 1024, true)),
     };
   } finally {
     await browser.close();
     await site.origin.close();
   }
+}
+
+/** The service worker's self time during reprise's timed seeks (the wall time is the 20 seeks' sum of whole-body times). */
+function seekProfile(r: Awaited<ReturnType<typeof seekVsWorkbox>>) {
+  const row = r.rows[0]!;
+  return { ms: row.wholeMs.reprise * r.seeks, cpuMsByProcess: {}, top: r.profile! };
 }
 
 /** The cache worker's profile during the first sync of the large library (line 5). */

@@ -6,7 +6,8 @@
 import { bytesOf } from '../helpers/catalog.js';
 import { startNginx } from '../helpers/nginx.js';
 import { launch } from '../browser/harness.js';
-import { openPage, startBenchSite } from './lib/benchSite.js';
+import { openPage, readableServiceWorker, startBenchSite } from './lib/benchSite.js';
+import { attachServiceWorker, startProfile } from './lib/workerCdp.js';
 import { memoryMeter } from './lib/procStats.js';
 import { rounds, spread } from './lib/stats.js';
 
@@ -18,9 +19,11 @@ export interface SeekRound {
   peakGrowthBytes: Record<Method, number>;
 }
 
-export async function seekVsWorkbox(n = 3, seeks = 20, trackBytes = 64 * MIB) {
+/** With `profile`, the service worker is profiled during reprise's seeks of the first round (names kept: not for timing). */
+export async function seekVsWorkbox(n = 3, seeks = 20, trackBytes = 64 * MIB, profile = false) {
   const body = bytesOf('seek64', trackBytes);
-  const site = await startBenchSite([{ id: 'seek', body, mimeType: 'audio/mpeg' }], [{ id: 'p', trackIds: ['seek'] }]);
+  const site = await startBenchSite([{ id: 'seek', body, mimeType: 'audio/mpeg' }], [{ id: 'p', trackIds: ['seek'] }], { readableWorker: profile });
+  let swProfile: Awaited<ReturnType<Awaited<ReturnType<typeof startProfile>>['stop']>> | undefined;
   const nginx = await startNginx({ '/media/seek': body }, site.origin.url);
   const browser = await launch();
   try {
@@ -50,6 +53,8 @@ export async function seekVsWorkbox(n = 3, seeks = 20, trackBytes = 64 * MIB) {
         // One unmeasured range first (the start of the file, outside every window): a warm path.
         await pages[method].evaluate(async (url) => void (await (await fetch(url, { headers: { range: 'bytes=0-65535' }, cache: 'no-store' })).arrayBuffer()), urls[method]);
         const memory = memoryMeter();
+        const cdp = profile && method === 'reprise' && round === 0 ? await attachServiceWorker(browser.context, reprisePage) : undefined;
+        const profiler = cdp ? await startProfile(cdp, await readableServiceWorker()) : undefined;
         const times = await pages[method].evaluate(
           async ({ url, offsets }) => {
             const ttfb: number[] = [];
@@ -68,13 +73,15 @@ export async function seekVsWorkbox(n = 3, seeks = 20, trackBytes = 64 * MIB) {
           },
           { url: urls[method], offsets },
         );
+        if (profiler) swProfile = await profiler.stop();
+        await cdp?.detach();
         out.ttfbMs[method] = spread(times.ttfb).median;
         out.wholeMs[method] = spread(times.whole).median;
         out.peakGrowthBytes[method] = memory.stop().growth;
       }
       return out;
     });
-    return { trackBytes, rangeBytes: MIB, seeks, rows };
+    return { trackBytes, rangeBytes: MIB, seeks, rows, ...(swProfile ? { profile: swProfile } : {}) };
   } finally {
     await browser.close();
     await nginx.stop();
