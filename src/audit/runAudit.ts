@@ -3,6 +3,12 @@ import { sha256Base64Url } from '../util/sha256.js';
 
 /** Chunks read, hashed and committed per batch: the same batching as writes (see ChunkSink). */
 export const AUDIT_BATCH = 16;
+/**
+ * Bytes being read ahead while a batch is hashed and committed: three batches of 256 KiB chunks
+ * (a stored Blob's bytes take a second round trip to the browser process; with one batch ahead
+ * the audit ran at 0.82 of a raw read, with three 1.09 — bench line 3); fewer for larger chunks.
+ */
+const READ_AHEAD_BYTES = 3 * AUDIT_BATCH * 256 * 1024;
 
 export interface AuditRun {
   store: Store;
@@ -21,6 +27,8 @@ export interface AuditRun {
    * such chunks are only held back.
    */
   deleteCorrupt?: boolean;
+  /** The largest chunk among them, in bytes (bounds the read-ahead); default 256 KiB. */
+  maxChunkSize?: number;
 }
 
 export interface AuditResult {
@@ -52,12 +60,15 @@ export async function runAudit(run: AuditRun): Promise<AuditResult> {
     values.catch(() => {}); // awaited below, in order
     return { batch, values };
   };
-  let next = toCheck.length > 0 ? read(0) : undefined;
+  const readAhead = Math.max(1, Math.floor(READ_AHEAD_BYTES / (AUDIT_BATCH * (run.maxChunkSize ?? 256 * 1024))));
+  const ahead: ReturnType<typeof read>[] = [];
+  for (let j = 0; j < readAhead && j * AUDIT_BATCH < toCheck.length; j++) ahead.push(read(j * AUDIT_BATCH));
   for (let i = 0; i < toCheck.length; i += AUDIT_BATCH) {
     run.signal?.throwIfAborted();
-    const { batch, values: reading } = next!;
+    const { batch, values: reading } = ahead.shift()!;
     const values = await reading;
-    next = i + AUDIT_BATCH < toCheck.length ? read(i + AUDIT_BATCH) : undefined;
+    const following = i + readAhead * AUDIT_BATCH;
+    if (following < toCheck.length) ahead.push(read(following));
     const hashes = await Promise.all(values.map((v) => (v ? sha256Base64Url(v) : undefined)));
     const verified: string[] = [];
     const corrupt: string[] = [];

@@ -70,6 +70,7 @@ export class AuditRunner {
         alreadyVerified: already,
         signal: this.signal,
         deleteCorrupt,
+        maxChunkSize: this.trust.catalog?.maxChunkSize(),
         onBatch: ({ verified, corrupt, missing }, done, total) => {
           for (const d of [...verified, ...corrupt, ...missing]) audit.pending.delete(d);
           for (const d of [...corrupt, ...missing]) have.delete(d);
