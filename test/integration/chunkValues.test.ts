@@ -123,6 +123,28 @@ describe('chunk values: Blobs in browsers, ArrayBuffers before', () => {
     await expect(e.getTrack('t')).rejects.toMatchObject({ name: 'not-cached', details: { trackId: 't', bytesDone: 2 * CHUNK, bytesTotal: body.length } });
   });
 
+  it('offline, a track not fully stored: getTrack() rejects network (DESIGN "Playback URL"), with the progress', async () => {
+    const body = bytesOf('t', CHUNK * 3 + 500);
+    await publish(origin, { tracks: [{ id: 't', body }], playlists: [{ id: 'p', trackIds: ['t'], offline: true }], epoch: 1 });
+    const factory = new IDBFactory();
+    const first = await openAsBrowser(factory);
+    await first.sync();
+    await first.idle();
+    await first.close();
+    await deleteChunks(factory, [chunkDigests(body)[1]!]);
+    const target = new EventTarget();
+    vi.stubGlobal('navigator', { onLine: false });
+    vi.stubGlobal('addEventListener', target.addEventListener.bind(target));
+    vi.stubGlobal('removeEventListener', target.removeEventListener.bind(target));
+    try {
+      const e = await openAsBrowser(factory);
+      expect((await e.status()).state).toEqual({ state: 'paused', reason: 'offline' });
+      await expect(e.getTrack('t')).rejects.toMatchObject({ name: 'network', details: { trackId: 't', bytesDone: 2 * CHUNK + 500, bytesTotal: body.length } });
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('a browser that refuses Blob values (WebKit ephemeral sessions) gets ArrayBuffers, and plays', async () => {
     const put = IDBObjectStore.prototype.put;
     vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
