@@ -199,6 +199,10 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
       const m = data as { type?: unknown; dbName?: unknown } | null;
       if (!ports || m?.type !== READER_PORT_MESSAGE || m.dbName !== dbName || !messagePorts[0]) return false;
       ports.add(messagePorts[0]);
+      // A page opened reprise: the store's connection and the manifest in force are made ready
+      // now, not when the first play waits for them (opening IndexedDB here took ~20 ms).
+      source ??= storeTrackSource(options.indexedDB ?? indexedDB, dbName);
+      void source.lookup('').catch(() => {});
       return true;
     },
     /** The verified chunks held for seeks (undefined when `verifiedCacheBytes` is 0). */

@@ -407,6 +407,17 @@ describe('the track route, in Node against a fake store', () => {
     }
   });
 
+  it('a page handing over its line makes the store ready (looked up once) before the first play needs it', async () => {
+    const store = fakeStore();
+    let lookups = 0;
+    const route = createTrackRoute({ scope: SCOPE, source: { lookup: (id) => (lookups++, store.source.lookup(id)) }, dbName: 'warm' });
+    const line = new MessageChannel();
+    expect(route.message({ type: 'reprise:reader-port', dbName: 'warm' }, [line.port2])).toBe(true);
+    expect(lookups).toBe(1);
+    line.port1.close();
+    line.port2.close();
+  });
+
   it('reports reach the pages it knows at once, without waiting for the browser\'s list of windows; a new page gets each report once', async () => {
     const got: Record<string, unknown[]> = { a: [], b: [] };
     const page = (id: string) => ({ id, postMessage: (m: { report: unknown }) => void got[id]!.push(m.report) }) as unknown as Client;
