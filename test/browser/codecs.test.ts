@@ -208,6 +208,14 @@ eachEngine('codecs: MP3, AAC, Opus (WebM, Ogg), Vorbis, FLAC, ALAC, WAV', (suite
     page = await openPage(suite.browser, site.url);
     const answers = await page.evaluate((types) => types.map((type) => document.createElement('audio').canPlayType(type)), fixtures.map((f) => f.probe));
     const fromOrigin = await exercise(page, fixtures.map((f) => ({ src: `/media/${f.id}.${f.ext}` })));
+    // WebKitGTK's media player now and then fails a file it plays (media error 4, also seen by
+    // bench line 8): a codec the engine says it may play and that failed is played once more.
+    const again = fixtures.map((f, i) => ({ f, i })).filter(({ i }) => fromOrigin[i]!.error && answers[i] !== '');
+    if (again.length) {
+      console.log(`[${suite.engine.name}] played again from the origin after a failure: ${again.map(({ f, i }) => `${f.label} (${fromOrigin[i]!.stage}: ${fromOrigin[i]!.error})`).join('; ')}`);
+      const retried = await exercise(page, again.map(({ f }) => ({ src: `/media/${f.id}.${f.ext}?again` })));
+      again.forEach(({ i }, k) => (fromOrigin[i] = retried[k]!));
+    }
     for (const [i, f] of fixtures.entries()) {
       canPlay.set(f.id, answers[i]!);
       const run = fromOrigin[i]!;
