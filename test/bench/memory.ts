@@ -83,14 +83,25 @@ export async function noServiceWorkerMemory(n = 3, trackBytes = 200_000_000) {
   const site = await startBenchSite(scenario.tracks, scenario.playlists);
   try {
     return await rounds(n, async () => {
-      const browser = await launch();
-      let chromium: Awaited<ReturnType<typeof runInPage>>;
-      try {
-        const page = await openPage(browser.context, site.url);
-        chromium = await runInPage(page, site, scenario, 'chromium');
-      } finally {
-        await browser.close();
+      // Chromium's media element now and then never fires a seek's `seeked` (the page idle, no
+      // CPU): a run that has not ended in 120 s is stopped, counted, and measured again (twice at most).
+      const chromiumFailures: string[] = [];
+      let chromium: Awaited<ReturnType<typeof runInPage>> | undefined;
+      while (!chromium && chromiumFailures.length < 3) {
+        const browser = await launch();
+        try {
+          const page = await openPage(browser.context, site.url);
+          chromium = await Promise.race([runInPage(page, site, scenario, 'chromium'), new Promise<undefined>((r) => setTimeout(r, 120_000))]);
+          if (!chromium) {
+            const step = await page.evaluate(() => (window as never as { step?: string }).step).catch(() => 'unknown');
+            chromiumFailures.push(`did not end within 120 s (at: ${step})`);
+            console.log(`  no-sw: Chromium run ${chromiumFailures.at(-1)}, measured again`);
+          }
+        } finally {
+          await browser.close();
+        }
       }
+      if (!chromium) throw new Error(`no-sw: three Chromium runs did not end: ${chromiumFailures.join('; ')}`);
       // WebKitGTK's media player now and then fails a large Blob with NotSupportedError (media
       // error 4) before playing a byte: that run has no measurement, so it is run again (twice at
       // most) and the failures are counted in the results.
@@ -106,6 +117,7 @@ export async function noServiceWorkerMemory(n = 3, trackBytes = 200_000_000) {
         pssGrowth: chromium.growth.whole,
         getTrackGrowth: chromium.growth.getTrack,
         firstAudioMs: chromium.firstAudioMs,
+        chromiumFailedRuns: chromiumFailures,
         chunkValues: chromium.played.kinds,
         // Three failed runs: this round has no WebKit figure (the table says how many rounds do).
         webkit: webkit.growth && !webkit.error
