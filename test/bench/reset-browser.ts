@@ -24,7 +24,17 @@ export async function resetInBrowser(n = 3, tracks = 60, trackBytes = 2 * 1024 *
   const ids = Array.from({ length: tracks }, (_, i) => `r${String(i).padStart(2, '0')}`);
   const per = tracks / playlistCount;
   const playlists = Array.from({ length: playlistCount }, (_, p) => ({ id: `pl${p}`, trackIds: ids.slice(p * per, (p + 1) * per), offline: true }));
-  const rows = await rounds(n, async (round) => {
+  // A round that does not end says where it stopped and is run once more (the suite goes on).
+  const rows = await rounds(n, (round) =>
+    once(round).catch((error: Error) => {
+      if (!/did not end/.test(error.message)) throw error;
+      console.log(`  ${error.message}; run again`);
+      return once(round);
+    }),
+  );
+  return finish(rows);
+
+  async function once(round: number) {
     const seed = `reset-${round}`;
     const bodies = new Map(ids.map((id) => [id, bytesOf(`${seed}:${id}`, trackBytes)]));
     const site = await startBenchSite(ids.map((id) => ({ id, body: bodies.get(id)!, mimeType: 'audio/mpeg' })), playlists);
@@ -32,14 +42,24 @@ export async function resetInBrowser(n = 3, tracks = 60, trackBytes = 2 * 1024 *
     try {
       let page = await openPage(browser.context, site.url);
       const recent = playlists[playlists.length - 1]!;
-      await page.evaluate(async ({ options, first }) => {
+      const setup = await page.evaluate(async ({ options, first }) => {
         const w = window as never as Record<string, any>;
-        w.cache = await w.openOfflineCache({ ...options, serviceWorker: false });
-        await w.cache.sync();
-        await w.cache.idle();
-        await w.cache.getTrack(first); // the most recently played playlist
-        await w.cache.close();
+        const stuck = new Promise<'stuck'>((r) => setTimeout(() => r('stuck'), 120_000));
+        // Where it stopped, and whether the cache worker still answers (status()).
+        const step = async (name: string, p: () => Promise<unknown>) => {
+          if ((await Promise.race([p(), stuck])) !== 'stuck') return undefined;
+          const answer = await Promise.race([w.cache?.status().then((st: { state: unknown }) => `status() answers, state ${JSON.stringify(st.state)}`, (e: Error) => `status() fails: ${e.message}`), new Promise((r) => setTimeout(() => r('status() does not answer within 5 s'), 5000))]);
+          return `${name}; ${answer}`;
+        };
+        return (
+          (await step('openOfflineCache()', async () => (w.cache = await w.openOfflineCache({ ...options, serviceWorker: false })))) ??
+          (await step('sync()', () => w.cache.sync())) ??
+          (await step('idle()', () => w.cache.idle())) ??
+          (await step('getTrack()', () => w.cache.getTrack(first))) ?? // the most recently played playlist
+          (await step('close()', () => w.cache.close()))
+        );
       }, { options: site.options, first: recent.trackIds[0]! });
+      if (setup) throw new Error(`reset-browser round ${round}: the first install did not end (at ${setup})`);
       // The damage, spread over the playlists: one track per playlist deleted or changed while 5 % each last.
       const fivePercent = Math.round(tracks * 0.05);
       const deleted = new Set<string>();
@@ -79,13 +99,20 @@ export async function resetInBrowser(n = 3, tracks = 60, trackBytes = 2 * 1024 *
               if (waiting.size === 0) resolve(performance.now() - t);
             });
           });
-          const report = await cache.sync();
-          const recentMs = await recentReady;
-          await cache.idle();
+          // A round that does not end in 150 s is reported with the engine's view (the suite goes on).
+          const stuck = new Promise<'stuck'>((r) => setTimeout(() => r('stuck'), 150_000));
+          const report = await Promise.race([cache.sync(), stuck]);
+          const recentMs = report === 'stuck' ? 'stuck' : await Promise.race([recentReady, stuck]);
+          const idle = recentMs === 'stuck' ? 'stuck' : await Promise.race([cache.idle(), stuck]);
+          if (report === 'stuck' || recentMs === 'stuck' || idle === 'stuck') {
+            const st = await Promise.race([cache.status(), new Promise((r) => setTimeout(() => r('no status'), 5000))]);
+            return { stuck: `at ${report === 'stuck' ? 'sync()' : recentMs === 'stuck' ? 'the recent playlist' : 'idle()'}; waiting for ${[...waiting].join(',')}; status ${JSON.stringify(st).slice(0, 1500)}` };
+          }
           return { recentMs, totalMs: performance.now() - t, kept: report.kept.bytes as number, kind: report.kind as string, corruptFound: report.corruptChunks as number };
         },
         { options: site.options, pending: recent.trackIds.filter((id) => damagedOf(id) > 0), cap: CAP },
       );
+      if ('stuck' in r) throw new Error(`reset-browser round ${round} did not end: ${r.stuck}`);
       const fetched = site.origin.bytesSent('/media/');
       const idealMs = (recentDamaged / CAP) * 1000;
       const precacheFetched = [...deleted, ...changed].length * trackBytes;
@@ -102,8 +129,11 @@ export async function resetInBrowser(n = 3, tracks = 60, trackBytes = 2 * 1024 *
       await browser.close();
       await site.origin.close();
     }
-  });
-  return { tracks, trackBytes, playlists: playlistCount, cap: CAP, rows };
+  }
+
+  function finish(rows: Awaited<ReturnType<typeof once>>[]) {
+    return { tracks, trackBytes, playlists: playlistCount, cap: CAP, rows };
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(await resetInBrowser(1), null, 1));
