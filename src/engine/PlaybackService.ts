@@ -119,14 +119,13 @@ export class PlaybackService {
       if (!t.chunks) return this.want(t, 0);
       const index = Math.floor(report.byte / t.entry.chunkSize);
       if (index >= t.chunks.length) return;
-      // The service worker is reading the store to learn what it serves (slow behind the resync's
-      // writes): the track as the manifest in force lists it goes to it at once.
-      if (this.trust.servable && !t.refused) this.news.track(t.entry.id, t.contentId, t.track);
-      if (this.inventory.have.has(t.chunks[index]!)) {
-        // Only while downloads write: an idle store answers the reader's own read at once.
-        if (this.scheduler.state().state === 'downloading') return this.handOverStored(t.chunks[index]!);
-        return;
-      }
+      // While downloads write, the service worker's reads of the store wait behind them: the track
+      // as the manifest in force lists it goes to it at once, and a chunk held at that byte is read
+      // here (queued before the reader's own read) and handed over. An idle store answers the
+      // reader at once: nothing is sent then (a seek pays for no message).
+      const busy = this.scheduler.state().state === 'downloading';
+      if (busy && this.trust.servable && !t.refused) this.news.track(t.entry.id, t.contentId, t.track);
+      if (this.inventory.have.has(t.chunks[index]!)) return busy ? this.handOverStored(t.chunks[index]!) : undefined;
       return this.want(t, index);
     }
     const { digest } = report;

@@ -90,9 +90,10 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
   };
   const report = (r: PlaybackReport) => {
     if (options.report) return options.report(r);
-    // Straight to the engine's channel (one hop), and through the pages (an engine without the channel).
-    news?.post?.({ type: 'report', report: r });
-    ports?.post({ type: 'report', report: r });
+    // Straight to the engine (its line, else its channel: one hop), and through the pages (an
+    // engine without either; a line to a tab that does not lead).
+    if (ports?.size) ports.post({ type: 'report', report: r });
+    else news?.post?.({ type: 'report', report: r });
     toPages({ type: 'reprise:playback', report: r });
   };
   // No direct line (this service worker just started): the pages are asked for one, at most once a second.

@@ -380,26 +380,31 @@ describe('the track route, in Node against a fake store', () => {
     expect(engine.listening()).toBe(0);
   });
 
-  it('a page\'s direct line to the engine (reprise:reader-port): the report goes on the engine\'s channel, the chunk handed over on the line is served', async () => {
+  it('a page\'s direct line to the engine (reprise:reader-port): the report goes on the line, the chunk handed over on it is served', async () => {
     const store = fakeStore();
     store.chunks.delete(DIGESTS[0]!);
     const route = createTrackRoute({ scope: SCOPE, source: store.source, dbName: 'lines', stallTimeoutMs: 2000 });
     const line = new MessageChannel();
     expect(route.message({ type: 'reprise:reader-port', dbName: 'other' }, [line.port2])).toBe(false);
     expect(route.message({ type: 'reprise:reader-port', dbName: 'lines' }, [line.port2])).toBe(true);
-    // The engine: hears the report on its channel, answers on the line only.
-    const channel = new BroadcastChannel('reprise:lines:chunks');
+    // The engine: hears the report on the line, answers on the line.
     const reports: PlaybackReport[] = [];
-    channel.onmessage = (e: MessageEvent<ChunkNews>) => {
+    line.port1.onmessage = (e: MessageEvent<ChunkNews>) => {
       if (e.data.type !== 'report') return;
       reports.push(e.data.report);
       if (e.data.report.type === 'wanted') line.port1.postMessage({ type: 'verified', chunks: [{ digest: DIGESTS[0]!, bytes: original(0) }] } satisfies ChunkNews);
     };
+    // Nothing goes on the channel while there is a line.
+    const channel = new BroadcastChannel('reprise:lines:chunks');
+    const onChannel: ChunkNews[] = [];
+    channel.onmessage = (e: MessageEvent<ChunkNews>) => onChannel.push(e.data);
     try {
       const { response, body } = await ask(route, { range: 'bytes=0-9' });
       expect(response.status).toBe(206);
       expect(body.equals(BODY.subarray(0, 10))).toBe(true);
       expect(reports[0]).toEqual({ type: 'wanted', trackId: TRACK.id, byte: 0 });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(onChannel).toEqual([]);
     } finally {
       channel.close();
       line.port1.close();
