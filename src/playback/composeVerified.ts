@@ -67,14 +67,18 @@ class ChunkHasher {
     if (value instanceof ArrayBuffer) return { hash: digest(value) };
     if (this.byob) {
       try {
-        const view = await this.readInto(value);
-        return { hash: digest(view) };
+        const view = await withinMs(this.readInto(value), READ_STALL_MS);
+        if (view) return { hash: digest(view) };
+        // Chromium now and then never settles a read of a stored Blob's stream: read it another way.
+        this.byob = false;
+        this.scratch = undefined;
       } catch (error) {
         if (!(error instanceof TypeError)) throw error;
         this.byob = false; // this engine's Blob streams are not byte streams
       }
     }
-    const bytes = await chunkBytes(value);
+    const bytes = await withinMs(chunkBytes(value), READ_STALL_MS);
+    if (!bytes) throw new RepriseError('storage-failed', `the browser did not return a stored chunk's bytes within ${READ_STALL_MS / 1000} s (a read of its storage that never settled); try again`);
     const hash = digest(bytes);
     hash.finally(() => (bytes as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer?.(0)).catch(() => {});
     return { hash };
@@ -98,6 +102,15 @@ class ChunkHasher {
     this.scratch = buffer;
     return new Uint8Array(buffer, 0, filled);
   }
+}
+
+/** How long one stored chunk's read may take before it counts as stalled (a 256 KiB read takes milliseconds). */
+const READ_STALL_MS = 5_000;
+
+/** `p`, or undefined if it has not settled within `ms`. */
+function withinMs<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof globalThis.setTimeout> | undefined;
+  return Promise.race([p, new Promise<undefined>((resolve) => (timer = globalThis.setTimeout(() => resolve(undefined), ms)))]).finally(() => globalThis.clearTimeout(timer));
 }
 
 /** SHA-256 as base64url; WebCrypto takes a copy of `bytes` before this returns. */
