@@ -7,6 +7,7 @@ import type { DownloadHooks, DownloadRequest } from './downloadTrack.js';
 import { parseContentRange } from './parseContentRange.js';
 import { stallWatchdog } from './stallWatchdog.js';
 import { transient } from './transient.js';
+import { settledWithin } from '../util/settledWithin.js';
 
 /**
  * How long a request cut short (cancelled before its body ended: a refused answer, a stall, a
@@ -163,8 +164,7 @@ async function endBody(response: Response): Promise<'ended' | 'cut'> {
 /** Waits for a cancel to settle, never longer than a second (an engine whose cancel never settles does not keep the slot). */
 function settle<T>(cancel: Promise<T> | undefined): Promise<T | undefined> {
   if (!cancel) return Promise.resolve(undefined);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([cancel.catch(() => undefined), new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 1000)))]).finally(() => clearTimeout(timer));
+  return settledWithin(cancel.catch(() => undefined), 1000);
 }
 
 /**

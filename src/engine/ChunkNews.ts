@@ -30,12 +30,11 @@ export class ChunkNewsPublisher {
       this.channel = new BroadcastChannel(chunkNewsChannel(dbName));
       (this.channel as { unref?: () => void }).unref?.(); // Node: never keeps a process alive
       if (onReport) {
-        this.unsubscribe = this.ports.subscribe((n) => {
-          if (n.type === 'report' && n.report && typeof n.report === 'object') onReport(n.report);
-        });
-        this.channel.onmessage = (e: MessageEvent<ChunkNews>) => {
-          if (e.data?.type === 'report' && e.data.report && typeof e.data.report === 'object') onReport(e.data.report);
+        const hear = (n: ChunkNews | undefined) => {
+          if (n?.type === 'report' && n.report && typeof n.report === 'object') onReport(n.report);
         };
+        this.unsubscribe = this.ports.subscribe(hear);
+        this.channel.onmessage = (e: MessageEvent<ChunkNews>) => hear(e.data);
       }
     }
   }

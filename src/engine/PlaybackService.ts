@@ -65,9 +65,7 @@ export class PlaybackService {
     assertNotRefused(t);
     if (!t.chunks) {
       void this.want(t, 0).catch(() => {}); // the caller hears "not-cached" now; the fetch goes on by itself
-      const offline = this.scheduler.state();
-      const code = offline.state === 'paused' && offline.reason === 'offline' ? 'network' : 'not-cached';
-      throw new RepriseError(code, `track "${trackId}" is not on the device yet`, { trackId, bytesDone: 0, bytesTotal: t.entry.size }, { hint: 'it was moved to the front of the download queue; wait for its track-complete event.' });
+      throw new RepriseError(this.notStoredCode(), `track "${trackId}" is not on the device yet`, { trackId, bytesDone: 0, bytesTotal: t.entry.size }, { hint: 'it was moved to the front of the download queue; wait for its track-complete event.' });
     }
     const missing = this.inventory.missingIndices(t);
     if (missing.length === 0) return t;
@@ -86,9 +84,13 @@ export class PlaybackService {
     const size = t.entry.size;
     const chunkSize = t.track.chunkSize;
     const bytesMissing = missing.reduce((n, i) => n + Math.min(chunkSize, size - i * chunkSize), 0);
-    // Offline, the wait would not end by itself: \`network\`, as the service worker's 504 (DESIGN "Playback URL").
-    const code = state.state === 'paused' && state.reason === 'offline' ? 'network' : 'not-cached';
-    throw new RepriseError(code, of, { trackId, bytesDone: size - bytesMissing, bytesTotal: size }, { hint });
+    throw new RepriseError(this.notStoredCode(), of, { trackId, bytesDone: size - bytesMissing, bytesTotal: size }, { hint });
+  }
+
+  /** Offline, waiting for a track not fully stored would not end by itself: `network`, as the service worker's 504 (DESIGN "Playback URL"). */
+  private notStoredCode(): 'network' | 'not-cached' {
+    const state = this.scheduler.state();
+    return state.state === 'paused' && state.reason === 'offline' ? 'network' : 'not-cached';
   }
 
   /** A stored chunk failed its digest on a read: remove it and queue the track again. */

@@ -3,6 +3,7 @@ import type { ManifestTrack } from '../manifest/types.js';
 import { chunkBytes } from '../store/Store.js';
 import { toBase64Url } from '../util/base64url.js';
 import { READ_BATCH } from './readVerified.js';
+import { settledWithin } from '../util/settledWithin.js';
 
 export interface ChunkValueReader {
   /** The stored values as they are: Blobs (file-backed in browsers) or ArrayBuffers (stores written before). */
@@ -67,7 +68,7 @@ class ChunkHasher {
     if (value instanceof ArrayBuffer) return { hash: digest(value) };
     if (this.byob) {
       try {
-        const view = await withinMs(this.readInto(value), READ_STALL_MS);
+        const view = await settledWithin(this.readInto(value), READ_STALL_MS);
         if (view) return { hash: digest(view) };
         // Chromium now and then never settles a read of a stored Blob's stream: read it another way.
         this.byob = false;
@@ -77,7 +78,7 @@ class ChunkHasher {
         this.byob = false; // this engine's Blob streams are not byte streams
       }
     }
-    const bytes = await withinMs(chunkBytes(value), READ_STALL_MS);
+    const bytes = await settledWithin(chunkBytes(value), READ_STALL_MS);
     if (!bytes) throw new RepriseError('storage-failed', `the browser did not return a stored chunk's bytes within ${READ_STALL_MS / 1000} s (a read of its storage that never settled); try again`);
     const hash = digest(bytes);
     hash.finally(() => (bytes as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer?.(0)).catch(() => {});
@@ -106,12 +107,6 @@ class ChunkHasher {
 
 /** How long one stored chunk's read may take before it counts as stalled (a 256 KiB read takes milliseconds). */
 const READ_STALL_MS = 5_000;
-
-/** `p`, or undefined if it has not settled within `ms`. */
-function withinMs<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof globalThis.setTimeout> | undefined;
-  return Promise.race([p, new Promise<undefined>((resolve) => (timer = globalThis.setTimeout(() => resolve(undefined), ms)))]).finally(() => globalThis.clearTimeout(timer));
-}
 
 /** SHA-256 as base64url; WebCrypto takes a copy of `bytes` before this returns. */
 function digest(bytes: ArrayBuffer | Uint8Array<ArrayBuffer>): Promise<string> {

@@ -61,6 +61,7 @@ const plain = (status: number, text: string) =>
  */
 export function createTrackRoute(options: TrackRouteOptions = {}) {
   let source = options.source;
+  const theSource = () => (source ??= storeTrackSource(options.indexedDB ?? indexedDB, dbName));
   const verified = options.verifiedCacheBytes === 0 ? undefined : new VerifiedChunkCache(options.verifiedCacheBytes);
   const now = options.now ?? Date.now;
   const lastPlayReport = new Map<string, number>();
@@ -132,7 +133,7 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
   }
 
   async function answer(request: Request, trackId: string, handovers: Handovers | undefined): Promise<Response> {
-    source ??= storeTrackSource(options.indexedDB ?? indexedDB, options.dbName ?? 'reprise');
+    const source = theSource();
     // The store is read, and the engine told of the request lists the track meanwhile: whichever
     // answers first (the store waits behind the resync's writes; no engine alive: only the store).
     const lookup = source.lookup(trackId);
@@ -202,8 +203,7 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
       ports.add(messagePorts[0]);
       // A page opened reprise: the store's connection and the manifest in force are made ready
       // now, not when the first play waits for them (opening IndexedDB here took ~20 ms).
-      source ??= storeTrackSource(options.indexedDB ?? indexedDB, dbName);
-      void source.lookup('').catch(() => {});
+      void theSource().lookup('').catch(() => {});
       return true;
     },
     /** The verified chunks held for seeks (undefined when `verifiedCacheBytes` is 0). */
@@ -228,27 +228,9 @@ interface Handovers {
  * the handover of the same chunk.
  */
 function listenForHandovers(news: ChunkNewsSource, verified: VerifiedChunkCache | undefined): Handovers {
-  const arrivals = new Map<string, { promise: Promise<ArrayBuffer>; resolve: (bytes: ArrayBuffer) => void }>();
-  const arrival = (digest: string) => {
-    let entry = arrivals.get(digest);
-    if (!entry) {
-      let resolve!: (bytes: ArrayBuffer) => void;
-      const promise = new Promise<ArrayBuffer>((r) => (resolve = r));
-      arrivals.set(digest, (entry = { promise, resolve }));
-    }
-    return entry;
-  };
+  const arrival = awaited<ArrayBuffer>();
   type Listed = { track: ManifestTrack; contentId: string };
-  const tracks = new Map<string, { promise: Promise<Listed>; resolve: (t: Listed) => void }>();
-  const listed = (trackId: string) => {
-    let entry = tracks.get(trackId);
-    if (!entry) {
-      let resolve!: (t: Listed) => void;
-      const promise = new Promise<Listed>((r) => (resolve = r));
-      tracks.set(trackId, (entry = { promise, resolve }));
-    }
-    return entry;
-  };
+  const listed = awaited<Listed>();
   // Digests handed over and checked (or being checked): the same chunk on another line is not hashed again.
   const checked = new Set<string>();
   const stop = news.subscribe((n) => {
@@ -333,6 +315,20 @@ export function registerTrackRoute(options: TrackRouteOptions = {}): void {
   (globalThis as unknown as ServiceWorkerGlobalScope).addEventListener('message', (event: ExtendableMessageEvent) => void route.message(event.data, event.ports));
 }
 
+
+/** Promises by key that something settles later, whichever comes first: the wait or the news. */
+function awaited<T>(): (key: string) => { promise: Promise<T>; resolve: (value: T) => void } {
+  const entries = new Map<string, { promise: Promise<T>; resolve: (value: T) => void }>();
+  return (key) => {
+    let entry = entries.get(key);
+    if (!entry) {
+      let resolve!: (value: T) => void;
+      const promise = new Promise<T>((r) => (resolve = r));
+      entries.set(key, (entry = { promise, resolve }));
+    }
+    return entry;
+  };
+}
 
 /** The engine's news from its BroadcastChannel and from the direct lines pages handed over; reports go on the channel. */
 function withPorts(channel: ChunkNewsSource | undefined, ports: ReturnType<typeof readerPorts>): ChunkNewsSource {

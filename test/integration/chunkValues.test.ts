@@ -109,7 +109,8 @@ describe('chunk values: Blobs in browsers, ArrayBuffers before', () => {
     expect(mediaRequests().map((r) => r.path)).toEqual(['/media/c.mp3']);
   });
 
-  it('a track not fully stored: getTrack() rejects not-cached at once with the progress to wait on (bytesDone of bytesTotal)', async () => {
+  /** Track t (3 chunks and 500 bytes) stored whole by a first engine, then the chunks at `missing` deleted. */
+  async function storedThenDamaged(missing: number[]) {
     const body = bytesOf('t', CHUNK * 3 + 500);
     await publish(origin, { tracks: [{ id: 't', body }], playlists: [{ id: 'p', trackIds: ['t'], offline: true }], epoch: 1 });
     const factory = new IDBFactory();
@@ -117,21 +118,19 @@ describe('chunk values: Blobs in browsers, ArrayBuffers before', () => {
     await first.sync();
     await first.idle();
     await first.close();
-    await deleteChunks(factory, [chunkDigests(body)[3]!, chunkDigests(body)[1]!]); // the last (500 bytes) and one whole chunk
+    await deleteChunks(factory, missing.map((i) => chunkDigests(body)[i]!));
+    return { body, factory };
+  }
+
+  it('a track not fully stored: getTrack() rejects not-cached at once with the progress to wait on (bytesDone of bytesTotal)', async () => {
+    const { body, factory } = await storedThenDamaged([3, 1]); // the last (500 bytes) and one whole chunk
     const e = await openAsBrowser(factory);
     await e.pause(); // nothing arrives meanwhile
     await expect(e.getTrack('t')).rejects.toMatchObject({ name: 'not-cached', details: { trackId: 't', bytesDone: 2 * CHUNK, bytesTotal: body.length } });
   });
 
   it('offline, a track not fully stored: getTrack() rejects network (DESIGN "Playback URL"), with the progress', async () => {
-    const body = bytesOf('t', CHUNK * 3 + 500);
-    await publish(origin, { tracks: [{ id: 't', body }], playlists: [{ id: 'p', trackIds: ['t'], offline: true }], epoch: 1 });
-    const factory = new IDBFactory();
-    const first = await openAsBrowser(factory);
-    await first.sync();
-    await first.idle();
-    await first.close();
-    await deleteChunks(factory, [chunkDigests(body)[1]!]);
+    const { body, factory } = await storedThenDamaged([1]);
     const target = new EventTarget();
     vi.stubGlobal('navigator', { onLine: false });
     vi.stubGlobal('addEventListener', target.addEventListener.bind(target));
