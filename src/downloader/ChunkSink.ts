@@ -6,6 +6,8 @@ export interface VerifiedChunk {
   index: number;
   digest: string;
   bytes: ArrayBuffer;
+  /** The value its write stores, made as it verified (see `prepare`). */
+  value?: Blob;
 }
 
 /**
@@ -51,6 +53,8 @@ export class ChunkSink {
     private readonly buffers?: ChunkBuffers,
     /** How long a batch may wait for more chunks; 0 commits each chunk as it verifies (a track being played). */
     private readonly maxAgeMs: () => number = () => BATCH_MAX_AGE_MS,
+    /** Makes the stored value of a chunk as it verifies (one at a time, not a batch's worth in its write). */
+    private readonly prepare?: (bytes: ArrayBuffer) => Blob | undefined,
   ) {}
 
   async add(index: number, expected: string, bytes: ArrayBuffer): Promise<void> {
@@ -119,7 +123,8 @@ export class ChunkSink {
       this.buffers?.give([item.bytes]);
       return;
     }
-    this.batch.push({ index: item.index, digest: item.expected, bytes: item.bytes });
+    const value = this.prepare?.(item.bytes);
+    this.batch.push({ index: item.index, digest: item.expected, bytes: item.bytes, ...(value ? { value } : {}) });
     this.batchBytes += item.bytes.byteLength;
     const maxAge = this.maxAgeMs();
     if (this.batch.length >= BATCH_CHUNKS || this.batchBytes >= BATCH_BYTES || maxAge <= 0) await this.flush();

@@ -52,6 +52,14 @@ export interface DownloadHooks {
   allowedOrigins?: ReadonlySet<string>;
   /** The app's hook (bounded): headers to add or a URL to use for each request; on 401/403 asked again once. */
   authorize?: (request: { url: string; kind: 'media'; trackId: string; attempt: number }) => Promise<{ url?: string; headers?: Record<string, string> } | undefined>;
+  /**
+   * Playback first (docs/playback-url.md): undefined, or a promise to await before a new request
+   * for the chunks `digests` while a listener starts a track (a request open is read on: it
+   * holds a request slot). Default: none.
+   */
+  yieldToPlayback?(digests: readonly string[]): Promise<void> | undefined;
+  /** Makes a verified chunk's stored value as it verifies (the store's `prepareValue`). Default: made by the write. */
+  prepareWrite?(bytes: ArrayBuffer): Blob | undefined;
   /** Stores verified chunks, in one transaction. */
   commit(chunks: VerifiedChunk[]): Promise<void>;
   /** Called when a request starts; the returned function when it ends (in-flight accounting). */
@@ -94,7 +102,7 @@ interface OpenPiece {
  * Throws a RepriseError: `transient` ones (details.transient) are for the scheduler to retry.
  */
 export async function downloadTrack(req: DownloadRequest, hooks: DownloadHooks): Promise<DownloadResult> {
-  const sink = new ChunkSink(hooks.commit, hooks.clock, hooks.buffers, hooks.batchAgeMs);
+  const sink = new ChunkSink(hooks.commit, hooks.clock, hooks.buffers, hooks.batchAgeMs, hooks.prepareWrite);
   hooks.onBatching?.(() => sink.hurry());
   const chunks = new ChunkAssembler(req.size, req.chunkSize, new Set(req.missing), hooks.buffers);
   // One signal for the attempt's requests: the first failure cancels the others.

@@ -37,6 +37,8 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
   const headers: Record<string, string> = {};
   if (!(start === 0 && end === size - 1)) headers.Range = `bytes=${start}-${end}`;
 
+  const held = hooks.yieldToPlayback?.(req.digests.slice(Math.floor(start / chunkSize), Math.floor(end / chunkSize) + 1));
+  if (held) await held; // a listener starts a track: no new background request meanwhile
   const release = (await hooks.slot?.(hooks.signal)) ?? (() => {});
   // The request's own signal: the download's, or the answer's timeout (a stall before the headers).
   const request = new AbortController();

@@ -44,6 +44,16 @@ export class ChunkNewsPublisher {
     this.post({ type: 'track', trackId, contentId, track });
   }
 
+  /** A manifest was saved as the one in force (or its trust changed): readers read it now, before the next play needs it. */
+  manifest(): void {
+    this.post({ type: 'manifest' });
+  }
+
+  /** True while a reader waits for this chunk (asked for, not yet handed over nor stored). */
+  isAwaited(digest: string): boolean {
+    return this.awaited.has(digest);
+  }
+
   /** A reader waits for this chunk: hand it over as soon as it verifies. */
   awaiting(digest: string | undefined): void {
     if (digest === undefined) return;

@@ -66,6 +66,8 @@ export class Engine implements LeadingEngine {
         allowedOrigins: trust.allowed,
         authorize: opts.authorize,
         commit: (trackId, chunks) => recorder.commit(trackId, chunks),
+        awaited: (digest) => news.isAwaited(digest),
+        prepareWrite: (bytes) => store.prepareValue(bytes),
         onComplete: (job, downloaded) => void recorder.complete(job, downloaded).catch(() => {}),
         onFailed: (job, error) => void recorder.failed(job, error).catch(() => {}),
         onChange: () => state?.emit(),
@@ -88,6 +90,8 @@ export class Engine implements LeadingEngine {
     recorder.onQuota = () => void budget.quotaHit().catch(() => {});
     const retry = new ManifestRetry(opts.clock, opts.random, () => void this.sync().catch(() => {}));
     const chunkLists = new ChunkListKeeper(opts, store, trust.allowed);
+    // The service worker parses the manifest in force when it is saved, not on the next play.
+    trust.onSaved = () => news.manifest();
     const playback = new PlaybackService(store, trust, inventory, planner, scheduler, retry, opts.clock, news, chunkLists);
     this.parts = { opts, store, events: this.events, trust, inventory, audits, planner, recorder, budget, playback, state, scheduler, retry, chunkLists, applyThrottle: () => this.applyThrottle() };
     this.detach.push(() => progress.close(), () => retry.stop(), () => news.close());

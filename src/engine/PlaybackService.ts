@@ -37,6 +37,7 @@ export class PlaybackService {
 
   async getTrack(trackId: string): Promise<Blob> {
     const t = this.servableTrack(trackId);
+    this.scheduler.playbackFirst.hold(); // its chunks are read now: background writes hold a moment
     // Composed of the stored (file-backed) chunk values, each verified: memory does not grow with the track.
     const composed = await composeVerified(this.store, { ...t.track, mimeType: t.entry.mimeType }, (_i, digest) => this.holdBack(digest));
     // Where composed Blobs do not seek (Firefox), one part: its bytes are the verified ones.
@@ -114,6 +115,8 @@ export class PlaybackService {
     if (!t) return;
     if (report.type === 'played') return this.notePlay(report.trackId);
     if (report.type === 'wanted') {
+      // Playback first: a play or a seek has the device; background downloads hold a moment.
+      this.scheduler.playbackFirst.hold();
       if (report.chunk !== undefined || report.byte === undefined) return this.want(t, report.chunk ?? 0);
       // Sent as the request arrived, before the service worker read the store: the chunk at
       // that byte is fetched first if this engine knows it is missing; one it holds is served.
@@ -160,6 +163,7 @@ export class PlaybackService {
     }
     const from = Math.max(0, Math.min(chunk, t.track.chunks.length - 1));
     this.news.awaiting(t.track.chunks[from]);
+    this.scheduler.playbackFirst.wake(); // its request, held until a reader waited for it, goes now
     const jobId = this.planner.jobIdFor(t);
     // Asked again for what is already being fetched first (the early report, then the one after the store was read).
     if (this.inventory.streaming.get(t.entry.id) === from && this.scheduler.isUrgent(jobId) && this.scheduler.isActive(jobId)) return;

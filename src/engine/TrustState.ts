@@ -192,7 +192,11 @@ export class TrustState {
     return stored && 'root' in stored ? stored.root.parts.map((p) => p.sha256) : [];
   }
 
-  save(): Promise<void> {
-    return this.store.writeMeta(this.meta);
+  /** Called after each write of the state: the engine tells readers (the service worker) to read the manifest in force again. */
+  onSaved: (() => void) | undefined;
+
+  async save(): Promise<void> {
+    await this.store.writeMeta(this.meta);
+    this.onSaved?.();
   }
 }

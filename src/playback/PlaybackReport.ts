@@ -24,14 +24,17 @@ export type ChunkNews =
   | { type: 'verified'; chunks: { digest: string; bytes: ArrayBuffer }[] }
   | { type: 'unavailable'; trackId: string; code: string; message: string }
   | { type: 'track'; trackId: string; contentId: string; track: ManifestTrack }
+  | { type: 'manifest' }
   | { type: 'report'; report: PlaybackReport };
 
 /*
  * The same channel carries the service worker's reports to the engine that writes (`report`: one
  * hop, not through a page's busy main thread; they also go through the pages, and the engine acts
- * on equal reports once), and the engine's answer to an early `wanted`: the track as the manifest
- * in force lists it (`track`), so the service worker need not wait for the store — busy with
- * the resync's writes — to learn what it is serving. Same-origin contexts only; every chunk is
+ * on equal reports once), the news that a manifest was saved as the one in force (`manifest`: the
+ * service worker parses it then, not when the next play waits for it), and the engine's answer
+ * to an early `wanted`: the track as the manifest in force lists it (`track`), so the service
+ * worker need not wait for the store — busy with the resync's writes — to learn what it is
+ * serving. Same-origin contexts only; every chunk is
  * still checked against its digest before a byte of it is sent.
  */
 export const chunkNewsChannel = (dbName: string) => `reprise:${dbName}:chunks`;

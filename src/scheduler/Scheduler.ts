@@ -4,6 +4,7 @@ import { type Candidate, type WaitReason, admit } from './admission.js';
 import { type JobContext, type SchedulerStats, attemptJob } from './downloadJob.js';
 import { HeldChunks } from './HeldChunks.js';
 import { type Active, ActiveDownloads } from './ActiveDownloads.js';
+import { PlaybackFirst } from './PlaybackFirst.js';
 import { PlanQueue } from './PlanQueue.js';
 import { RequestSlots } from './RequestSlots.js';
 import { bucketCapacity } from './requestSize.js';
@@ -59,6 +60,8 @@ export class Scheduler {
   private spaceLeft = Infinity;
   /** The plan's largest chunk: what the bucket is sized from. */
   private chunkSize: number;
+  /** Holds background downloads while a listener starts a track (a play, a seek). */
+  readonly playbackFirst: PlaybackFirst;
 
   constructor(
     private readonly hooks: SchedulerHooks,
@@ -68,6 +71,7 @@ export class Scheduler {
     this.chunkSize = hooks.chunkSize;
     this.bucket = new TokenBucket(hooks.clock, throttle.bytesPerSecond, bucketCapacity(hooks.chunkSize, throttle.bytesPerSecond));
     this.slots = new RequestSlots(throttle.maxConcurrent);
+    this.playbackFirst = new PlaybackFirst(hooks.clock);
     this.shared = { hooks, bucket: this.bucket, slots: this.slots, buffers: this.buffers, stats: this.stats };
   }
 
@@ -106,6 +110,7 @@ export class Scheduler {
     // Already running: the chunks it verified and holds for a batch are written (and so handed
     // to a waiting reader) now, not when the batch fills or ages.
     this.active.get(trackId)?.commitNow?.();
+    this.playbackFirst.wake(); // held at a pause point: it goes on now
     this.schedule();
     this.slots.poke(); // a running download that just became urgent, waiting for a slot
     return true;
@@ -195,6 +200,7 @@ export class Scheduler {
   close(): void {
     this.closed = true;
     this.wake?.abort();
+    this.playbackFirst.release();
     for (const { controller } of this.active.values()) controller.abort(new RepriseError('aborted', 'the cache was closed'));
     this.plan.clear();
     this.held.clear();
@@ -277,6 +283,9 @@ export class Scheduler {
         signal: controller.signal,
         priority: () => this.plan.order(job.trackId),
         urgent: () => this.plan.isUrgent(job.trackId),
+        // Held: background downloads, and a played track's requests for chunks no reader waits for yet.
+        yieldToPlayback: (signal, digests) =>
+          this.playbackFirst.yield(() => this.plan.isUrgent(job.trackId) && (!digests || digests.some((d) => this.hooks.awaited?.(d) ?? true)), signal),
         onBatching: (commitNow) => (entry.commitNow = commitNow),
         preempt: () => controller.abort(new RepriseError('aborted', `track "${job.trackId}" yields its request slot to a track being played`)),
         onNetworkDone: () => {

@@ -26,6 +26,10 @@ export interface SchedulerHooks {
   /** The app's authorize hook (bounded), for media requests. */
   authorize?: DownloadHooks['authorize'];
   commit(trackId: string, chunks: VerifiedChunk[]): Promise<void>;
+  /** Makes a verified chunk's stored value as it verifies (see `DownloadHooks.prepareWrite`). */
+  prepareWrite?(bytes: ArrayBuffer): Blob | undefined;
+  /** A reader (the service worker, serving a play) waits for this chunk now: it is fetched during a playback hold. Default: none is. */
+  awaited?(digest: string): boolean;
   /** The job that ran (its content id is what was fetched). `downloaded`: false when nothing had to be fetched. */
   onComplete(job: SchedulerJob, downloaded: boolean): void;
   onFailed(job: SchedulerJob, error: RepriseError): void;

@@ -6,6 +6,11 @@ import { type MetaRecord, type PlaylistRecord, SCHEMA_VERSION, type TrackRecord 
 export interface ChunkWrite {
   digest: string;
   bytes: ArrayBuffer;
+  /**
+   * The value to store, made earlier by {@link Store.prepareValue} (a Blob made as the chunk
+   * verified): a write of sixteen chunks then does not make sixteen Blobs in one task.
+   */
+  value?: Blob;
 }
 
 /**
@@ -144,11 +149,20 @@ export class Store {
     tx.done.catch(() => {});
     try {
       // A Blob copies the bytes when it is made: the caller may reuse the buffer once this returns.
-      for (const chunk of chunks) void tx.store.put({ bytes: kind === 'blob' ? new Blob([chunk.bytes]) : chunk.bytes }, chunk.digest).catch(() => {});
+      for (const chunk of chunks) void tx.store.put({ bytes: kind === 'blob' ? (chunk.value ?? new Blob([chunk.bytes])) : chunk.bytes }, chunk.digest).catch(() => {});
       await tx.done;
     } catch (cause) {
       throw this.closedBy ?? toStoreError(cause, 'write chunks');
     }
+  }
+
+  /**
+   * The value a chunk's write will store, made now (a Blob where chunks are stored as Blobs, else
+   * nothing: the bytes are stored as they are). Making a 256 KiB Blob copies it and takes 1–4 ms
+   * of the calling thread in Chromium: made as each chunk verifies, not sixteen in one write.
+   */
+  prepareValue(bytes: ArrayBuffer): Blob | undefined {
+    return this.chunkValues === 'blob' ? new Blob([bytes]) : undefined;
   }
 
   async getChunk(digest: string): Promise<ArrayBuffer | undefined> {

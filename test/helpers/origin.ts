@@ -7,6 +7,8 @@ export interface OriginRequest {
   range: string | undefined;
   /** Body bytes the origin sent. */
   bytes: number;
+  /** When the request arrived (`performance.now()` of the test process). */
+  at: number;
 }
 
 /**
@@ -91,7 +93,7 @@ export class TestOrigin {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
-    const entry: OriginRequest = { path, range: req.headers.range, bytes: 0 };
+    const entry: OriginRequest = { path, range: req.headers.range, bytes: 0, at: performance.now() };
     this.log.push(entry);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);

@@ -24,10 +24,11 @@ afterEach(async () => {
 
 const media = () => origin.log.filter((r) => r.path.startsWith('/media/'));
 
-function listen(dbName: string): ChunkNews[] {
+/** The engine's news for readers; `manifest` news (a saved manifest) only when asked for. */
+function listen(dbName: string, withManifest = false): ChunkNews[] {
   const seen: ChunkNews[] = [];
   news = new BroadcastChannel(`reprise:${dbName}:chunks`);
-  news.onmessage = (e: MessageEvent<ChunkNews>) => seen.push(e.data);
+  news.onmessage = (e: MessageEvent<ChunkNews>) => (withManifest || e.data.type !== 'manifest') && seen.push(e.data);
   return seen;
 }
 
@@ -152,6 +153,35 @@ describe('play while missing (engine)', () => {
     expect(media().find((r) => r.path === '/media/x.mp3')!.range).toMatch(new RegExp(`^bytes=${2 * CHUNK}-`));
     await e.pause();
     origin.pace = undefined;
+  });
+
+  it('playback first: a play holds the download of other tracks (no new request, no write) while it starts, then they go on; nothing fetched twice', async () => {
+    const x = bytesOf('x', CHUNK * 4);
+    const y = bytesOf('y', CHUNK * 40);
+    // y downloads slowly (a request of four chunks takes ~160 ms), x is only played.
+    origin.pace = { bytes: 16 * 1024, everyMs: 10 };
+    await publish(origin, { tracks: [{ id: 'x', body: x }, { id: 'y', body: y }], playlists: [{ id: 'q', trackIds: ['x'], offline: false }, { id: 'r', trackIds: ['y'], offline: true }] });
+    const e = await open();
+    await e.sync();
+    await until(() => origin.requestsFor('/media/y.mp3').length >= 2, 5000, 'y downloading');
+    const heard = listen('reprise');
+    const yDigests = new Set(chunkDigests(y));
+    await e.playbackReport({ type: 'wanted', trackId: 'x', byte: 0 });
+    const reported = Date.now();
+    await until(() => heard.some((n) => n.type === 'verified' && n.chunks.some((c) => c.digest === chunkDigests(x)[0])), 5000, "x's first chunk handed over");
+    // The hold lasts 500 ms from the report: y's requests open at the report end within ~160 ms.
+    await new Promise((r) => setTimeout(r, Math.max(0, reported + 250 - Date.now())));
+    const yRequests = origin.requestsFor('/media/y.mp3').length;
+    const yStored = () => heard.filter((n) => n.type === 'stored').flatMap((n) => (n.type === 'stored' ? n.digests : [])).filter((d) => yDigests.has(d)).length;
+    const storedThen = yStored();
+    await new Promise((r) => setTimeout(r, Math.max(0, reported + 450 - Date.now())));
+    expect(origin.requestsFor('/media/y.mp3').length).toBe(yRequests); // no new request for y while x starts
+    expect(yStored()).toBe(storedThen); // and none of its chunks written
+    origin.pace = undefined;
+    await until(async () => (await e.status()).state.state === 'idle', 10_000, 'y complete after the hold');
+    expect(yStored()).toBeGreaterThan(storedThen);
+    const asked = origin.chunksAsked('/media/y.mp3', CHUNK);
+    expect(new Set(asked).size).toBe(asked.length); // every chunk of y asked once
   });
 
   it('offline, a wanted track is reported unavailable at once (the reader fails fast, no hang)', async () => {

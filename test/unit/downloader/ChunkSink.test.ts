@@ -18,6 +18,35 @@ describe('ChunkSink', () => {
   });
 });
 
+describe('ChunkSink making stored values', () => {
+  it('makes each verified chunk\'s value as it verifies, one at a time (not a batch\'s worth in its write), and hands it to the write; a mismatch gets none', async () => {
+    const clock = new ManualClock();
+    const digest = (b: Uint8Array) => createHash('sha256').update(b).digest('base64url');
+    const chunk = (i: number) => new Uint8Array([i, i, i, i]);
+    const events: string[] = [];
+    const written: { index: number; value?: Blob }[][] = [];
+    const sink = new ChunkSink(
+      async (chunks) => {
+        events.push('write');
+        written.push(chunks.map((c) => ({ index: c.index, value: c.value })));
+      },
+      clock,
+      undefined,
+      undefined,
+      (bytes) => (events.push(`make ${new Uint8Array(bytes)[0]}`), new Blob([bytes])),
+    );
+    await sink.add(0, digest(chunk(0)), chunk(0).buffer);
+    await sink.add(1, 'not-its-digest', chunk(1).buffer);
+    await sink.add(2, digest(chunk(2)), chunk(2).buffer);
+    await new Promise((r) => setTimeout(r, 10)); // verified by now; the batch waits for more
+    expect(events).toEqual(['make 0', 'make 2']);
+    await sink.finish();
+    expect(events).toEqual(['make 0', 'make 2', 'write']);
+    expect(written[0]!.map((c) => c.index)).toEqual([0, 2]);
+    expect(await Promise.all(written[0]!.map(async (c) => [...new Uint8Array(await c.value!.arrayBuffer())]))).toEqual([[0, 0, 0, 0], [2, 2, 2, 2]]);
+  });
+});
+
 describe('ChunkSink after a write the quota refused', () => {
   it('hands back every verified chunk not stored: the refused part of the batch and what was still being hashed; mismatches are left out', async () => {
     const clock = new ManualClock();
