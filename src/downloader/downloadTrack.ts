@@ -58,6 +58,8 @@ export interface DownloadHooks {
    * holds a request slot). Default: none.
    */
   yieldToPlayback?(digests: readonly string[]): Promise<void> | undefined;
+  /** True while a playback hold applies to a request for the chunks `digests` (see `yieldToPlayback`). */
+  holdsFor?(digests: readonly string[]): boolean;
   /** Makes a verified chunk's stored value as it verifies (the store's `prepareValue`). Default: made by the write. */
   prepareWrite?(bytes: ArrayBuffer): Blob | undefined;
   /** Stores verified chunks, in one transaction. */

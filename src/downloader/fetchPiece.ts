@@ -37,9 +37,7 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
   const headers: Record<string, string> = {};
   if (!(start === 0 && end === size - 1)) headers.Range = `bytes=${start}-${end}`;
 
-  const held = hooks.yieldToPlayback?.(req.digests.slice(Math.floor(start / chunkSize), Math.floor(end / chunkSize) + 1));
-  if (held) await held; // a listener starts a track: no new background request meanwhile
-  const release = (await hooks.slot?.(hooks.signal)) ?? (() => {});
+  const release = await playbackFirstSlot(req, hooks, piece);
   // The request's own signal: the download's, or the answer's timeout (a stall before the headers).
   const request = new AbortController();
   const abortRequest = () => request.abort(hooks.signal.reason);
@@ -103,6 +101,22 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
     done?.();
     if (cutShort) void settle(cutShort).then((how) => (how === SKIP_GRACE ? undefined : delay(CLOSE_GRACE_MS))).then(release, release);
     else release();
+  }
+}
+
+/**
+ * A request slot for a piece, outside a playback hold (docs/playback-url.md "Playback first"): no
+ * new request starts while a listener starts another track — also one that was already waiting
+ * for a slot when the hold began (the slot goes back and the piece waits for the hold to end).
+ */
+async function playbackFirstSlot(req: DownloadRequest, hooks: DownloadHooks, piece: Piece): Promise<() => void> {
+  const digests = req.digests.slice(Math.floor(piece.start / req.chunkSize), Math.floor(piece.end / req.chunkSize) + 1);
+  for (;;) {
+    const held = hooks.yieldToPlayback?.(digests);
+    if (held) await held;
+    const release = (await hooks.slot?.(hooks.signal)) ?? (() => {});
+    if (!hooks.holdsFor?.(digests)) return release;
+    release();
   }
 }
 

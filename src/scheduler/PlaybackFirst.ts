@@ -37,6 +37,11 @@ export class PlaybackFirst {
     return this.clock.now() < this.until;
   }
 
+  /** True while a hold is in force and applies to work that is not `exempt()`. */
+  holds(exempt: () => boolean): boolean {
+    return this.holding && !exempt();
+  }
+
   /**
    * For a background download at a point where it may pause: undefined when nothing holds (no
    * await needed), else a promise that settles when the hold ends, when `exempt()` became true

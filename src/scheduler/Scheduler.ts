@@ -284,8 +284,10 @@ export class Scheduler {
         priority: () => this.plan.order(job.trackId),
         urgent: () => this.plan.isUrgent(job.trackId),
         // Held: background downloads, and a played track's requests for chunks no reader waits for yet.
-        yieldToPlayback: (signal, digests) =>
-          this.playbackFirst.yield(() => this.plan.isUrgent(job.trackId) && (!digests || digests.some((d) => this.hooks.awaited?.(d) ?? true)), signal),
+        playback: {
+          yield: (signal, digests) => this.playbackFirst.yield(() => this.exemptFromHold(job.trackId, digests), signal),
+          holds: (digests) => this.playbackFirst.holds(() => this.exemptFromHold(job.trackId, digests)),
+        },
         onBatching: (commitNow) => (entry.commitNow = commitNow),
         preempt: () => controller.abort(new RepriseError('aborted', `track "${job.trackId}" yields its request slot to a track being played`)),
         onNetworkDone: () => {
@@ -323,6 +325,11 @@ export class Scheduler {
       }
       this.requeue(job);
     }
+  }
+
+  /** Work of a track being played goes on during a playback hold: its writes, and its requests for chunks a reader waits for. */
+  private exemptFromHold(trackId: string, digests: readonly string[] | undefined): boolean {
+    return this.plan.isUrgent(trackId) && (!digests || digests.some((d) => this.hooks.awaited?.(d) ?? true));
   }
 
   private settle(job: SchedulerJob): void {

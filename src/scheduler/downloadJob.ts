@@ -29,11 +29,15 @@ export interface JobContext {
   /** The listener asked for this track now: each chunk is written as soon as it verifies (play while missing streams it). */
   urgent(): boolean;
   /**
-   * At a point where a background download may pause: a hold while a listener starts a track
-   * (undefined: none). With `signal`, the wait also ends when it aborts. With `digests` (a new
-   * request's chunks), a track being played waits too unless a reader waits for one of them.
+   * Playback first: `yield` at a point where the download may pause while a listener starts a
+   * track (undefined: no hold; with `signal` the wait also ends when it aborts); `holds` says
+   * whether a hold applies now. With `digests` (a new request's chunks) a track being played is
+   * held too, unless a reader waits for one of them; without them (a write) it is not.
    */
-  yieldToPlayback?(signal?: AbortSignal, digests?: readonly string[]): Promise<void> | undefined;
+  playback?: {
+    yield(signal?: AbortSignal, digests?: readonly string[]): Promise<void> | undefined;
+    holds(digests?: readonly string[]): boolean;
+  };
   /** Stops this attempt so that an urgent request can have its request slot (it is queued again). */
   preempt(): void;
   /** Receives a function that commits the verified chunks waiting for a batch at once. */
@@ -99,14 +103,15 @@ export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobC
     batchAgeMs: () => (ctx.urgent() ? 0 : BATCH_MAX_AGE_MS),
     onBatching: ctx.onBatching,
     prepareWrite: hooks.prepareWrite,
-    yieldToPlayback: ctx.yieldToPlayback && ((digests) => ctx.yieldToPlayback!(ctx.signal, digests)),
+    yieldToPlayback: ctx.playback && ((digests) => ctx.playback!.yield(ctx.signal, digests)),
+    holdsFor: ctx.playback && ((digests) => ctx.playback!.holds(digests)),
     buffers: ctx.buffers,
     onNetworkDone: ctx.onNetworkDone,
     onUnstored: ctx.onUnstored,
     commit: async (chunks) => {
       // Playback first: a background batch waits for the hold to end before its write, which
       // would hold up the service worker's reads of the track being started.
-      const held = ctx.yieldToPlayback?.();
+      const held = ctx.playback?.yield();
       if (held) await held;
       await hooks.commit(trackId, chunks);
       ctx.onCommitted(chunks.length, chunks.reduce((n, c) => n + c.bytes.byteLength, 0));

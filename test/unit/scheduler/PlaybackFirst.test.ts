@@ -66,7 +66,7 @@ beforeEach(async () => {
 });
 afterEach(() => origin.close());
 
-function harness(clock: ManualClock, awaited: (digest: string) => boolean = () => false) {
+function harness(clock: ManualClock, awaited: (digest: string) => boolean = () => false, maxConcurrent = 2) {
   const stored = new Map<string, Set<number>>();
   const scheduler = new Scheduler(
     {
@@ -87,7 +87,7 @@ function harness(clock: ManualClock, awaited: (digest: string) => boolean = () =
       },
       onChange: () => {},
     },
-    { maxConcurrent: 2, bytesPerSecond: Infinity },
+    { maxConcurrent, bytesPerSecond: Infinity },
   );
   const bodies = new Map<string, Buffer>();
   /** `from`: the chunk playback needs (the planner's request starts there, the rest comes after). */
@@ -144,6 +144,21 @@ describe('the scheduler during a playback hold', () => {
     await clock.advance(PLAYBACK_FIRST_MS);
     await until(() => stored.get('a')!.size === 2, 5000, 'written after the hold');
     expect(requestsFor('a')).toHaveLength(1); // nothing fetched twice
+  });
+
+  it('a request that was waiting for a slot when the hold began does not go when a slot frees during the hold', async () => {
+    const clock = new ManualClock();
+    const { scheduler, stored, job } = harness(clock, () => false, 1);
+    origin.pace = { bytes: 16 * 1024, everyMs: 10 };
+    scheduler.setPlan([job('a', 8)]); // two requests of four chunks; one slot
+    await until(() => requestsFor('a').length === 1 && requestsFor('a')[0]!.bytes > 0, 5000, 'the first request flowing');
+    scheduler.playbackFirst.hold(PLAYBACK_FIRST_MS);
+    await until(() => stored.get('a')!.size === 0 && requestsFor('a')[0]!.bytes === 4 * CHUNK, 5000, 'the first request read');
+    await new Promise((r) => setTimeout(r, 150)); // its slot is free by now
+    expect(requestsFor('a')).toHaveLength(1);
+    await clock.advance(PLAYBACK_FIRST_MS);
+    await until(() => stored.get('a')!.size === 8, 5000, 'a stored');
+    expect(origin.chunksAsked('/media/a.mp3', CHUNK).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
   it("the played track: its request for a chunk a reader waits for goes at once, its other requests after the hold", async () => {
