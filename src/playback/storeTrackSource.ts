@@ -21,21 +21,34 @@ export interface TrackSource {
   lookup(trackId: string): Promise<ServableTrack | { unavailable: string; wanted?: boolean }>;
   /** The track as the engine that writes lists it (its `track` news), read from this source's chunks. */
   fromEngine?(track: ManifestTrack, contentId: string): Promise<ServableTrack>;
+  /** The engine saved a manifest (its `manifest` news): the next look-up reads the one in force again. */
+  invalidate?(): void;
 }
+
+/**
+ * How long the manifest in force, once read, answers look-ups without reading the store's state
+ * again. The engine says when it saves a new one (`invalidate`); this bounds what a missed word
+ * could cost. A look-up that reads the state waits for IndexedDB — behind the resync's writes,
+ * a third round trip to the browser process on every seek.
+ */
+export const MANIFEST_READ_TTL_MS = 10_000;
 
 /**
  * The offline store as a track source: the manifest the engine accepted (and verified), parsed
  * once per version of it, and the store's chunks. The database is re-opened after the engine
  * closes or upgrades it.
  */
-export function storeTrackSource(factory: IDBFactory, dbName: string): TrackSource {
+export function storeTrackSource(factory: IDBFactory, dbName: string, now: () => number = Date.now): TrackSource {
   let store: Promise<Store> | undefined;
   let parsed: { jws: string; catalog: Promise<StoredCatalog> } | undefined;
+  /** The manifest in force as last read from the store's state (undefined: none trusted), and when. */
+  let inForce: { catalog: StoredCatalog | undefined; at: number } | undefined;
 
   const getStore = () => {
     store ??= openStore(factory, dbName).then(({ db }) => {
-      db.addEventListener('close', () => (store = undefined));
-      db.addEventListener('versionchange', () => (store = undefined));
+      const gone = () => ((store = undefined), (inForce = undefined));
+      db.addEventListener('close', gone);
+      db.addEventListener('versionchange', gone);
       return new Store(db);
     });
     return store;
@@ -45,17 +58,26 @@ export function storeTrackSource(factory: IDBFactory, dbName: string): TrackSour
     async fromEngine(track, contentId) {
       return { track, contentId, reader: await getStore() };
     },
+    invalidate() {
+      inForce = undefined;
+    },
     async lookup(trackId) {
       let s: Store;
       let catalog: StoredCatalog | undefined;
       try {
         s = await getStore();
-        const meta = await s.readMeta();
-        const jws = meta.manifest && meta.manifestTrusted !== false ? meta.manifest.jws : undefined;
-        if (jws && parsed?.jws !== jws) parsed = { jws, catalog: readCatalog(s, jws) };
-        catalog = jws ? await parsed!.catalog : undefined;
+        const at = now();
+        if (inForce && at - inForce.at < MANIFEST_READ_TTL_MS) catalog = inForce.catalog;
+        else {
+          const meta = await s.readMeta();
+          const jws = meta.manifest && meta.manifestTrusted !== false ? meta.manifest.jws : undefined;
+          if (jws && parsed?.jws !== jws) parsed = { jws, catalog: readCatalog(s, jws) };
+          catalog = jws ? await parsed!.catalog : undefined;
+          inForce = { catalog, at };
+        }
       } catch {
         parsed = undefined;
+        inForce = undefined;
         return { unavailable: 'the offline store cannot be read' };
       }
       if (!catalog) return { unavailable: 'no trusted manifest on this device' };

@@ -73,7 +73,11 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
   // The engine saved a manifest: it is read and parsed now (after a reset that took 15–30 ms of
   // this thread, on the first play's path, with the news of that play waiting behind it).
   const warm = () => void theSource().lookup('').catch(() => {});
-  news?.subscribe((n) => n.type === 'manifest' && warm());
+  news?.subscribe((n) => {
+    if (n.type !== 'manifest') return;
+    theSource().invalidate?.();
+    warm();
+  });
 
   const scopeUrl = () => new URL(options.scope ?? (globalThis as unknown as { registration: ServiceWorkerRegistration }).registration.scope);
   // The pages last seen: a report goes to them at once (asking the browser for its windows takes a

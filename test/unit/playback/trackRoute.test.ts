@@ -356,12 +356,12 @@ describe('the track route, in Node against a fake store', () => {
     const store = fakeStore();
     const engine = fakeNews();
     const looked: string[] = [];
-    createTrackRoute({ scope: SCOPE, source: { lookup: (id) => (looked.push(id), store.source.lookup(id)) }, report: () => {}, news: engine.news });
+    createTrackRoute({ scope: SCOPE, source: { lookup: (id) => (looked.push(id), store.source.lookup(id)), invalidate: () => void looked.push('(invalidated)') }, report: () => {}, news: engine.news });
     expect(looked).toEqual([]);
     engine.publish({ type: 'stored', digests: [DIGESTS[0]!] });
     expect(looked).toEqual([]); // other news: nothing read
     engine.publish({ type: 'manifest' });
-    expect(looked).toEqual(['']);
+    expect(looked).toEqual(['(invalidated)', '']); // the one read before is dropped, the new one read now
   });
 
   it('a store lookup stuck behind the engine\'s writes loses to the engine listing the track: answered, every byte verified, a forged byte never served', async () => {
