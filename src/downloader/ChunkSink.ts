@@ -25,6 +25,15 @@ const MAX_PENDING_BYTES = 2 * BATCH_BYTES;
  */
 export const BATCH_MAX_AGE_MS = 200;
 
+export interface ChunkSinkOptions {
+  /** Where buffers go once nothing needs them: after their write committed, or a failed check. */
+  buffers?: ChunkBuffers;
+  /** How long a batch may wait for more chunks; 0 commits each chunk as it verifies (a track being played). */
+  maxAgeMs?: () => number;
+  /** Makes the stored value of a chunk as it verifies (one at a time, not a batch's worth in its write). */
+  prepare?: (bytes: ArrayBuffer) => Blob | undefined;
+}
+
 /**
  * Where a download's chunks go: each is hashed as soon as it is complete (WebCrypto runs off
  * the reading thread), compared with the manifest digest, and only then queued for a write;
@@ -46,16 +55,17 @@ export class ChunkSink {
   private draining: Promise<void> | undefined;
   private failure: { error: unknown } | undefined;
 
+  private readonly buffers: ChunkBuffers | undefined;
+  private readonly maxAgeMs: () => number;
+
   constructor(
     private readonly commit: (chunks: VerifiedChunk[]) => Promise<void>,
     private readonly clock: Clock,
-    /** Where buffers go once nothing needs them: after their write committed, or a failed check. */
-    private readonly buffers?: ChunkBuffers,
-    /** How long a batch may wait for more chunks; 0 commits each chunk as it verifies (a track being played). */
-    private readonly maxAgeMs: () => number = () => BATCH_MAX_AGE_MS,
-    /** Makes the stored value of a chunk as it verifies (one at a time, not a batch's worth in its write). */
-    private readonly prepare?: (bytes: ArrayBuffer) => Blob | undefined,
-  ) {}
+    private readonly options: ChunkSinkOptions = {},
+  ) {
+    this.buffers = options.buffers;
+    this.maxAgeMs = options.maxAgeMs ?? (() => BATCH_MAX_AGE_MS);
+  }
 
   async add(index: number, expected: string, bytes: ArrayBuffer): Promise<void> {
     this.throwIfFailed();
@@ -123,7 +133,7 @@ export class ChunkSink {
       this.buffers?.give([item.bytes]);
       return;
     }
-    const value = this.prepare?.(item.bytes);
+    const value = this.options.prepare?.(item.bytes);
     this.batch.push({ index: item.index, digest: item.expected, bytes: item.bytes, ...(value ? { value } : {}) });
     this.batchBytes += item.bytes.byteLength;
     const maxAge = this.maxAgeMs();

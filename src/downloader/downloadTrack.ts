@@ -104,7 +104,7 @@ interface OpenPiece {
  * Throws a RepriseError: `transient` ones (details.transient) are for the scheduler to retry.
  */
 export async function downloadTrack(req: DownloadRequest, hooks: DownloadHooks): Promise<DownloadResult> {
-  const sink = new ChunkSink(hooks.commit, hooks.clock, hooks.buffers, hooks.batchAgeMs, hooks.prepareWrite);
+  const sink = new ChunkSink(hooks.commit, hooks.clock, { buffers: hooks.buffers, maxAgeMs: hooks.batchAgeMs, prepare: hooks.prepareWrite });
   hooks.onBatching?.(() => sink.hurry());
   const chunks = new ChunkAssembler(req.size, req.chunkSize, new Set(req.missing), hooks.buffers);
   // One signal for the attempt's requests: the first failure cancels the others.

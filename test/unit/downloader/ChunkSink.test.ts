@@ -18,7 +18,7 @@ describe('ChunkSink', () => {
   });
 });
 
-describe('ChunkSink making stored values', () => {
+describe('ChunkSink as chunks verify', () => {
   it('makes each verified chunk\'s value as it verifies, one at a time (not a batch\'s worth in its write), and hands it to the write; a mismatch gets none', async () => {
     const clock = new ManualClock();
     const digest = (b: Uint8Array) => createHash('sha256').update(b).digest('base64url');
@@ -31,9 +31,9 @@ describe('ChunkSink making stored values', () => {
         written.push(chunks.map((c) => ({ index: c.index, value: c.value })));
       },
       clock,
-      undefined,
-      undefined,
-      (bytes) => (events.push(`make ${new Uint8Array(bytes)[0]}`), new Blob([bytes])),
+      {
+        prepare: (bytes) => (events.push(`make ${new Uint8Array(bytes)[0]}`), new Blob([bytes])),
+      },
     );
     await sink.add(0, digest(chunk(0)), chunk(0).buffer);
     await sink.add(1, 'not-its-digest', chunk(1).buffer);
