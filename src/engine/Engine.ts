@@ -91,7 +91,7 @@ export class Engine implements LeadingEngine {
     const retry = new ManifestRetry(opts.clock, opts.random, () => void this.sync().catch(() => {}));
     const chunkLists = new ChunkListKeeper(opts, store, trust.allowed);
     // The service worker parses the manifest in force when it is saved, not on the next play.
-    trust.onSaved = () => news.manifest();
+    trust.onServedManifestChanged = () => news.manifest();
     const playback = new PlaybackService(store, trust, inventory, planner, scheduler, retry, opts.clock, news, chunkLists);
     this.parts = { opts, store, events: this.events, trust, inventory, audits, planner, recorder, budget, playback, state, scheduler, retry, chunkLists, applyThrottle: () => this.applyThrottle() };
     this.detach.push(() => progress.close(), () => retry.stop(), () => news.close());

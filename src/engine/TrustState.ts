@@ -9,7 +9,7 @@ import { TaskSlicer } from '../manifest/v2/TaskSlicer.js';
 import { acceptRoot, verifyRoot } from '../manifest/v2/verifyRoot.js';
 import { decodeWithTrustedKey } from '../manifest/verifyJws.js';
 import { verifyManifest } from '../manifest/verifyManifest.js';
-import type { MetaRecord } from '../store/schema.js';
+import { type MetaRecord, servedManifestJws } from '../store/schema.js';
 import type { Store } from '../store/Store.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -38,7 +38,9 @@ export class TrustState {
     private readonly keyring: KeyRing,
     public meta: MetaRecord,
     readonly allowed: ReadonlySet<string>,
-  ) {}
+  ) {
+    this.served = servedManifestJws(meta);
+  }
 
   /** A trusted manifest is in force: tracks can be served. */
   get servable(): boolean {
@@ -192,11 +194,20 @@ export class TrustState {
     return stored && 'root' in stored ? stored.root.parts.map((p) => p.sha256) : [];
   }
 
-  /** Called after each write of the state: the engine tells readers (the service worker) to read the manifest in force again. */
-  onSaved: (() => void) | undefined;
+  /**
+   * Called after a write of the state that changed what readers serve from (a manifest accepted,
+   * held back or trusted again): the engine tells the service worker to read it now. Audit marks
+   * and an unchanged sync do not call it.
+   */
+  onServedManifestChanged: (() => void) | undefined;
+  /** What readers served from at the last write (or as the store held it when the engine opened). */
+  private served: string | undefined;
 
   async save(): Promise<void> {
     await this.store.writeMeta(this.meta);
-    this.onSaved?.();
+    const served = servedManifestJws(this.meta);
+    if (served === this.served) return;
+    this.served = served;
+    this.onServedManifestChanged?.();
   }
 }

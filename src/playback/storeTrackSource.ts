@@ -2,6 +2,7 @@ import { contentIdOf } from '../manifest/contentId.js';
 import { manifestSchema } from '../manifest/schema.js';
 import type { Manifest, ManifestTrack } from '../manifest/types.js';
 import { openStore } from '../store/openStore.js';
+import { servedManifestJws } from '../store/schema.js';
 import { Store } from '../store/Store.js';
 import { fromBase64Url, toBase64Url } from '../util/base64url.js';
 import { sha256Base64Url } from '../util/sha256.js';
@@ -70,7 +71,7 @@ export function storeTrackSource(factory: IDBFactory, dbName: string, now: () =>
         if (inForce && at - inForce.at < MANIFEST_READ_TTL_MS) catalog = inForce.catalog;
         else {
           const meta = await s.readMeta();
-          const jws = meta.manifest && meta.manifestTrusted !== false ? meta.manifest.jws : undefined;
+          const jws = servedManifestJws(meta);
           if (jws && parsed?.jws !== jws) parsed = { jws, catalog: readCatalog(s, jws) };
           catalog = jws ? await parsed!.catalog : undefined;
           inForce = { catalog, at };

@@ -29,7 +29,7 @@ export class PlaybackFirst {
     const until = this.clock.now() + ms;
     if (until <= this.until) return;
     this.until = until;
-    this.arm();
+    if (!this.timer) this.arm(); // a running timer, when it fires, sleeps on to the new end
   }
 
   /** True while a hold is in force. */
@@ -77,7 +77,6 @@ export class PlaybackFirst {
   }
 
   private arm(): void {
-    this.timer?.abort();
     const timer = (this.timer = new AbortController());
     const left = this.until - this.clock.now();
     this.clock.sleep(left, timer.signal).then(

@@ -87,6 +87,11 @@ export interface MetaRecord {
   versions?: Record<string, VersionState>;
 }
 
+/** The signed text of the manifest readers may serve from: the one in force while it is trusted, else none. */
+export function servedManifestJws(meta: MetaRecord): string | undefined {
+  return meta.manifest && meta.manifestTrusted !== false ? meta.manifest.jws : undefined;
+}
+
 /** The device's own choices for a playlist; absent fields fall back to the service's record. */
 export interface PlaylistRecord {
   id: string;

@@ -184,6 +184,22 @@ describe('play while missing (engine)', () => {
     expect(new Set(asked).size).toBe(asked.length); // every chunk of y asked once
   });
 
+  it("readers hear { type: 'manifest' } when the manifest they serve from changes, not for an unchanged sync", async () => {
+    await publish(origin, { tracks: [{ id: 'x', body: bytesOf('x', CHUNK * 2) }], playlists: [{ id: 'q', trackIds: ['x'], offline: false }], epoch: 1 });
+    const e = await open();
+    const heard = listen('reprise', true);
+    const manifests = () => heard.filter((n) => n.type === 'manifest').length;
+    await e.sync();
+    await until(() => manifests() === 1, 2000, 'the first manifest announced');
+    await e.sync(); // the same manifest: the state is written again, readers are not told
+    await e.status();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(manifests()).toBe(1);
+    await publish(origin, { tracks: [{ id: 'x', body: bytesOf('x2', CHUNK * 2) }], playlists: [{ id: 'q', trackIds: ['x'], offline: false }], epoch: 2 });
+    await e.sync();
+    await until(() => manifests() === 2, 2000, 'the new manifest announced');
+  });
+
   it('offline, a wanted track is reported unavailable at once (the reader fails fast, no hang)', async () => {
     await publish(origin, { tracks: [{ id: 'x', body: bytesOf('x', CHUNK * 2) }], playlists: [{ id: 'q', trackIds: ['x'], offline: false }] });
     const e = await open();

@@ -3,12 +3,11 @@
 // a request open is read to its end (it holds a slot) and its chunks are written once the hold
 // ends; the played track's chunks a reader waits for go at once. Exact on an injected clock.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_BACKOFF } from '../../../src/scheduler/backoff.js';
 import { PLAYBACK_FIRST_MS, PlaybackFirst } from '../../../src/scheduler/PlaybackFirst.js';
-import { Scheduler, type SchedulerJob } from '../../../src/scheduler/Scheduler.js';
 import { ManualClock } from '../../helpers/ManualClock.js';
-import { CHUNK, bytesOf, chunkDigests } from '../../helpers/catalog.js';
+import { CHUNK } from '../../helpers/catalog.js';
 import { TestOrigin } from '../../helpers/origin.js';
+import { originScheduler } from '../../helpers/originScheduler.js';
 import { until } from '../../helpers/wait.js';
 
 const settle = () => new Promise((r) => setTimeout(r, 0));
@@ -66,54 +65,7 @@ beforeEach(async () => {
 });
 afterEach(() => origin.close());
 
-function harness(clock: ManualClock, awaited: (digest: string) => boolean = () => false, maxConcurrent = 2) {
-  const stored = new Map<string, Set<number>>();
-  const scheduler = new Scheduler(
-    {
-      fetch,
-      clock,
-      random: () => 0.5,
-      stallMs: 10_000,
-      backoff: DEFAULT_BACKOFF,
-      chunkSize: CHUNK,
-      allowedOrigins: new Set([origin.url]),
-      commit: async (trackId, chunks) => {
-        for (const c of chunks) stored.get(trackId)!.add(c.index);
-      },
-      awaited,
-      onComplete: () => {},
-      onFailed: (job, error) => {
-        throw new Error(`${job.trackId} failed: ${error.message}`);
-      },
-      onChange: () => {},
-    },
-    { maxConcurrent, bytesPerSecond: Infinity },
-  );
-  const bodies = new Map<string, Buffer>();
-  /** `from`: the chunk playback needs (the planner's request starts there, the rest comes after). */
-  const job = (trackId: string, chunks: number, from = 0): SchedulerJob => {
-    const body = bytesOf(trackId, CHUNK * chunks);
-    bodies.set(trackId, body);
-    const path = `/media/${trackId}.mp3`;
-    origin.put(path, body);
-    const url = `${origin.url}${path}`;
-    stored.set(trackId, new Set());
-    return {
-      trackId,
-      contentId: `content-${trackId}`,
-      url,
-      origin: origin.url,
-      request: () => {
-        const have = stored.get(trackId)!;
-        const all = [...Array(chunks).keys()].filter((i) => !have.has(i));
-        const missing = all.some((i) => i >= from) ? all.filter((i) => i >= from) : all;
-        return missing.length ? { trackId, url, mimeType: 'audio/mpeg', size: body.length, chunkSize: CHUNK, digests: chunkDigests(body), missing } : undefined;
-      },
-      remainingBytes: () => body.length,
-    };
-  };
-  return { scheduler, stored, job, bodies };
-}
+const harness = (clock: ManualClock, awaited: (digest: string) => boolean = () => false, maxConcurrent = 2) => originScheduler(origin, { clock, awaited, maxConcurrent });
 
 const requestsFor = (id: string) => origin.requestsFor(`/media/${id}.mp3`);
 

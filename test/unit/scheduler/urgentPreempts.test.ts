@@ -3,12 +3,11 @@
 // the least urgent background download (which yields and keeps its chunks), ahead of the
 // background pieces already queued for a slot; the cap (maxConcurrent) holds throughout.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_BACKOFF } from '../../../src/scheduler/backoff.js';
-import { Scheduler, type SchedulerJob } from '../../../src/scheduler/Scheduler.js';
-import { type Clock, systemClock } from '../../../src/util/clock.js';
+import type { Clock } from '../../../src/util/clock.js';
 import { ManualClock } from '../../helpers/ManualClock.js';
-import { CHUNK, bytesOf, chunkDigests } from '../../helpers/catalog.js';
+import { CHUNK } from '../../helpers/catalog.js';
 import { TestOrigin } from '../../helpers/origin.js';
+import { originScheduler } from '../../helpers/originScheduler.js';
 import { until } from '../../helpers/wait.js';
 
 let origin: TestOrigin;
@@ -17,50 +16,7 @@ beforeEach(async () => {
 });
 afterEach(() => origin.close());
 
-function harness(maxConcurrent: number, clock: Clock = systemClock) {
-  const stored = new Map<string, Set<number>>();
-  const completed: string[] = [];
-  const scheduler = new Scheduler(
-    {
-      fetch,
-      clock,
-      random: () => 0.5,
-      stallMs: 10_000,
-      backoff: DEFAULT_BACKOFF,
-      chunkSize: CHUNK,
-      allowedOrigins: new Set([origin.url]),
-      commit: async (trackId, chunks) => {
-        for (const c of chunks) stored.get(trackId)!.add(c.index);
-      },
-      onComplete: (job) => void completed.push(job.trackId),
-      onFailed: (job, error) => {
-        throw new Error(`${job.trackId} failed: ${error.message}`);
-      },
-      onChange: () => {},
-    },
-    { maxConcurrent, bytesPerSecond: Infinity },
-  );
-  const job = (trackId: string, chunks: number): SchedulerJob => {
-    const body = bytesOf(trackId, CHUNK * chunks);
-    const path = `/media/${trackId}.mp3`;
-    origin.put(path, body);
-    const url = `${origin.url}${path}`;
-    stored.set(trackId, new Set());
-    return {
-      trackId,
-      contentId: `content-${trackId}`,
-      url,
-      origin: origin.url,
-      request: () => {
-        const have = stored.get(trackId)!;
-        const missing = [...Array(chunks).keys()].filter((i) => !have.has(i));
-        return missing.length ? { trackId, url, mimeType: 'audio/mpeg', size: body.length, chunkSize: CHUNK, digests: chunkDigests(body), missing } : undefined;
-      },
-      remainingBytes: () => body.length,
-    };
-  };
-  return { scheduler, stored, completed, job };
-}
+const harness = (maxConcurrent: number, clock?: Clock) => originScheduler(origin, { maxConcurrent, ...(clock ? { clock } : {}) });
 
 const media = () => origin.log.filter((r) => r.path.startsWith('/media/'));
 
