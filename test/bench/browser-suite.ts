@@ -7,6 +7,7 @@ import { loadAverage } from './lib/procStats.js';
 import { downloadMemory, noServiceWorkerMemory } from './memory.js';
 import { offlinePlaylist } from './offline-playlist.js';
 import { playWhileMissing } from './play-missing.js';
+
 import { profileCacheWorker } from './profile.js';
 import { resetInBrowser } from './reset-browser.js';
 import { seekVsWorkbox } from './seek-workbox.js';
@@ -14,6 +15,8 @@ import { type FloorMethod, storeFloor } from './store-floor.js';
 
 const MB = 1e6;
 const MIB = 1024 * 1024;
+/** Line 7's slower link: 64 KiB every 10 ms per connection (~6.5 MB/s, a good mobile or Wi-Fi link). */
+const PACED_LINK = { bytes: 64 * 1024, everyMs: 10 };
 const atMost = (x: number) => ({ text: `≤ ${x}`, ok: (r: number) => r <= x });
 const atLeast = (x: number) => ({ text: `≥ ${x}`, ok: (r: number) => r >= x });
 
@@ -109,11 +112,18 @@ export const LINES: Record<string, Line> = {
   async 'play-missing'(n) {
     // One play per reset, on a shared machine: at least 5 rounds.
     const raw = await playWhileMissing(Math.max(n, 5));
+    // Where the time goes: the same play with no resync running (the path's own cost), and on a
+    // link slower than loopback (6.5 MB/s per connection), where a whole chunk must arrive before
+    // its first byte is served (security rule 5) while the origin's play starts on its first bytes.
+    const alone = await playWhileMissing(Math.max(n, 5), { fillers: 0 });
+    const paced = await playWhileMissing(Math.max(n, 5), { pace: PACED_LINK });
     return {
-      raw,
+      raw: { ...raw, alone, paced },
       rows: (load) => [
         compare('7 play missing', `time to first audio, ${raw.missingChunks} of ${raw.chunks} chunks damaged, behind a resync`, 'ms', raw.rows.map((r) => r.repriseMs), 'straight from the origin', raw.rows.map((r) => r.originMs), load, atMost(1.2)),
         compare('7 play missing', 'the same play; baseline: the origin while the same resync runs (the order alternates by round)', 'ms', raw.rows.map((r) => r.repriseMs), 'straight from the origin, resync running', raw.rows.map((r) => r.originBusyMs), load),
+        compare('7 play missing', 'the same play with no resync running (the path alone)', 'ms', alone.rows.map((r) => r.repriseMs), 'straight from the origin', alone.rows.map((r) => r.originMs), load),
+        compare('7 play missing', `the same play behind the resync, the origin sending ${PACED_LINK.bytes / 1024} KiB per ${PACED_LINK.everyMs} ms per connection (chunk 256 KiB)`, 'ms', paced.rows.map((r) => r.repriseMs), 'straight from the same origin', paced.rows.map((r) => r.originMs), load),
         compare('7 play missing', 'bytes fetched for the track ÷ its missing chunks', 'ratio', raw.rows.map((r) => r.bytesRatio), '', undefined, load, { text: '= 1', ok: (r) => Math.abs(r - 1) < 1e-9 }),
       ],
     };

@@ -12,8 +12,18 @@ import { attachCacheWorker, attachServiceWorker, startProfile } from './lib/work
 
 const CHUNK = 256 * 1024;
 
-/** With `profile`, the service worker and the cache worker are profiled during reprise's play (names kept: not for timing). */
-export async function playWhileMissing(n = 3, fillers = 12, fillerBytes = 6_000_000, profile = false) {
+export interface PlayMissingOptions {
+  /** Tracks the resync downloads besides the played one (0: the play's path alone, no resync). */
+  fillers?: number;
+  fillerBytes?: number;
+  /** The service worker and the cache worker are profiled during reprise's play (names kept: not for timing). */
+  profile?: boolean;
+  /** Every response body of the origin sent in slices of `bytes` every `everyMs` (a link slower than loopback, per connection). */
+  pace?: { bytes: number; everyMs: number };
+}
+
+export async function playWhileMissing(n = 3, o: PlayMissingOptions = {}) {
+  const { fillers = 12, fillerBytes = 6_000_000, profile = false, pace } = o;
   const song = await makeMp3(300);
   const fillerIds = Array.from({ length: fillers }, (_, i) => `f${i}`);
   const tracks = [...fillerIds.map((id) => ({ id, body: bytesOf(id, fillerBytes), mimeType: 'audio/mpeg' })), { id: 'song', body: song, mimeType: 'audio/mpeg' }];
@@ -23,6 +33,8 @@ export async function playWhileMissing(n = 3, fillers = 12, fillerBytes = 6_000_
   const missingBytes = bad.reduce((s, { i }) => s + Math.min(CHUNK, song.length - i * CHUNK), 0);
   const rows = await rounds(n, async (round) => {
     const site = await startBenchSite(tracks, [{ id: 'all', trackIds: tracks.map((t) => t.id), offline: true }], { readableWorker: profile });
+    // Paced from the first play on: the origin's plays and reprise's share the same link.
+    site.origin.pace = pace;
     const browser = await launch();
     try {
       const page = await openPage(browser.context, site.url);

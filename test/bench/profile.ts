@@ -41,7 +41,7 @@ export async function profileCacheWorker(tracks = 16, trackBytes = 6_000_000) {
     const download = await profiled('download');
     const verify = await profiled('verify');
     await cdp.detach();
-    const play = (await playWhileMissing(1, 12, 6_000_000, true)).rows[0]!;
+    const play = (await playWhileMissing(1, { profile: true })).rows[0]!;
     const playProfile = (top: NonNullable<typeof play.profile>['serviceWorker']) => ({ ms: play.repriseMs, cpuMsByProcess: {}, top });
     return {
       download,

@@ -55,9 +55,10 @@ describe('a full device', () => {
     await e.sync();
     await until(() => states.some((s) => s.state === 'paused' && s.reason === 'quota-exceeded'), 5000, 'the quota pause');
     await e.idle();
-    // Every chunk that fit is stored: 11 of 16.
-    const b = (await e.status()).tracks.find((t) => t.id === "b")!;
-    expect(b.bytesDone).toBe(CHUNK * 3);
+    // Every chunk that fit is stored: 11 of 16, whichever track's requests got the slot first
+    // (the two downloads take turns at one slot by timing: under load b went first once).
+    const done = (await e.status()).tracks.reduce((n, t) => n + t.bytesDone, 0);
+    expect(done).toBe(CHUNK * 11);
     quota.limit = Infinity; // the user freed space elsewhere on the device
     await clock.advance(30_000); // the first probe
     await until(async () => (await e.status()).tracks.every((t) => t.state === 'complete'), 5000, 'both tracks complete');
