@@ -88,8 +88,10 @@ class ChunkHasher {
         this.byob = false; // this engine's Blob streams are not byte streams
       }
     }
-    const bytes = await settledWithin(chunkBytes(value), this.stallMs);
-    if (!bytes) throw new RepriseError('storage-failed', `the browser did not return a stored chunk's bytes within ${this.stallMs / 1000} s (a read of its storage that never settled); try again`);
+    // The other way gets longer (a busy device is not a stall): only a read that never settles fails.
+    const waitMs = this.stallMs * FALLBACK_WAIT_FACTOR;
+    const bytes = await settledWithin(chunkBytes(value), waitMs);
+    if (!bytes) throw new RepriseError('storage-failed', `the browser did not return a stored chunk's bytes within ${waitMs / 1000} s (a read of its storage that never settled); try again`);
     const hash = digest(bytes);
     hash.finally(() => (bytes as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer?.(0)).catch(() => {});
     return { hash };
@@ -120,6 +122,8 @@ class ChunkHasher {
  * milliseconds; a stall costs the listener this long before the first audio).
  */
 export const READ_STALL_MS = 2_000;
+/** How many times {@link READ_STALL_MS} the read that replaces a stalled one may take. */
+const FALLBACK_WAIT_FACTOR = 5;
 /** Stream reads of one track that may stall before the rest of its chunks are read with `arrayBuffer()`. */
 const MAX_STREAM_STALLS = 2;
 
