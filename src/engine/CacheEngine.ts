@@ -13,7 +13,7 @@ export interface CacheEngine {
    * playlist and track with its progress. Never waits behind network work.
    */
   status(): Promise<CacheStatus>;
-  /** The track's bytes, every chunk verified as it is read. Rejects `not-cached` (and queues it first) if it is not complete — `network` when the device is offline — with `details.bytesDone` of `bytesTotal`. */
+  /** The track's bytes, every chunk verified as it is read. Rejects `not-cached` (and queues it first) if it is not complete — `network` when the device is offline — with `details.bytesDone` of `bytesTotal`; `storage-failed` when the browser does not return a stored chunk (docs/playback-url.md). */
   getTrack(trackId: string): Promise<Blob>;
   /** Moves a queued track to the front, past the reset window. False when it is not queued. */
   prioritize(trackId: string): Promise<boolean>;
