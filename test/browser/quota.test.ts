@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesOf } from '../helpers/catalog.js';
 import { callCache, must, openChromiumCache, openChromiumPage, setQuota } from './chromiumPage.js';
 import { launch, startSite } from './harness.js';
+import { QUOTA_PROBE } from '../../src/engine/StorageBudget.js';
 
 // Issue 22 and issue 15 §5: a real QuotaExceededError in Chromium (Storage.overrideQuotaForOrigin).
 const CHUNK = 64 * 1024;
@@ -11,7 +12,8 @@ const track = (id: string, size: number) => ({ id, body: bytesOf(`quota-${id}`, 
 const A = ['a1', 'a2', 'a3', 'a4'].map((id) => track(id, MiB));
 const B = ['b1', 'b2', 'b3', 'b4'].map((id) => track(id, 768 * 1024 + 5));
 const bSize = B.reduce((n, t) => n + t.body.length, 0);
-const STORM_MS = 60_000;
+/** Long enough for the first quota probe (QUOTA_PROBE.firstMs after the pause) to come and find no room. */
+const STORM_MS = QUOTA_PROBE.firstMs + 10_000;
 const MAX_CONCURRENT = 3; // the default throttle
 
 type Status = { state: { state: string; reason?: string }; tracks: { id: string; state: string; bytesDone: number }[]; storage: { quota: number | null; quotaSource: string | null; persisted: boolean | null } };
@@ -93,7 +95,7 @@ async function removeAndComplete(s: Site, page: Page, paused: Status) {
 }
 
 describe.concurrent('a full device in Chromium (a real quota through the DevTools protocol)', () => {
-  it('while full: no media request for 60 s and still paused quota-exceeded; no partial track complete; remove() of another playlist resumes', async () => {
+  it(`while full: no media request for ${STORM_MS / 1000} s (through the first probe) and still paused quota-exceeded; no partial track complete; remove() of another playlist resumes`, async () => {
     const s = await site();
     try {
       const { page, paused } = await fillUp(s);
