@@ -121,7 +121,7 @@ class ChunkHasher {
  * How long one stored chunk's read may take before it counts as stalled (a 256 KiB read takes
  * milliseconds; a stall costs the listener this long before the first audio).
  */
-export const READ_STALL_MS = 2_000;
+const READ_STALL_MS = 2_000;
 /** How many times {@link READ_STALL_MS} the read that replaces a stalled one may take. */
 const FALLBACK_WAIT_FACTOR = 5;
 /** Stream reads of one track that may stall before the rest of its chunks are read with `arrayBuffer()`. */

@@ -7,7 +7,6 @@ import { loadAverage } from './lib/procStats.js';
 import { downloadMemory, noServiceWorkerMemory } from './memory.js';
 import { offlinePlaylist } from './offline-playlist.js';
 import { playWhileMissing } from './play-missing.js';
-
 import { profileCacheWorker } from './profile.js';
 import { resetInBrowser } from './reset-browser.js';
 import { seekVsWorkbox } from './seek-workbox.js';
@@ -111,12 +110,13 @@ export const LINES: Record<string, Line> = {
   },
   async 'play-missing'(n) {
     // One play per reset, on a shared machine: at least 5 rounds.
-    const raw = await playWhileMissing(Math.max(n, 5));
+    const plays = Math.max(n, 5);
+    const raw = await playWhileMissing(plays);
     // Where the time goes: the same play with no resync running (the path's own cost), and on a
     // link slower than loopback (6.5 MB/s per connection), where a whole chunk must arrive before
     // its first byte is served (security rule 5) while the origin's play starts on its first bytes.
-    const alone = await playWhileMissing(Math.max(n, 5), { fillers: 0 });
-    const paced = await playWhileMissing(Math.max(n, 5), { pace: PACED_LINK });
+    const alone = await playWhileMissing(plays, { fillers: 0 });
+    const paced = await playWhileMissing(plays, { pace: PACED_LINK });
     return {
       raw: { ...raw, alone, paced },
       rows: (load) => [

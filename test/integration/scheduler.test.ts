@@ -1,12 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CacheEngine, CacheEvents, EngineState, ProgressEvent } from '../../src/engine/index.js';
-import { DEFAULT_BACKOFF } from '../../src/scheduler/backoff.js';
 import { UNCAPPED_BUCKETS } from '../../src/scheduler/requestSize.js';
 import { Scheduler } from '../../src/scheduler/Scheduler.js';
-import { systemClock } from '../../src/util/clock.js';
 import { CHUNK, bytesOf, chunkDigests, openEngine, publish, record } from '../helpers/catalog.js';
 import { ManualClock, settle } from '../helpers/ManualClock.js';
 import { TestOrigin } from '../helpers/origin.js';
+import { originSchedulerHooks } from '../helpers/originScheduler.js';
 import { simulateQuota } from '../helpers/quota.js';
 import { advanceUntil, until } from '../helpers/wait.js';
 
@@ -361,25 +360,14 @@ describe('pipelining', () => {
     const written = new Map<string, Buffer>();
     const done: string[] = [];
     const scheduler = new Scheduler(
-      {
-        fetch,
-        clock: systemClock,
-        random: () => 0.5,
-        stallMs: 5000,
-        backoff: DEFAULT_BACKOFF,
-        chunkSize: CHUNK,
-        allowedOrigins: new Set([origin.url]),
+      originSchedulerHooks(origin, {
         commit: async (trackId, chunks) => {
           const copies = chunks.map((c) => Buffer.from(new Uint8Array(c.bytes))); // copied when put, as IndexedDB does
           await writesHeld; // a slow store
           chunks.forEach((c, k) => written.set(`${trackId}:${c.index}`, copies[k]!));
         },
         onComplete: (job) => void done.push(job.trackId),
-        onFailed: (job, error) => {
-          throw new Error(`${job.trackId} failed: ${error.message}`);
-        },
-        onChange: () => {},
-      },
+      }),
       { maxConcurrent: 1, bytesPerSecond: Infinity },
     );
     scheduler.setPlan(

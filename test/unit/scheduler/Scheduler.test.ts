@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_BACKOFF } from '../../../src/scheduler/backoff.js';
 import { Scheduler, type SchedulerJob } from '../../../src/scheduler/Scheduler.js';
 import { systemClock } from '../../../src/util/clock.js';
 import { CHUNK, bytesOf, chunkDigests } from '../../helpers/catalog.js';
 import { ManualClock } from '../../helpers/ManualClock.js';
 import { TestOrigin } from '../../helpers/origin.js';
+import { originSchedulerHooks } from '../../helpers/originScheduler.js';
 import { until } from '../../helpers/wait.js';
 
 let origin: TestOrigin;
@@ -18,23 +18,13 @@ function harness(clock = systemClock as ManualClock | typeof systemClock) {
   const stored = new Map<string, Set<number>>();
   const completed: SchedulerJob[] = [];
   const scheduler = new Scheduler(
-    {
-      fetch,
+    originSchedulerHooks(origin, {
       clock,
-      random: () => 0.5,
-      stallMs: 5000,
-      backoff: DEFAULT_BACKOFF,
-      chunkSize: CHUNK,
-      allowedOrigins: new Set([origin.url]),
       commit: async (trackId, chunks) => {
         for (const c of chunks) stored.get(trackId)!.add(c.index);
       },
       onComplete: (job) => void completed.push(job),
-      onFailed: (job, error) => {
-        throw new Error(`${job.trackId} failed: ${error.message}`);
-      },
-      onChange: () => {},
-    },
+    }),
     { maxConcurrent: 1, bytesPerSecond: Infinity },
   );
   const job = (trackId: string, contentId: string, path: string, body: Buffer): SchedulerJob => {
