@@ -3,7 +3,9 @@ export class TrackRates {
   private readonly samples = new Map<string, { at: number; bytes: number }[]>();
 
   add(trackId: string, bytesDone: number, at = performance.now()): void {
-    const list = this.samples.get(trackId) ?? [];
+    let list = this.samples.get(trackId) ?? [];
+    // Fewer bytes than before (a reset found damage, a new version): a new series, not a negative rate.
+    if (list.length > 0 && bytesDone < list[list.length - 1]!.bytes) list = [];
     list.push({ at, bytes: bytesDone });
     while (list.length > 2 && at - list[0]!.at > 3000) list.shift();
     this.samples.set(trackId, list);
