@@ -21,6 +21,12 @@ export interface DownloadRequest {
   missing: readonly number[];
 }
 
+/** What the caller of a download learns of each of its requests. */
+export interface RequestWatch {
+  accepted(): void;
+  ended(): void;
+}
+
 export interface DownloadHooks {
   fetch: typeof fetch;
   clock: Clock;
@@ -64,8 +70,11 @@ export interface DownloadHooks {
   prepareWrite?(bytes: ArrayBuffer): Blob | undefined;
   /** Stores verified chunks, in one transaction. */
   commit(chunks: VerifiedChunk[]): Promise<void>;
-  /** Called when a request starts; the returned function when it ends (in-flight accounting). */
-  onRequest?(url: string): () => void;
+  /**
+   * Called when a request starts, before `authorize` is asked for it: the returned `accepted` when
+   * its answer is accepted (2xx, on an allowed origin), `ended` when it ends (in-flight accounting).
+   */
+  onRequest?(url: string): RequestWatch;
   /** Body bytes as they arrive (rate and totals). */
   onBody?(bytes: number): void;
   /** Buffers to assemble chunks in, reused across downloads; fresh ones when absent. */

@@ -3,7 +3,7 @@ import { RepriseError, abortError } from '../errors/RepriseError.js';
 import type { ChunkAssembler } from './ChunkAssembler.js';
 import { checkResponse } from './checkResponse.js';
 import type { ChunkSink } from './ChunkSink.js';
-import type { DownloadHooks, DownloadRequest } from './downloadTrack.js';
+import type { DownloadHooks, DownloadRequest, RequestWatch } from './downloadTrack.js';
 import { parseContentRange } from './parseContentRange.js';
 import { stallWatchdog } from './stallWatchdog.js';
 import { transient } from './transient.js';
@@ -43,13 +43,13 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
   const abortRequest = () => request.abort(hooks.signal.reason);
   hooks.signal.addEventListener('abort', abortRequest, { once: true });
   let response: Response | undefined;
-  let done: (() => void) | undefined;
+  let watch: RequestWatch | undefined;
   // Set when the response's body is given up before its end; settles once the cancel did.
   let cutShort: Promise<unknown> | undefined;
   const closing: Closing = {};
   try {
     await hooks.throttle(end - start + 1, hooks.signal);
-    done = hooks.onRequest?.(req.url);
+    watch = hooks.onRequest?.(req.url);
     // authorize(): asked before the request, and once more (attempt 1) after a 401/403.
     for (let attempt = 0; ; attempt++) {
       const target = await authorizedRequest(req, hooks, attempt, headers);
@@ -60,6 +60,7 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
       if ((await endBody(response)) === 'cut') await delay(CLOSE_GRACE_MS);
     }
     checkResponse(response, req, hooks.allowedOrigins, hooks.clock.now());
+    watch?.accepted();
 
     let bodyStart: number;
     let stopAt: number; // exclusive: the byte after the last one this request must deliver
@@ -98,7 +99,7 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
     throw error;
   } finally {
     hooks.signal.removeEventListener('abort', abortRequest);
-    done?.();
+    watch?.ended();
     if (cutShort) void settle(cutShort).then((how) => (how === SKIP_GRACE ? undefined : delay(CLOSE_GRACE_MS))).then(release, release);
     else release();
   }

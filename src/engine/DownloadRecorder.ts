@@ -90,6 +90,14 @@ export class DownloadRecorder {
     }
   }
 
+  /** The origin refused the track and it waits aside for a region lock's verdict: a play waiting for it is answered now. */
+  refused(job: SchedulerJob, error: RepriseError): void {
+    const t = this.trust.catalog?.tracks.get(job.trackId);
+    if (!t || t.contentId !== job.contentId) return;
+    for (const s of this.planner.tracksWithContent(t.contentId)) if (this.inventory.streaming.delete(s.entry.id)) this.news.unavailable(s.entry.id, error.code, error.message);
+    if (this.inventory.streaming.delete(job.trackId)) this.news.unavailable(job.trackId, error.code, error.message);
+  }
+
   async failed(job: SchedulerJob, error: RepriseError): Promise<void> {
     const { trackId } = job;
     const t = this.trust.catalog?.tracks.get(trackId);

@@ -70,6 +70,7 @@ export class Engine implements LeadingEngine {
         prepareWrite: (bytes) => store.prepareValue(bytes),
         onComplete: (job, downloaded) => void recorder.complete(job, downloaded).catch(() => {}),
         onFailed: (job, error) => void recorder.failed(job, error).catch(() => {}),
+        onRefused: (job, error) => recorder.refused(job, error),
         onChange: () => state?.emit(),
       },
       opts.throttle,

@@ -175,6 +175,7 @@ export class PlaybackService {
     this.scheduler.prioritize(this.planner.jobIdFor(t));
     const state = this.scheduler.state();
     if (state.state === 'paused') this.news.unavailable(t.entry.id, state.reason === 'offline' ? 'network' : state.reason, `downloads are paused (${state.reason})`);
+    else if (this.scheduler.isRefused(this.planner.jobIdFor(t))) this.news.unavailable(t.entry.id, 'unauthorized', `track "${t.entry.id}" was refused by its origin (401/403); it waits until other tracks show whether the refusal is the session's or the track's`);
     await this.notePlay(t.entry.id); // asked for by playback: it is being played
     this.planner.replan(); // the play mark moves its playlists up the queue
   }

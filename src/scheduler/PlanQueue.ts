@@ -52,8 +52,9 @@ export class PlanQueue {
     return [...this.queue].sort((a, b) => this.order(a.trackId) - this.order(b.trackId));
   }
 
+  /** Takes the track's job off the queue (it starts, or ends while queued). */
   take(job: SchedulerJob): void {
-    this.queue = this.queue.filter((j) => j !== job);
+    this.queue = this.queue.filter((j) => j.trackId !== job.trackId);
   }
 
   /** Queues the plan's entry for this job again, unless the plan no longer wants what it fetched. */

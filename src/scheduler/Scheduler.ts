@@ -6,6 +6,7 @@ import { HeldChunks } from './HeldChunks.js';
 import { type Active, ActiveDownloads } from './ActiveDownloads.js';
 import { PlaybackFirst } from './PlaybackFirst.js';
 import { PlanQueue } from './PlanQueue.js';
+import { RefusedTracks } from './RefusedTracks.js';
 import { RequestSlots } from './RequestSlots.js';
 import { bucketCapacity } from './requestSize.js';
 import type { SchedulerHooks, ThrottleSettings } from './SchedulerHooks.js';
@@ -41,6 +42,8 @@ export class Scheduler {
   private readonly attempts = new Map<string, RetryState>();
   private readonly held = new HeldChunks();
   private readonly pauses = new Set<PauseReason>();
+  /** Tracks refused at their origin, waiting for a region lock's verdict ({@link RefusedTracks}). */
+  private readonly refusals = new RefusedTracks();
   private readonly originUntil = new Map<string, number>();
   private windowUntil = 0;
   private waiting: { reason: WaitReason; until: number } | undefined;
@@ -88,6 +91,7 @@ export class Scheduler {
       a.controller.abort(new RepriseError('aborted', next ? `track "${trackId}" was re-published` : `track "${trackId}" is no longer needed offline`));
     }
     for (const id of this.attempts.keys()) if (!byId.has(id)) this.attempts.delete(id);
+    this.refusals.retain((id) => byId.has(id));
     this.held.retain((id) => byId.get(id)?.contentId);
     this.plan.replace(jobs, (job) => !this.active.has(job.trackId) || this.active.get(job.trackId)!.superseded);
     if (options.windowMs !== undefined && options.windowMs > 0) this.windowUntil = this.hooks.clock.now() + options.windowMs;
@@ -119,6 +123,8 @@ export class Scheduler {
   pause(reason: PauseReason): void {
     if (this.pauses.has(reason)) return;
     this.pauses.add(reason);
+    // Tracks refused and waiting for a verdict are queued as any other: resume() tries them again.
+    if (reason === 'unauthorized') this.refusals.clear();
     for (const { controller } of this.active.values()) controller.abort(new RepriseError('aborted', `paused (${reason})`));
     this.schedule();
   }
@@ -186,6 +192,15 @@ export class Scheduler {
     return this.active.has(trackId);
   }
 
+  /**
+   * The origin refused this track while the queue goes on with its other tracks: it waits aside
+   * until a request authorized after the refusal says whether the refusal was the track's (a region
+   * lock: it ends `unauthorized`) or the session's (the queue pauses `unauthorized`).
+   */
+  isRefused(trackId: string): boolean {
+    return this.refusals.isAside(trackId);
+  }
+
   /** The listener waits for this track ({@link prioritize}) and it is not done yet. */
   isUrgent(trackId: string): boolean {
     return this.plan.isUrgent(trackId);
@@ -228,11 +243,13 @@ export class Scheduler {
     this.wake = undefined;
     this.waiting = undefined;
     this.spaceBlocked = false;
+    if (this.pauses.size === 0) this.pauseIfNoVerdict();
     if (this.pauses.size === 0) {
       const now = this.hooks.clock.now();
       let space = this.spaceLeft;
       for (const a of this.active.values()) space -= a.job.remainingBytes();
-      const queued = new Map(this.plan.sorted().filter((j) => !this.active.has(j.trackId)).map((j) => [j.trackId, j])); // a superseded download may still be settling
+      // A superseded download may still be settling; a refused track waits aside for its verdict.
+      const queued = new Map(this.plan.sorted().filter((j) => !this.active.has(j.trackId) && !this.refusals.isAside(j.trackId)).map((j) => [j.trackId, j]));
       const candidates = [...queued.values()].map(
         (job): Candidate => ({ id: job.trackId, origin: job.origin, urgent: this.plan.isUrgent(job.trackId), notBefore: this.attempts.get(job.trackId)?.notBefore ?? 0, ready: () => job.ready?.() ?? true, need: () => job.remainingBytes() }),
       );
@@ -270,6 +287,31 @@ export class Scheduler {
     });
   }
 
+  /**
+   * A refusal that no other track of its origin is left to settle (none queued, none with a
+   * request to send) is the session's: the queue pauses `unauthorized`, nothing is dropped.
+   */
+  private pauseIfNoVerdict(): void {
+    for (const origin of this.refusals.origins()) {
+      const asks = (j: SchedulerJob) => j.origin === origin && !this.refusals.isAside(j.trackId);
+      if (this.plan.sorted().some(asks) || [...this.active.values()].some((a) => a.fetching && !a.superseded && asks(a.job))) continue;
+      this.pauses.add('unauthorized');
+      this.refusals.clear();
+      for (const { controller } of this.active.values()) controller.abort(new RepriseError('aborted', 'paused (unauthorized)'));
+      return;
+    }
+  }
+
+  /** A request of `job` sent as number `request` was accepted: tracks its origin refused before it are refused for themselves. */
+  private accepted(job: SchedulerJob, request: number): void {
+    const settled = this.refusals.acceptedAt(job.origin, job.trackId, request);
+    for (const r of settled) {
+      this.plan.take(r.job);
+      this.fail(r.job, regionLock(r.job, r.error));
+    }
+    if (settled.length > 0) this.schedule();
+  }
+
   private requeue(job: SchedulerJob): void {
     if (!this.closed) this.plan.requeue(job);
   }
@@ -277,6 +319,8 @@ export class Scheduler {
   private async run(entry: Active): Promise<void> {
     const { job, controller } = entry;
     let committed = 0;
+    /** The number of this attempt's latest request (a refusal is judged against later ones). */
+    let lastRequest = 0;
     try {
       const fetched = await attemptJob(job, this.held.take(job.trackId, job.contentId), {
         ...this.shared,
@@ -299,6 +343,10 @@ export class Scheduler {
           this.spaceLeft -= bytes;
         },
         onUnstored: (chunks) => this.held.add(job.trackId, job.contentId, chunks),
+        onRequest: () => {
+          const request = (lastRequest = this.refusals.nextRequest());
+          return { accepted: () => this.accepted(job, request) };
+        },
       });
       if (!fetched) return this.complete(job, committed > 0);
       if (entry.superseded) return;
@@ -318,7 +366,11 @@ export class Scheduler {
         this.spaceLeft = 0;
         this.pauses.add('quota-exceeded');
       } else if (decision.action === 'unauthorized') {
-        this.pause('unauthorized');
+        // Without an authorize hook there is nothing fresh to judge by: the queue pauses at once.
+        const verdict = this.hooks.authorize ? this.refusals.refuse(job, error as RepriseError, lastRequest) : 'session';
+        if (verdict === 'track') return this.fail(job, regionLock(job, error as RepriseError));
+        if (verdict === 'session') this.pause('unauthorized');
+        else this.hooks.onRefused?.(job, error as RepriseError);
       } else {
         this.attempts.set(job.trackId, decision.state);
         if (decision.originUntil !== undefined) this.originUntil.set(job.origin, Math.max(this.originUntil.get(job.origin) ?? 0, decision.originUntil));
@@ -346,4 +398,15 @@ export class Scheduler {
     this.settle(job);
     this.hooks.onFailed(job, error);
   }
+}
+
+/** The error a region-locked track ends with (docs/authenticated-media.md). */
+function regionLock(job: SchedulerJob, refusal: RepriseError): RepriseError {
+  const status = typeof refusal.details.status === 'number' ? ` (${refusal.details.status})` : '';
+  return new RepriseError(
+    'unauthorized',
+    `track "${job.trackId}": the origin refused it${status} while it served other tracks to requests authorized after that refusal, so the refusal is about this track (a region lock or an entitlement), not the session`,
+    { ...refusal.details, trackId: job.trackId, regionLock: true },
+    { hint: 'the other tracks go on; this one is tried again when it is played or a new manifest is accepted' },
+  );
 }

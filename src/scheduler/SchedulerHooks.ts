@@ -33,6 +33,8 @@ export interface SchedulerHooks {
   /** The job that ran (its content id is what was fetched). `downloaded`: false when nothing had to be fetched. */
   onComplete(job: SchedulerJob, downloaded: boolean): void;
   onFailed(job: SchedulerJob, error: RepriseError): void;
+  /** The origin refused the job's track and it waits aside for a verdict (Scheduler.isRefused): readers waiting for it learn now. */
+  onRefused?(job: SchedulerJob, error: RepriseError): void;
   /** State, queue or pauses may have changed. */
   onChange(): void;
   /**

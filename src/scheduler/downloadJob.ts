@@ -48,6 +48,8 @@ export interface JobContext {
   onCommitted(chunks: number, bytes: number): void;
   /** Verified chunks a full quota refused: kept to be written before the job fetches again. */
   onUnstored(chunks: VerifiedChunk[]): void;
+  /** A request of this attempt asks for its authorization now; `accepted` is called when its answer was accepted (a region lock's verdict). */
+  onRequest?(): { accepted(): void };
 }
 
 /**
@@ -120,7 +122,8 @@ export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobC
       stats.requests++;
       stats.inFlight++;
       stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
-      return () => void stats.inFlight--;
+      const request = ctx.onRequest?.();
+      return { accepted: () => request?.accepted(), ended: () => void stats.inFlight-- };
     },
     // Not passed on to hooks.onBody: the progress rate is measured over stored bytes.
     onBody: (bytes) => void (stats.bodyBytes += bytes),

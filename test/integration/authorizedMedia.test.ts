@@ -128,3 +128,51 @@ describe('authorize(), media requests', () => {
     expect(failed).toEqual([expect.objectContaining({ trackId: 't0', code: 'origin-not-allowed' })]);
   });
 });
+
+describe('authorize(), a track the origin refuses for itself (a region lock)', () => {
+  const some = tracks.slice(0, 8);
+  const tokenHook = () => ({ headers: { Authorization: `Bearer ${tokenAt(Date.now())}` } });
+  const requestsFor = (id: string) => origin.log.filter((r) => r.path === `/media/${id}`);
+
+  it('ends that track alone unauthorized while the origin serves the others: the queue never pauses, every other track completes', async () => {
+    await publish(origin, { tracks: some, playlists: [{ id: 'p', trackIds: some.map((t) => t.id), offline: true }] });
+    origin.faults.length = 0;
+    origin.faults.push((req, res) => (req.url!.startsWith('/media/t2') ? (res.writeHead(403).end(), true) : false));
+    const e = (engine = await openEngine(origin, { authorize: tokenHook, throttle: { maxConcurrent: 2 } }));
+    const states = record<EngineState>(e, 'state');
+    const failed = record<{ trackId: string; code: string; message: string }>(e, 'track-failed');
+    await e.sync();
+    await e.idle();
+    const status = await e.status();
+    expect(failed).toEqual([expect.objectContaining({ trackId: 't2', code: 'unauthorized' })]);
+    expect(failed[0]!.message).toContain('region lock');
+    expect(states.filter((s) => s.state === 'paused')).toEqual([]);
+    expect(status.tracks.filter((t) => t.state === 'complete').map((t) => t.id).sort()).toEqual(some.map((t) => t.id).filter((id) => id !== 't2').sort());
+    expect(requestsFor('t2').length).toBeLessThanOrEqual(2); // asked once, and once more after authorize() was asked again
+    expect(mediaBytes()).toBe(some.filter((t) => t.id !== 't2').reduce((n, t) => n + t.body.length, 0));
+  }, 30_000);
+
+  it('a session refused for every track pauses the queue unauthorized after at most 3 tracks were refused, none ended; resume() completes them all', async () => {
+    await publish(origin, { tracks: some, playlists: [{ id: 'p', trackIds: some.map((t) => t.id), offline: true }] });
+    origin.faults.length = 0;
+    let signedOut = false;
+    const refusedTracks = new Set<string>();
+    origin.faults.push((req, res) => (signedOut && req.url!.startsWith('/media/') ? (refusedTracks.add(req.url!), res.writeHead(401).end(), true) : false));
+    const total = some.reduce((n, t) => n + t.body.length, 0);
+    const e = (engine = await openEngine(origin, { authorize: tokenHook, throttle: { maxConcurrent: 2, bytesPerSecond: Math.floor(total / 3) } }));
+    const states = record<EngineState>(e, 'state');
+    const failed = record<{ trackId: string }>(e, 'track-failed');
+    await e.sync();
+    await until(async () => (await e.status()).tracks.some((t) => t.state === 'complete'), 10_000, 'a first track');
+    signedOut = true;
+    await until(() => states.some((s) => s.state === 'paused' && s.reason === 'unauthorized'), 10_000, 'the unauthorized pause');
+    expect(refusedTracks.size).toBeGreaterThan(0);
+    expect(refusedTracks.size).toBeLessThanOrEqual(3);
+    expect(failed).toEqual([]);
+    signedOut = false;
+    await e.resume();
+    await e.idle();
+    expect((await e.status()).tracks.every((t) => t.state === 'complete')).toBe(true);
+    expect(failed).toEqual([]);
+  }, 30_000);
+});

@@ -212,6 +212,25 @@ describe('play while missing (engine)', () => {
     expect(media()).toEqual([]);
   });
 
+  it('a played track its origin refuses for itself (a region lock): the reader hears unauthorized at once, the resync goes on unpaused', async () => {
+    const offline = ['a', 'b', 'c', 'd'].map((id) => ({ id, body: bytesOf(id, CHUNK * 6) }));
+    await publish(origin, { tracks: [...offline, { id: 'x', body: bytesOf('x', CHUNK * 2) }], playlists: [{ id: 'p', trackIds: offline.map((t) => t.id), offline: true }, { id: 'q', trackIds: ['x'], offline: false }] });
+    origin.faults.push((req, res) => (req.url!.startsWith('/media/x') ? (res.writeHead(403).end(), true) : false));
+    const total = offline.reduce((n, t) => n + t.body.length, 0);
+    const e = await open({ authorize: () => ({ headers: { Authorization: 'Bearer t' } }), throttle: { maxConcurrent: 2, bytesPerSecond: Math.floor(total / 2) } });
+    const states: { state: string }[] = [];
+    e.on('state', (s) => states.push(s as { state: string }));
+    const heard = listen('reprise');
+    await e.sync();
+    await until(() => media().length > 0, 5000, 'the resync');
+    await e.playbackReport({ type: 'wanted', trackId: 'x', chunk: 0 });
+    await until(() => heard.some((n) => n.type === 'unavailable'), 5000, 'unavailable news');
+    expect(heard.find((n) => n.type === 'unavailable')).toMatchObject({ trackId: 'x', code: 'unauthorized' });
+    await e.idle();
+    expect(states.filter((s) => s.state === 'paused')).toEqual([]);
+    expect((await e.status()).tracks.filter((t) => t.state === 'complete').map((t) => t.id).sort()).toEqual(['a', 'b', 'c', 'd']);
+  });
+
   it('maxBytes: content kept because it was played is evicted before any offline playlist', async () => {
     const bodies = { a: bytesOf('a', CHUNK * 4), x: bytesOf('x', CHUNK * 4), y: bytesOf('y', CHUNK * 4) };
     await publish(origin, {
