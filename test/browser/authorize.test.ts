@@ -97,4 +97,34 @@ eachEngine('authorize()', (suite) => {
     expect(after.stored).not.toContain('SECRET');
     expect(after.events).not.toContain('SECRET');
   });
+
+  suite.test('a track the origin refuses for itself (a region lock) answers 401 at once through the service worker and ends alone unauthorized; the playlist downloads on, never paused', {}, async () => {
+    const offline = ['o1', 'o2', 'o3', 'o4'].map((id, i) => ({ id, body: makeWav(6, i) }));
+    const total = offline.reduce((n, t) => n + t.body.length, 0);
+    site = await startSite([...offline, { id: 'locked', body: makeWav(3, 9) }], [{ id: 'mix', trackIds: offline.map((t) => t.id) }, { id: 'abroad', trackIds: ['locked'] }]);
+    site.origin.faults.push((req, res) => (new URL(req.url!, site.origin.url).pathname === '/media/locked' ? (res.writeHead(403).end(), true) : false));
+    page = await openPage(suite.browser, site.url);
+    const seen = await page.evaluate(
+      async ({ options, bytesPerSecond }) => {
+        const w = window as never as { openOfflineCache: (o: unknown) => Promise<any>; cache: any };
+        const events: { type: string; e: any }[] = [];
+        w.cache = await w.openOfflineCache({ ...options, throttle: { maxConcurrent: 2, bytesPerSecond }, authorize: () => ({ headers: { Authorization: 'Bearer t' } }) });
+        for (const type of ['track-failed', 'state']) w.cache.on(type, (e: unknown) => events.push({ type, e }));
+        await w.cache.sync();
+        await w.cache.setOffline('mix', true); // about 3 s of downloads at the cap
+        const t = performance.now();
+        const answer = await fetch(w.cache.trackUrl('locked'));
+        const ms = performance.now() - t;
+        await w.cache.idle();
+        const s = await w.cache.status();
+        return { status: answer.status, ms, events, complete: s.tracks.filter((x: { state: string }) => x.state === 'complete').map((x: { id: string }) => x.id).sort() };
+      },
+      { options: site.options, bytesPerSecond: Math.floor(total / 3) },
+    );
+    expect(seen.status).toBe(401);
+    expect(seen.ms).toBeLessThan(5000); // not the stall timeout: the engine said so at once
+    expect(seen.events.filter((x) => x.type === 'track-failed').map((x) => [x.e.trackId, x.e.code])).toEqual([['locked', 'unauthorized']]);
+    expect(seen.events.filter((x) => x.type === 'state' && x.e.state === 'paused')).toEqual([]);
+    expect(seen.complete).toEqual(['o1', 'o2', 'o3', 'o4']);
+  });
 });
