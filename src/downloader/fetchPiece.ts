@@ -1,6 +1,7 @@
 import { redactUrl } from '../util/redactUrl.js';
 import { RepriseError, abortError } from '../errors/RepriseError.js';
 import type { ChunkAssembler } from './ChunkAssembler.js';
+import { authorizedRequest } from './authorizedRequest.js';
 import { checkResponse } from './checkResponse.js';
 import type { ChunkSink } from './ChunkSink.js';
 import type { DownloadHooks, DownloadRequest, RequestWatch } from './downloadTrack.js';
@@ -246,30 +247,4 @@ async function readBody(
 /** The body's cancel, once its reader gave it up. */
 interface Closing {
   cancel?: Promise<unknown>;
-}
-
-/**
- * The URL and headers of one request after the app's `authorize` hook: its `url` must be on an
- * allowed origin (`origin-not-allowed`, nothing fetched); `Range` stays reprise's.
- */
-async function authorizedRequest(req: DownloadRequest, hooks: DownloadHooks, attempt: number, headers: Record<string, string>): Promise<{ url: string; headers: Record<string, string> }> {
-  if (!hooks.authorize) return { url: req.url, headers };
-  const answer = await hooks.authorize({ url: req.url, kind: 'media', trackId: req.trackId, attempt });
-  let url = req.url;
-  if (answer?.url !== undefined) {
-    let parsed: URL;
-    try {
-      parsed = new URL(answer.url, req.url);
-    } catch {
-      throw new RepriseError('unauthorized', `authorize() returned a URL that does not parse for track "${req.trackId}"`, { trackId: req.trackId });
-    }
-    const allowed = hooks.allowedOrigins ?? new Set([new URL(req.url).origin]);
-    if (!allowed.has(parsed.origin) || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
-      throw new RepriseError('origin-not-allowed', `authorize() returned a URL on ${parsed.origin} for track "${req.trackId}", which is neither the manifest's origin nor in allowedOrigins`, { trackId: req.trackId, origin: parsed.origin });
-    }
-    url = parsed.href;
-  }
-  const merged: Record<string, string> = {};
-  for (const [name, value] of Object.entries(answer?.headers ?? {})) if (name.toLowerCase() !== 'range') merged[name] = value;
-  return { url, headers: { ...merged, ...headers } };
 }

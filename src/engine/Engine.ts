@@ -22,6 +22,7 @@ import { ManifestRetry } from './ManifestRetry.js';
 import { awaitingChunkList } from './offlineSelection.js';
 import { OperationQueue } from './OperationQueue.js';
 import { type ResolvedOptions, type ThrottleOptions, parseOrThrow, throttleSchema } from './options.js';
+import { probeTarget } from './probeTarget.js';
 import { PlaybackService } from './PlaybackService.js';
 import { Planner } from './Planner.js';
 import { watchConnectivity } from './platform.js';
@@ -71,6 +72,7 @@ export class Engine implements LeadingEngine {
         onComplete: (job, downloaded) => void recorder.complete(job, downloaded).catch(() => {}),
         onFailed: (job, error) => void recorder.failed(job, error).catch(() => {}),
         onRefused: (job, error) => recorder.refused(job, error),
+        probeTarget: (origin, aside) => probeTarget(trust.catalog, inventory, origin, aside),
         onChange: () => state?.emit(),
       },
       opts.throttle,

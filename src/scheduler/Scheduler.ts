@@ -1,5 +1,6 @@
 import { RepriseError } from '../errors/RepriseError.js';
 import { ChunkBuffers } from '../downloader/ChunkBuffers.js';
+import { type ProbeVerdict, probeAuthorization } from '../downloader/probeAuthorization.js';
 import { type Candidate, type WaitReason, admit } from './admission.js';
 import { type JobContext, type SchedulerStats, attemptJob } from './downloadJob.js';
 import { HeldChunks } from './HeldChunks.js';
@@ -44,6 +45,8 @@ export class Scheduler {
   private readonly pauses = new Set<PauseReason>();
   /** Tracks refused at their origin, waiting for a region lock's verdict ({@link RefusedTracks}). */
   private readonly refusals = new RefusedTracks();
+  /** Origins being asked whether they accept the app's authorization (no download left to say). */
+  private readonly probing = new Map<string, AbortController>();
   private readonly originUntil = new Map<string, number>();
   private windowUntil = 0;
   private waiting: { reason: WaitReason; until: number } | undefined;
@@ -124,7 +127,10 @@ export class Scheduler {
     if (this.pauses.has(reason)) return;
     this.pauses.add(reason);
     // Tracks refused and waiting for a verdict are queued as any other: resume() tries them again.
-    if (reason === 'unauthorized') this.refusals.clear();
+    if (reason === 'unauthorized') {
+      this.refusals.clear();
+      this.stopProbes();
+    }
     for (const { controller } of this.active.values()) controller.abort(new RepriseError('aborted', `paused (${reason})`));
     this.schedule();
   }
@@ -214,6 +220,7 @@ export class Scheduler {
 
   close(): void {
     this.closed = true;
+    this.stopProbes();
     this.wake?.abort();
     this.playbackFirst.release();
     for (const { controller } of this.active.values()) controller.abort(new RepriseError('aborted', 'the cache was closed'));
@@ -293,18 +300,62 @@ export class Scheduler {
    */
   private pauseIfNoVerdict(): void {
     for (const origin of this.refusals.origins()) {
+      if (this.probing.has(origin)) continue;
       const asks = (j: SchedulerJob) => j.origin === origin && !this.refusals.isAside(j.trackId);
       if (this.plan.sorted().some(asks) || [...this.active.values()].some((a) => a.fetching && !a.superseded && asks(a.job))) continue;
+      // Another track of that origin answers instead: one byte, authorized now.
+      const target = this.hooks.authorize && this.hooks.probeTarget?.(origin, (id) => this.refusals.isAside(id));
+      if (target) {
+        this.probe(origin, target);
+        continue;
+      }
       this.pauses.add('unauthorized');
       this.refusals.clear();
+      this.stopProbes();
       for (const { controller } of this.active.values()) controller.abort(new RepriseError('aborted', 'paused (unauthorized)'));
       return;
     }
   }
 
-  /** A request of `job` sent as number `request` was accepted: tracks its origin refused before it are refused for themselves. */
-  private accepted(job: SchedulerJob, request: number): void {
-    const settled = this.refusals.acceptedAt(job.origin, job.trackId, request);
+  /**
+   * Asks `origin` for the first byte of `target` (a track it serves), within `maxConcurrent` and the
+   * cap: accepted, the tracks refused there are refused for themselves; refused (or not asked: offline,
+   * an error), the refusal is the session's and the queue pauses `unauthorized`.
+   */
+  private probe(origin: string, target: { trackId: string; url: string }): void {
+    const controller = new AbortController();
+    this.probing.set(origin, controller);
+    const request = this.refusals.nextRequest();
+    const first = () => Number.MIN_SAFE_INTEGER;
+    const ask = async (): Promise<ProbeVerdict> => {
+      const release = await this.slots.acquire(controller.signal, first);
+      try {
+        await this.bucket.take(1, controller.signal, first);
+        return await probeAuthorization(target, this.hooks, controller.signal);
+      } finally {
+        release();
+      }
+    };
+    void ask()
+      .catch((): ProbeVerdict => 'failed')
+      .then((verdict) => {
+        if (this.probing.get(origin) !== controller) return;
+        this.probing.delete(origin);
+        if (this.closed || controller.signal.aborted) return;
+        if (verdict === 'accepted') this.accepted(origin, target.trackId, request);
+        else if (this.refusals.origins().includes(origin)) this.pause('unauthorized');
+        this.schedule();
+      });
+  }
+
+  private stopProbes(): void {
+    for (const controller of this.probing.values()) controller.abort();
+    this.probing.clear();
+  }
+
+  /** A request of `trackId` to `origin` sent as number `request` was accepted: tracks refused there before it are refused for themselves. */
+  private accepted(origin: string, trackId: string, request: number): void {
+    const settled = this.refusals.acceptedAt(origin, trackId, request);
     for (const r of settled) {
       this.plan.take(r.job);
       this.fail(r.job, regionLock(r.job, r.error));
@@ -345,7 +396,7 @@ export class Scheduler {
         onUnstored: (chunks) => this.held.add(job.trackId, job.contentId, chunks),
         onRequest: () => {
           const request = (lastRequest = this.refusals.nextRequest());
-          return { accepted: () => this.accepted(job, request) };
+          return { accepted: () => this.accepted(job.origin, job.trackId, request) };
         },
       });
       if (!fetched) return this.complete(job, committed > 0);

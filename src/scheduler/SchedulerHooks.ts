@@ -33,6 +33,11 @@ export interface SchedulerHooks {
   /** The job that ran (its content id is what was fetched). `downloaded`: false when nothing had to be fetched. */
   onComplete(job: SchedulerJob, downloaded: boolean): void;
   onFailed(job: SchedulerJob, error: RepriseError): void;
+  /**
+   * A track `origin` serves (its URL), other than those refused there (`aside`): asked for one byte
+   * when no download is left to say whether a refusal is the session's or the track's. Default: none (the queue pauses).
+   */
+  probeTarget?(origin: string, aside: (trackId: string) => boolean): { trackId: string; url: string } | undefined;
   /** The origin refused the job's track and it waits aside for a verdict (Scheduler.isRefused): readers waiting for it learn now. */
   onRefused?(job: SchedulerJob, error: RepriseError): void;
   /** State, queue or pauses may have changed. */

@@ -152,6 +152,49 @@ describe('authorize(), a track the origin refuses for itself (a region lock)', (
     expect(mediaBytes()).toBe(some.filter((t) => t.id !== 't2').reduce((n, t) => n + t.body.length, 0));
   }, 30_000);
 
+  it('the last track of its origin refused, no download left to judge by: one byte of a stored track is asked with fresh authorization; accepted, the refused track ends alone, never paused', async () => {
+    const four = some.slice(0, 4);
+    await publish(origin, { tracks: four, playlists: [{ id: 'p', trackIds: four.map((t) => t.id), offline: true }] });
+    origin.faults.length = 0;
+    origin.faults.push((req, res) => (req.url!.startsWith('/media/t3') ? (res.writeHead(403).end(), true) : false));
+    const calls: AuthorizeRequest[] = [];
+    const e = (engine = await openEngine(origin, { authorize: (r) => (calls.push(r), tokenHook()), throttle: { maxConcurrent: 1 } }));
+    const states = record<EngineState>(e, 'state');
+    const failed = record<{ trackId: string; code: string }>(e, 'track-failed');
+    await e.sync();
+    await e.idle();
+    expect(failed).toEqual([expect.objectContaining({ trackId: 't3', code: 'unauthorized' })]);
+    expect(states.filter((s) => s.state === 'paused')).toEqual([]);
+    const probes = origin.log.filter((r) => r.range === 'bytes=0-0');
+    expect(probes).toHaveLength(1);
+    expect(['/media/t0.mp3', '/media/t1.mp3', '/media/t2.mp3']).toContain(probes[0]!.path);
+    expect(calls.filter((c) => c.kind === 'media' && c.url.endsWith(probes[0]!.path)).length).toBeGreaterThan(1); // the probe asked authorize() too
+    expect((await e.status()).tracks.filter((t) => t.state === 'complete')).toHaveLength(3);
+  }, 30_000);
+
+  it('the same, but the session ended meanwhile: the one-byte question is refused too and the queue pauses unauthorized, nothing ended', async () => {
+    const two = some.slice(0, 2);
+    await publish(origin, { tracks: two, playlists: [{ id: 'p', trackIds: two.map((t) => t.id), offline: true }] });
+    origin.faults.length = 0;
+    let t1Refusals = 0;
+    origin.faults.push((req, res) => {
+      if (!req.url!.startsWith('/media/')) return false;
+      // t1 is refused; after its second refusal the session ends for every track.
+      if (req.url!.startsWith('/media/t1')) t1Refusals++;
+      else if (t1Refusals < 2) return false;
+      res.writeHead(401).end();
+      return true;
+    });
+    const e = (engine = await openEngine(origin, { authorize: tokenHook, throttle: { maxConcurrent: 1 } }));
+    const states = record<EngineState>(e, 'state');
+    const failed = record<{ trackId: string }>(e, 'track-failed');
+    await e.sync();
+    await e.idle();
+    expect(states.filter((s) => s.state === 'paused').map((s) => (s as { reason?: string }).reason)).toEqual(['unauthorized']);
+    expect(failed).toEqual([]);
+    expect(origin.log.filter((r) => r.range === 'bytes=0-0').map((r) => r.path)).toEqual(['/media/t0.mp3', '/media/t0.mp3']); // asked, and once more after authorize() was asked again
+  }, 30_000);
+
   it('a session refused for every track pauses the queue unauthorized after at most 3 tracks were refused, none ended; resume() completes them all', async () => {
     await publish(origin, { tracks: some, playlists: [{ id: 'p', trackIds: some.map((t) => t.id), offline: true }] });
     origin.faults.length = 0;
