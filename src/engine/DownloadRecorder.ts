@@ -90,12 +90,16 @@ export class DownloadRecorder {
     }
   }
 
-  /** The origin refused the track and it waits aside for a region lock's verdict: a play waiting for it is answered now. */
+  /**
+   * The origin refused the track and it waits aside for a region lock's verdict: a play waiting for
+   * it is answered now. It stays marked as played (so planned) until the verdict ends it or the
+   * queue pauses: a refusal forgotten by the next plan would have no verdict.
+   */
   refused(job: SchedulerJob, error: RepriseError): void {
     const t = this.trust.catalog?.tracks.get(job.trackId);
     if (!t || t.contentId !== job.contentId) return;
-    for (const s of this.planner.tracksWithContent(t.contentId)) if (this.inventory.streaming.delete(s.entry.id)) this.news.unavailable(s.entry.id, error.code, error.message);
-    if (this.inventory.streaming.delete(job.trackId)) this.news.unavailable(job.trackId, error.code, error.message);
+    const ids = new Set([job.trackId, ...this.planner.tracksWithContent(t.contentId).map((s) => s.entry.id)]);
+    for (const id of ids) if (this.inventory.streaming.has(id)) this.news.unavailable(id, error.code, error.message);
   }
 
   async failed(job: SchedulerJob, error: RepriseError): Promise<void> {

@@ -7,10 +7,18 @@ import type { ManifestTrack } from '../manifest/types.js';
  * A `wanted` with `byte` instead of `chunk` is sent as a request arrives, before the store is
  * read: the engine fetches the chunk holding that byte first if it knows it is missing.
  */
-export type PlaybackReport =
+export type PlaybackReport = (
   | { type: 'played'; trackId: string }
   | { type: 'wanted'; trackId: string; chunk?: number; byte?: number }
-  | { type: 'corrupt'; trackId: string; digest: string };
+  | { type: 'corrupt'; trackId: string; digest: string }
+) & {
+  /**
+   * Unique per report the service worker sends: the copies of one report (its direct line, the
+   * channel, every page forwarding it) share it, so the engine acts on a report once and on a new
+   * one — the same request made again, a play after an error — every time.
+   */
+  id?: string;
+};
 
 /**
  * What the engine tells readers waiting for chunks, on the BroadcastChannel

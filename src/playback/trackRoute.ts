@@ -97,8 +97,12 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
     pages.forEach(post);
     void windows()?.then((list) => list.filter((c) => !sent.has(c.id)).forEach(post), () => {});
   };
-  const report = (r: PlaybackReport) => {
-    if (options.report) return options.report(r);
+  // Each report sent on gets an id its copies share (ReportFilter): a request made again is acted on again.
+  const instance = Math.random().toString(36).slice(2, 10);
+  let reports = 0;
+  const report = (sent: PlaybackReport) => {
+    if (options.report) return options.report(sent);
+    const r: PlaybackReport = { ...sent, id: `${instance}:${++reports}` };
     // Straight to the engine (its line, else its channel: one hop), and through the pages (an
     // engine without either; a line to a tab that does not lead).
     if (ports?.size) ports.post({ type: 'report', report: r });

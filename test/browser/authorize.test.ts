@@ -98,7 +98,7 @@ eachEngine('authorize()', (suite) => {
     expect(after.events).not.toContain('SECRET');
   });
 
-  suite.test('a track the origin refuses for itself (a region lock) answers 401 at once through the service worker and ends alone unauthorized; the playlist downloads on, never paused', {}, async () => {
+  suite.test('a track the origin refuses for itself (a region lock) answers 401 at once through the service worker and ends alone unauthorized; the playlist downloads on, never paused, and a play once it is complete is judged by one byte of a stored track', {}, async () => {
     const offline = ['o1', 'o2', 'o3', 'o4'].map((id, i) => ({ id, body: makeWav(6, i) }));
     const total = offline.reduce((n, t) => n + t.body.length, 0);
     site = await startSite([...offline, { id: 'locked', body: makeWav(3, 9) }], [{ id: 'mix', trackIds: offline.map((t) => t.id) }, { id: 'abroad', trackIds: ['locked'] }]);
@@ -117,14 +117,23 @@ eachEngine('authorize()', (suite) => {
         const ms = performance.now() - t;
         await w.cache.idle();
         const s = await w.cache.status();
-        return { status: answer.status, ms, events, complete: s.tracks.filter((x: { state: string }) => x.state === 'complete').map((x: { id: string }) => x.id).sort() };
+        // Played again once the playlist is complete: no download is left to judge the refusal by.
+        const t2 = performance.now();
+        const again = await fetch(w.cache.trackUrl('locked'));
+        const againMs = performance.now() - t2;
+        await w.cache.idle();
+        return { status: answer.status, again: again.status, ms, againMs, events, complete: s.tracks.filter((x: { state: string }) => x.state === 'complete').map((x: { id: string }) => x.id).sort() };
       },
       { options: site.options, bytesPerSecond: Math.floor(total / 3) },
     );
     expect(seen.status).toBe(401);
     expect(seen.ms).toBeLessThan(5000); // not the stall timeout: the engine said so at once
-    expect(seen.events.filter((x) => x.type === 'track-failed').map((x) => [x.e.trackId, x.e.code])).toEqual([['locked', 'unauthorized']]);
+    expect(seen.again).toBe(401); // played again within seconds: a new request, acted on (not taken for a copy of the first)
+    expect(seen.againMs).toBeLessThan(5000);
+    // Each play tried it once more; the second verdict came from one byte of a stored track.
+    expect(seen.events.filter((x) => x.type === 'track-failed').map((x) => [x.e.trackId, x.e.code])).toEqual([['locked', 'unauthorized'], ['locked', 'unauthorized']]);
     expect(seen.events.filter((x) => x.type === 'state' && x.e.state === 'paused')).toEqual([]);
+    expect(site.origin.log.filter((r) => r.range === 'bytes=0-0').length).toBeGreaterThanOrEqual(1);
     expect(seen.complete).toEqual(['o1', 'o2', 'o3', 'o4']);
   });
 });

@@ -119,6 +119,29 @@ eachEngine('worker, service worker and page client', (suite) => {
     expect(await page.errors()).toEqual([]);
   });
 
+  suite.test('a track gone from the origin (404) answers 404 at once, and again when play is pressed again within seconds (a new request, not a copy of the first)', { needs: ['serviceWorker'] }, async () => {
+    site = await startSite(tracks, playlists);
+    site.origin.faults.push((req, res) => (new URL(req.url!, site.origin.url).pathname === '/media/song-c' ? (res.writeHead(404).end(), true) : false));
+    const page = await open();
+    await openCache(page, site.options);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    const plays = await page.evaluate(async () => {
+      const { cache } = window as never as { cache: any };
+      await cache.sync();
+      const out: [number, number][] = [];
+      for (let i = 0; i < 3; i++) {
+        const t = performance.now();
+        const answer = await fetch(cache.trackUrl('song-c'));
+        out.push([answer.status, Math.round(performance.now() - t)]);
+      }
+      return out;
+    });
+    expect(plays.map(([status]) => status)).toEqual([404, 404, 404]);
+    for (const [, ms] of plays) expect(ms).toBeLessThan(5000); // not the 30 s stall timeout (504)
+    // A play tries an ended track once more: each play asked the origin again.
+    expect(site.origin.log.filter((r) => r.path === '/media/song-c')).toHaveLength(3);
+  });
+
   suite.test('offline after a reload: the stored playlist plays from the service worker with the network down', { needs: ['serviceWorker'] }, async () => {
     site = await startSite(tracks, playlists);
     const page = await open();

@@ -414,7 +414,7 @@ describe('the track route, in Node against a fake store', () => {
       const { response, body } = await ask(route, { range: 'bytes=0-9' });
       expect(response.status).toBe(206);
       expect(body.equals(BODY.subarray(0, 10))).toBe(true);
-      expect(reports[0]).toEqual({ type: 'wanted', trackId: TRACK.id, byte: 0 });
+      expect(reports[0]).toEqual({ type: 'wanted', trackId: TRACK.id, byte: 0, id: expect.any(String) });
       await new Promise((r) => setTimeout(r, 20));
       expect(onChannel).toEqual([]);
     } finally {
@@ -447,14 +447,22 @@ describe('the track route, in Node against a fake store', () => {
       lists.shift()!(windows); // the list asked for when the route was made
       await new Promise((r) => setTimeout(r, 0));
       const answer = route.handle(new Request(URL_, { headers: { range: 'bytes=0-9' } }));
-      expect(got.a).toEqual([{ type: 'wanted', trackId: TRACK.id, byte: 0 }]); // before the browser answered
+      expect(got.a).toEqual([{ type: 'wanted', trackId: TRACK.id, byte: 0, id: expect.any(String) }]); // before the browser answered
       windows = [page('a'), page('b')];
       while (lists.length) lists.shift()!(windows);
       await answer;
       while (lists.length) lists.shift()!(windows);
       await new Promise((r) => setTimeout(r, 0));
-      expect(got.a).toEqual([{ type: 'wanted', trackId: TRACK.id, byte: 0 }, { type: 'played', trackId: TRACK.id }]);
-      expect(got.b).toEqual([{ type: 'wanted', trackId: TRACK.id, byte: 0 }, { type: 'played', trackId: TRACK.id }]);
+      expect(got.a).toEqual([{ type: 'wanted', trackId: TRACK.id, byte: 0, id: expect.any(String) }, { type: 'played', trackId: TRACK.id, id: expect.any(String) }]);
+      // The copies of one report share its id (the engine acts on it once); each report has its own.
+      expect(got.b).toEqual(got.a);
+      expect(new Set(got.a.map((r) => (r as { id: string }).id)).size).toBe(2);
+      // The same request made again (a listener pressing play again) is a new report.
+      await route.handle(new Request(URL_, { headers: { range: 'bytes=0-9' } }));
+      while (lists.length) lists.shift()!(windows);
+      const again = got.a[2] as { type: string; byte: number; id: string };
+      expect(again).toMatchObject({ type: 'wanted', byte: 0 });
+      expect(again.id).not.toBe((got.a[0] as { id: string }).id);
     } finally {
       vi.unstubAllGlobals();
     }

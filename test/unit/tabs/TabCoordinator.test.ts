@@ -157,6 +157,16 @@ describe('TabCoordinator', () => {
       handled: 2,
     },
     { name: 'the same play again after the window', steps: [{ tab: 1, report: play }, { tab: 2, report: play }, { advance: REPORT_WINDOW_MS }, { tab: 0, report: play }, { tab: 1, report: play }], handled: 2 },
+    {
+      name: 'a request made again within the window (play pressed again after an error): a new id, acted on; copies of each by id once',
+      steps: [
+        { tab: 0, report: { type: 'wanted', trackId: 't1', byte: 0, id: 'sw:1' } },
+        { tab: 1, report: { type: 'wanted', trackId: 't1', byte: 0, id: 'sw:1' } },
+        { tab: 1, report: { type: 'wanted', trackId: 't1', byte: 0, id: 'sw:2' } },
+        { tab: 2, report: { type: 'wanted', trackId: 't1', byte: 0, id: 'sw:2' } },
+      ],
+      handled: 2,
+    },
   ];
   it.each(reportCases)('handles playback reports once however many tabs forward them: $name', async ({ steps, handled }) => {
     const { open, clock } = tabs();
