@@ -231,6 +231,25 @@ describe('play while missing (engine)', () => {
     expect((await e.status()).tracks.filter((t) => t.state === 'complete').map((t) => t.id).sort()).toEqual(['a', 'b', 'c', 'd']);
   });
 
+  it('a played track refused once the library is complete waits for its verdict, planned: one byte of a stored track says region lock, the track ends unauthorized', async () => {
+    const offline = ['a', 'b'].map((id) => ({ id, body: bytesOf(id, CHUNK * 2) }));
+    await publish(origin, { tracks: [...offline, { id: 'x', body: bytesOf('x', CHUNK * 2) }], playlists: [{ id: 'p', trackIds: ['a', 'b'], offline: true }, { id: 'q', trackIds: ['x'], offline: false }] });
+    origin.faults.push((req, res) => (req.url!.startsWith('/media/x') ? (res.writeHead(403).end(), true) : false));
+    // The one-byte answer comes after the engine planned again (a play mark is written meanwhile).
+    origin.faults.push(async (req) => (req.headers.range === 'bytes=0-0' && (await new Promise((r) => setTimeout(r, 300))), false));
+    const e = await open({ authorize: () => ({ headers: { Authorization: 'Bearer t' } }) });
+    const failed: { trackId: string; code: string }[] = [];
+    e.on('track-failed', (f) => failed.push(f as { trackId: string; code: string }));
+    const heard = listen('reprise');
+    await e.sync();
+    await e.idle();
+    await e.playbackReport({ type: 'wanted', trackId: 'x', chunk: 0 });
+    await until(() => failed.length > 0, 5000, 'the verdict');
+    expect(failed).toEqual([expect.objectContaining({ trackId: 'x', code: 'unauthorized' })]);
+    expect(heard.find((n) => n.type === 'unavailable')).toMatchObject({ trackId: 'x', code: 'unauthorized' });
+    expect(media().filter((r) => r.range === 'bytes=0-0').map((r) => r.path)).toHaveLength(1);
+  });
+
   it('maxBytes: content kept because it was played is evicted before any offline playlist', async () => {
     const bodies = { a: bytesOf('a', CHUNK * 4), x: bytesOf('x', CHUNK * 4), y: bytesOf('y', CHUNK * 4) };
     await publish(origin, {
