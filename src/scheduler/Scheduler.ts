@@ -309,10 +309,7 @@ export class Scheduler {
         this.probe(origin, target);
         continue;
       }
-      this.pauses.add('unauthorized');
-      this.refusals.clear();
-      this.stopProbes();
-      for (const { controller } of this.active.values()) controller.abort(new RepriseError('aborted', 'paused (unauthorized)'));
+      this.pause('unauthorized');
       return;
     }
   }

@@ -436,8 +436,8 @@ describe('the track route, in Node against a fake store', () => {
   });
 
   it('reports reach the pages it knows at once, without waiting for the browser\'s list of windows; a new page gets each report once', async () => {
-    const got: Record<string, unknown[]> = { a: [], b: [] };
-    const page = (id: string) => ({ id, postMessage: (m: { report: unknown }) => void got[id]!.push(m.report) }) as unknown as Client;
+    const got: { a: unknown[]; b: unknown[] } = { a: [], b: [] };
+    const page = (id: string) => ({ id, postMessage: (m: { report: unknown }) => void got[id as 'a' | 'b'].push(m.report) }) as unknown as Client;
     let windows = [page('a')];
     const lists: ((list: Client[]) => void)[] = [];
     vi.stubGlobal('clients', { matchAll: () => new Promise<Client[]>((resolve) => lists.push(resolve)) });
