@@ -190,7 +190,12 @@ export class Engine implements LeadingEngine {
           if (!isRepriseError(error, 'quota-exceeded')) throw error;
           inventory.removed.add(playlistId);
           await budget.collectGarbage();
-          await inventory.putChoice(rest);
+          // Still no room (Chromium counts deleted blobs for a while): the record goes, with its
+          // play mark — what remove() promises holds without a byte written.
+          await inventory.putChoice(rest).catch((again: unknown) => {
+            if (!isRepriseError(again, 'quota-exceeded')) throw again;
+            return inventory.forgetChoice(playlistId);
+          });
         });
       }
       inventory.removed.add(playlistId);

@@ -178,6 +178,12 @@ export class Inventory {
     await this.store.putPlaylist(record);
   }
 
+  /** Forgets the device's record of a playlist (its play mark too): written where nothing fits any more. */
+  async forgetChoice(id: string): Promise<void> {
+    this.choices.delete(id);
+    await this.store.deletePlaylist(id);
+  }
+
   /** A new manifest was accepted: failures recorded against the old one get another chance. */
   async forgetFailures(): Promise<void> {
     for (const record of [...this.trackRecords.values()]) {

@@ -211,6 +211,11 @@ export class Store {
     return this.guard('write a playlist record', async () => void (await this.db.put('playlists', record)));
   }
 
+  /** Deletes a playlist record (a delete needs no room: what a full device can still do). */
+  deletePlaylist(id: string): Promise<void> {
+    return this.guard('delete a playlist record', async () => void (await this.db.delete('playlists', id)));
+  }
+
   tracks(): Promise<TrackRecord[]> {
     return this.guard('read the track records', () => this.db.getAll('tracks'));
   }
