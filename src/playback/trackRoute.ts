@@ -1,4 +1,5 @@
 import { RepriseError, isRepriseError } from '../errors/RepriseError.js';
+import { stallGuardedReader } from './stallGuardedReader.js';
 import { planAnswer } from './planAnswer.js';
 import { chunkNewsChannel } from './PlaybackReport.js';
 import { readVerified } from './readVerified.js';
@@ -162,7 +163,8 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
       if ('unavailable' in found && found.wanted) return plain(504, `${found.unavailable} (it did not arrive within ${timeoutMs} ms)`);
     }
     if ('unavailable' in found) return plain(404, found.unavailable);
-    const { track, reader } = found;
+    const { track } = found;
+    const reader = stallGuardedReader(found.reader);
     const etag = `"${found.contentId}"`;
     const plan = planAnswer(request, { size: track.size, etag });
     const headers = new Headers({ 'accept-ranges': 'bytes', 'cache-control': 'no-store' });

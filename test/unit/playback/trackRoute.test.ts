@@ -424,6 +424,25 @@ describe('the track route, in Node against a fake store', () => {
     }
   });
 
+  it('a read of stored chunks that never settles (a browser read of a stored Blob can stall) is made again: the answer completes, whole and exact', async () => {
+    const store = fakeStore();
+    let reads = 0;
+    const inner = ((await store.source.lookup(TRACK.id)) as { reader: { getChunks(d: readonly string[]): Promise<(ArrayBuffer | undefined)[]> } }).reader;
+    const stalling: TrackSource = {
+      async lookup(id) {
+        const found = await store.source.lookup(id);
+        if ('unavailable' in found) return found;
+        // The second read of the answer never settles; asked again, it answers.
+        return { ...found, reader: { getChunks: (digests) => (++reads === 2 ? new Promise(() => {}) : inner.getChunks(digests)) } };
+      },
+    };
+    const route = createTrackRoute({ scope: SCOPE, source: stalling, report: () => {}, verifiedCacheBytes: 0 });
+    const { response, body } = await ask(route);
+    expect(response.status).toBe(200);
+    expect(body.equals(BODY)).toBe(true);
+    expect(reads).toBeGreaterThanOrEqual(3);
+  }, 8000);
+
   it('a page handing over its line makes the store ready (looked up once) before the first play needs it', async () => {
     const store = fakeStore();
     let lookups = 0;
