@@ -166,7 +166,17 @@ export class Engine implements LeadingEngine {
       if (offline) record.offlineAt = opts.clock.now();
       if (options.pinned !== undefined) record.pinned = options.pinned;
       inventory.removed.delete(playlistId);
-      await inventory.putChoice(record);
+      await inventory.putChoice(record).catch(async (error: unknown) => {
+        // A full device and a playlist let go: free its content first (deletes fit, the choice
+        // holds in memory), then record it; still no room, and the account does not keep it
+        // offline either, the record goes (a delete needs no room) — the same choice, persisted.
+        if (offline || !isRepriseError(error, 'quota-exceeded')) throw error;
+        await budget.release();
+        await inventory.putChoice(record).catch(async (again: unknown) => {
+          if (!isRepriseError(again, 'quota-exceeded') || trust.catalog?.playlists.get(playlistId)?.offline) throw again;
+          await inventory.forgetChoice(playlistId);
+        });
+      });
       // Format 2: the playlist's chunk lists now, so that its downloads are planned without a sync.
       if (offline && trust.servable) await this.parts.chunkLists.ensure(trust.catalog!, awaitingChunkList(inventory.selection(trust.catalog)));
       if (!offline) await budget.release();

@@ -106,6 +106,30 @@ describe('a full device', () => {
     expect(after.playlists.find((p) => p.id === 'A')).toMatchObject({ offline: false });
     expect(after.tracks.find((t) => t.id === 'a')).toMatchObject({ bytesDone: 0 });
   });
+
+  it('setOffline(id, false) on a device so full that the freed space does not take the record: it resolves, the content is freed, and stays so across a restart', async () => {
+    const tracks = ['a', 'b'].map((id) => ({ id, body: bytesOf(id, CHUNK * 2) }));
+    await publish(origin, { tracks, playlists: [{ id: 'A', trackIds: ['a'] }, { id: 'B', trackIds: ['b'] }] });
+    const e = (engine = await openEngine(origin));
+    await e.sync();
+    await e.setOffline('A', true);
+    await e.setOffline('B', true);
+    await e.idle();
+    quota = simulateQuota(0, { allStores: true });
+    await e.setOffline('A', false);
+    expect((await e.status()).tracks.find((t) => t.id === 'a')).toMatchObject({ bytesDone: 0 });
+    quota.restore();
+    quota = undefined;
+    await e.close();
+    engine = undefined;
+    const again = (engine = await openEngine(origin, { indexedDB: (e as unknown as { factory: IDBFactory }).factory }));
+    await again.sync();
+    await again.idle();
+    const after = await again.status();
+    expect(after.playlists.find((p) => p.id === 'A')).toMatchObject({ offline: false });
+    expect(after.tracks.find((t) => t.id === 'a')).toMatchObject({ bytesDone: 0 });
+    expect(after.tracks.find((t) => t.id === 'b')).toMatchObject({ state: 'complete' });
+  });
 });
 
 describe('what the platform lacks, status() says', () => {
