@@ -111,7 +111,7 @@ eachEngine('authorize()', (suite) => {
         w.cache = await w.openOfflineCache({ ...options, throttle: { maxConcurrent: 2, bytesPerSecond }, authorize: () => ({ headers: { Authorization: 'Bearer t' } }) });
         for (const type of ['track-failed', 'state']) w.cache.on(type, (e: unknown) => events.push({ type, e }));
         await w.cache.sync();
-        await w.cache.setOffline('mix', true); // about 3 s of downloads at the cap
+        await w.cache.setOffline('mix', true); // about 1.5 s of downloads at the cap
         const t = performance.now();
         const answer = await fetch(w.cache.trackUrl('locked'));
         const ms = performance.now() - t;
@@ -127,7 +127,7 @@ eachEngine('authorize()', (suite) => {
         for (const end = performance.now() + 5000; !failedTwice() && performance.now() < end; ) await new Promise((r) => setTimeout(r, 20));
         return { status: answer.status, again: again.status, ms, againMs, events, complete: s.tracks.filter((x: { state: string }) => x.state === 'complete').map((x: { id: string }) => x.id).sort() };
       },
-      { options: site.options, bytesPerSecond: Math.floor(total / 3) },
+      { options: site.options, bytesPerSecond: Math.floor(total / 1.5) },
     );
     expect(seen.status).toBe(401);
     expect(seen.ms).toBeLessThan(5000); // not the stall timeout: the engine said so at once
