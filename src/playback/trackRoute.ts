@@ -10,7 +10,8 @@ import { TRACK_PATH } from './trackPath.js';
 import { sha256Base64Url } from '../util/sha256.js';
 import { VerifiedChunkCache } from './VerifiedChunkCache.js';
 import { readerPorts } from './ReaderPorts.js';
-import { READER_PORT_MESSAGE, READER_PORT_REQUEST } from '../worker/lifecycleMessages.js';
+import { reportSender } from './reportSender.js';
+import { READER_PORT_MESSAGE } from '../worker/lifecycleMessages.js';
 
 export { TRACK_PATH };
 
@@ -81,42 +82,7 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
   });
 
   const scopeUrl = () => new URL(options.scope ?? (globalThis as unknown as { registration: ServiceWorkerRegistration }).registration.scope);
-  // The pages last seen: a report goes to them at once (asking the browser for its windows takes a
-  // round trip to it, slow on a loaded device), then to any page that list did not have.
-  let pages: readonly Client[] = [];
-  const windows = () => (globalThis as unknown as { clients?: Clients }).clients?.matchAll({ type: 'window', includeUncontrolled: true }).then((list) => (pages = list));
-  if (!options.report) void windows()?.catch(() => {});
-  const toPages = (message: unknown) => {
-    const post = (c: Client) => {
-      try {
-        c.postMessage(message);
-      } catch {
-        // a page that went away
-      }
-    };
-    const sent = new Set(pages.map((c) => c.id));
-    pages.forEach(post);
-    void windows()?.then((list) => list.filter((c) => !sent.has(c.id)).forEach(post), () => {});
-  };
-  // Each report sent on gets an id its copies share (ReportFilter): a request made again is acted on again.
-  const instance = Math.random().toString(36).slice(2, 10);
-  let reports = 0;
-  const report = (sent: PlaybackReport) => {
-    if (options.report) return options.report(sent);
-    const r: PlaybackReport = { ...sent, id: `${instance}:${++reports}` };
-    // Straight to the engine (its line, else its channel: one hop), and through the pages (an
-    // engine without either; a line to a tab that does not lead).
-    if (ports?.size) ports.post({ type: 'report', report: r });
-    else news?.post?.({ type: 'report', report: r });
-    toPages({ type: 'reprise:playback', report: r });
-  };
-  // No direct line (this service worker just started): the pages are asked for one, at most once a second.
-  let askedForPorts = -Infinity;
-  const askForPorts = () => {
-    if (!ports || ports.size > 0 || options.report || Date.now() - askedForPorts < 1000) return;
-    askedForPorts = Date.now();
-    toPages({ type: READER_PORT_REQUEST, dbName });
-  };
+  const { report, askForPorts } = reportSender({ dbName, ports, news, report: options.report });
 
   function trackIdOf(request: Request): string | undefined {
     const url = new URL(request.url);

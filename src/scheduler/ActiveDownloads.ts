@@ -24,6 +24,12 @@ export class ActiveDownloads extends Map<string, Active> {
     return [...this.values()].filter((a) => a.fetching);
   }
 
+  /** Some download that still sends requests (not superseded) is of a matching job. */
+  someSending(match: (job: SchedulerJob) => boolean): boolean {
+    for (const a of this.values()) if (a.fetching && !a.superseded && match(a.job)) return true;
+    return false;
+  }
+
   fetchingCount(): number {
     let n = 0;
     for (const a of this.values()) if (a.fetching) n++;

@@ -48,6 +48,11 @@ export class PlanQueue {
     return this.rank.get(trackId) ?? Number.MAX_SAFE_INTEGER;
   }
 
+  /** Some queued job (in no order) matches. */
+  someQueued(match: (job: SchedulerJob) => boolean): boolean {
+    return this.queue.some(match);
+  }
+
   sorted(): SchedulerJob[] {
     return [...this.queue].sort((a, b) => this.order(a.trackId) - this.order(b.trackId));
   }

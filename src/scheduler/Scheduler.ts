@@ -1,32 +1,21 @@
 import { RepriseError } from '../errors/RepriseError.js';
 import { ChunkBuffers } from '../downloader/ChunkBuffers.js';
-import { type ProbeVerdict, probeAuthorization } from '../downloader/probeAuthorization.js';
 import { type Candidate, type WaitReason, admit } from './admission.js';
 import { type JobContext, type SchedulerStats, attemptJob } from './downloadJob.js';
 import { HeldChunks } from './HeldChunks.js';
 import { type Active, ActiveDownloads } from './ActiveDownloads.js';
 import { PlaybackFirst } from './PlaybackFirst.js';
 import { PlanQueue } from './PlanQueue.js';
-import { RefusedTracks } from './RefusedTracks.js';
+import { RefusalVerdicts } from './RefusalVerdicts.js';
 import { RequestSlots } from './RequestSlots.js';
+import { PAUSE_REASONS, type PauseReason, type SchedulerState } from './SchedulerState.js';
 import { bucketCapacity } from './requestSize.js';
 import type { SchedulerHooks, ThrottleSettings } from './SchedulerHooks.js';
 import { type SchedulerJob, sameTarget } from './SchedulerJob.js';
 import { INTEGRITY_ATTEMPTS, type RetryState, decideRetry } from './retryPolicy.js';
 import { TokenBucket } from './TokenBucket.js';
 
-export { INTEGRITY_ATTEMPTS, type SchedulerHooks, type SchedulerJob, type ThrottleSettings, type WaitReason };
-
-/** Why the queue is paused, in the order `state` reports them when several apply. */
-export const PAUSE_REASONS = ['user', 'offline', 'save-data', 'quota-exceeded', 'unauthorized'] as const;
-export type PauseReason = (typeof PAUSE_REASONS)[number];
-
-export type SchedulerState =
-  | { state: 'idle' }
-  | { state: 'downloading' }
-  | { state: 'waiting'; reason: WaitReason; until: number }
-  | { state: 'paused'; reason: PauseReason };
-
+export { INTEGRITY_ATTEMPTS, PAUSE_REASONS, type PauseReason, type SchedulerHooks, type SchedulerJob, type SchedulerState, type ThrottleSettings, type WaitReason };
 
 /**
  * Runs the download queue: at most `maxConcurrent` tracks and `maxConcurrent` requests at once
@@ -43,10 +32,8 @@ export class Scheduler {
   private readonly attempts = new Map<string, RetryState>();
   private readonly held = new HeldChunks();
   private readonly pauses = new Set<PauseReason>();
-  /** Tracks refused at their origin, waiting for a region lock's verdict ({@link RefusedTracks}). */
-  private readonly refusals = new RefusedTracks();
-  /** Origins being asked whether they accept the app's authorization (no download left to say). */
-  private readonly probing = new Map<string, AbortController>();
+  /** 401/403s: a track's (a region lock) or the session's ({@link RefusalVerdicts}). */
+  private readonly verdicts: RefusalVerdicts;
   private readonly originUntil = new Map<string, number>();
   private windowUntil = 0;
   private waiting: { reason: WaitReason; until: number } | undefined;
@@ -79,6 +66,21 @@ export class Scheduler {
     this.slots = new RequestSlots(throttle.maxConcurrent);
     this.playbackFirst = new PlaybackFirst(hooks.clock);
     this.shared = { hooks, bucket: this.bucket, slots: this.slots, buffers: this.buffers, stats: this.stats };
+    this.verdicts = new RefusalVerdicts({
+      hooks,
+      slots: this.slots,
+      bucket: this.bucket,
+      asks: (origin, aside) => {
+        const asks = (j: SchedulerJob) => j.origin === origin && !aside(j.trackId);
+        return this.plan.someQueued(asks) || this.active.someSending(asks);
+      },
+      end: (job, error) => {
+        this.plan.take(job);
+        this.fail(job, error);
+      },
+      pauseSession: () => this.pause('unauthorized'),
+      schedule: () => this.schedule(),
+    });
   }
 
   /**
@@ -94,7 +96,7 @@ export class Scheduler {
       a.controller.abort(new RepriseError('aborted', next ? `track "${trackId}" was re-published` : `track "${trackId}" is no longer needed offline`));
     }
     for (const id of this.attempts.keys()) if (!byId.has(id)) this.attempts.delete(id);
-    this.refusals.retain((id) => byId.has(id));
+    this.verdicts.retain((id) => byId.has(id));
     this.held.retain((id) => byId.get(id)?.contentId);
     this.plan.replace(jobs, (job) => !this.active.has(job.trackId) || this.active.get(job.trackId)!.superseded);
     if (options.windowMs !== undefined && options.windowMs > 0) this.windowUntil = this.hooks.clock.now() + options.windowMs;
@@ -127,10 +129,7 @@ export class Scheduler {
     if (this.pauses.has(reason)) return;
     this.pauses.add(reason);
     // Tracks refused and waiting for a verdict are queued as any other: resume() tries them again.
-    if (reason === 'unauthorized') {
-      this.refusals.clear();
-      this.stopProbes();
-    }
+    if (reason === 'unauthorized') this.verdicts.clear();
     for (const { controller } of this.active.values()) controller.abort(new RepriseError('aborted', `paused (${reason})`));
     this.schedule();
   }
@@ -204,7 +203,7 @@ export class Scheduler {
    * lock: it ends `unauthorized`) or the session's (the queue pauses `unauthorized`).
    */
   isRefused(trackId: string): boolean {
-    return this.refusals.isAside(trackId);
+    return this.verdicts.isAside(trackId);
   }
 
   /** The listener waits for this track ({@link prioritize}) and it is not done yet. */
@@ -220,7 +219,7 @@ export class Scheduler {
 
   close(): void {
     this.closed = true;
-    this.stopProbes();
+    this.verdicts.clear();
     this.wake?.abort();
     this.playbackFirst.release();
     for (const { controller } of this.active.values()) controller.abort(new RepriseError('aborted', 'the cache was closed'));
@@ -250,13 +249,13 @@ export class Scheduler {
     this.wake = undefined;
     this.waiting = undefined;
     this.spaceBlocked = false;
-    if (this.pauses.size === 0) this.pauseIfNoVerdict();
+    if (this.pauses.size === 0) this.verdicts.judgeUnasked();
     if (this.pauses.size === 0) {
       const now = this.hooks.clock.now();
       let space = this.spaceLeft;
       for (const a of this.active.values()) space -= a.job.remainingBytes();
       // A superseded download may still be settling; a refused track waits aside for its verdict.
-      const queued = new Map(this.plan.sorted().filter((j) => !this.active.has(j.trackId) && !this.refusals.isAside(j.trackId)).map((j) => [j.trackId, j]));
+      const queued = new Map(this.plan.sorted().filter((j) => !this.active.has(j.trackId) && !this.verdicts.isAside(j.trackId)).map((j) => [j.trackId, j]));
       const candidates = [...queued.values()].map(
         (job): Candidate => ({ id: job.trackId, origin: job.origin, urgent: this.plan.isUrgent(job.trackId), notBefore: this.attempts.get(job.trackId)?.notBefore ?? 0, ready: () => job.ready?.() ?? true, need: () => job.remainingBytes() }),
       );
@@ -294,72 +293,6 @@ export class Scheduler {
     });
   }
 
-  /**
-   * A refusal that no other track of its origin is left to settle (none queued, none with a
-   * request to send) is the session's: the queue pauses `unauthorized`, nothing is dropped.
-   */
-  private pauseIfNoVerdict(): void {
-    for (const origin of this.refusals.origins()) {
-      if (this.probing.has(origin)) continue;
-      const asks = (j: SchedulerJob) => j.origin === origin && !this.refusals.isAside(j.trackId);
-      if (this.plan.sorted().some(asks) || [...this.active.values()].some((a) => a.fetching && !a.superseded && asks(a.job))) continue;
-      // Another track of that origin answers instead: one byte, authorized now.
-      const target = this.hooks.authorize && this.hooks.probeTarget?.(origin, (id) => this.refusals.isAside(id));
-      if (target) {
-        this.probe(origin, target);
-        continue;
-      }
-      this.pause('unauthorized');
-      return;
-    }
-  }
-
-  /**
-   * Asks `origin` for the first byte of `target` (a track it serves), within `maxConcurrent` and the
-   * cap: accepted, the tracks refused there are refused for themselves; refused (or not asked: offline,
-   * an error), the refusal is the session's and the queue pauses `unauthorized`.
-   */
-  private probe(origin: string, target: { trackId: string; url: string }): void {
-    const controller = new AbortController();
-    this.probing.set(origin, controller);
-    const request = this.refusals.nextRequest();
-    const first = () => Number.MIN_SAFE_INTEGER;
-    const ask = async (): Promise<ProbeVerdict> => {
-      const release = await this.slots.acquire(controller.signal, first);
-      try {
-        await this.bucket.take(1, controller.signal, first);
-        return await probeAuthorization(target, this.hooks, controller.signal);
-      } finally {
-        release();
-      }
-    };
-    void ask()
-      .catch((): ProbeVerdict => 'failed')
-      .then((verdict) => {
-        if (this.probing.get(origin) !== controller) return;
-        this.probing.delete(origin);
-        if (this.closed || controller.signal.aborted) return;
-        if (verdict === 'accepted') this.accepted(origin, target.trackId, request);
-        else if (this.refusals.origins().includes(origin)) this.pause('unauthorized');
-        this.schedule();
-      });
-  }
-
-  private stopProbes(): void {
-    for (const controller of this.probing.values()) controller.abort();
-    this.probing.clear();
-  }
-
-  /** A request of `trackId` to `origin` sent as number `request` was accepted: tracks refused there before it are refused for themselves. */
-  private accepted(origin: string, trackId: string, request: number): void {
-    const settled = this.refusals.acceptedAt(origin, trackId, request);
-    for (const r of settled) {
-      this.plan.take(r.job);
-      this.fail(r.job, regionLock(r.job, r.error));
-    }
-    if (settled.length > 0) this.schedule();
-  }
-
   private requeue(job: SchedulerJob): void {
     if (!this.closed) this.plan.requeue(job);
   }
@@ -392,8 +325,9 @@ export class Scheduler {
         },
         onUnstored: (chunks) => this.held.add(job.trackId, job.contentId, chunks),
         onRequest: () => {
-          const request = (lastRequest = this.refusals.nextRequest());
-          return { accepted: () => this.accepted(job.origin, job.trackId, request) };
+          const request = this.verdicts.request(job);
+          lastRequest = request.number;
+          return request;
         },
       });
       if (!fetched) return this.complete(job, committed > 0);
@@ -414,11 +348,7 @@ export class Scheduler {
         this.spaceLeft = 0;
         this.pauses.add('quota-exceeded');
       } else if (decision.action === 'unauthorized') {
-        // Without an authorize hook there is nothing fresh to judge by: the queue pauses at once.
-        const verdict = this.hooks.authorize ? this.refusals.refuse(job, error as RepriseError, lastRequest) : 'session';
-        if (verdict === 'track') return this.fail(job, regionLock(job, error as RepriseError));
-        if (verdict === 'session') this.pause('unauthorized');
-        else this.hooks.onRefused?.(job, error as RepriseError);
+        if (this.verdicts.refuse(job, error as RepriseError, lastRequest)) return;
       } else {
         this.attempts.set(job.trackId, decision.state);
         if (decision.originUntil !== undefined) this.originUntil.set(job.origin, Math.max(this.originUntil.get(job.origin) ?? 0, decision.originUntil));
@@ -448,13 +378,3 @@ export class Scheduler {
   }
 }
 
-/** The error a region-locked track ends with (docs/authenticated-media.md). */
-function regionLock(job: SchedulerJob, refusal: RepriseError): RepriseError {
-  const status = typeof refusal.details.status === 'number' ? ` (${refusal.details.status})` : '';
-  return new RepriseError(
-    'unauthorized',
-    `track "${job.trackId}": the origin refused it${status} while it served other tracks to requests authorized after that refusal, so the refusal is about this track (a region lock or an entitlement), not the session`,
-    { ...refusal.details, trackId: job.trackId, regionLock: true },
-    { hint: 'the other tracks go on; this one is tried again when it is played or a new manifest is accepted' },
-  );
-}
