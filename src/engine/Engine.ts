@@ -1,4 +1,3 @@
-import { isRepriseError } from '../errors/isRepriseError.js';
 import { RepriseError } from '../errors/RepriseError.js';
 import { idSchema } from '../manifest/schema.js';
 import { allowedOriginSet } from '../manifest/trackOrigins.js';
@@ -166,17 +165,9 @@ export class Engine implements LeadingEngine {
       if (offline) record.offlineAt = opts.clock.now();
       if (options.pinned !== undefined) record.pinned = options.pinned;
       inventory.removed.delete(playlistId);
-      await inventory.putChoice(record).catch(async (error: unknown) => {
-        // A full device and a playlist let go: free its content first (deletes fit, the choice
-        // holds in memory), then record it; still no room, and the account does not keep it
-        // offline either, the record goes (a delete needs no room) — the same choice, persisted.
-        if (offline || !isRepriseError(error, 'quota-exceeded')) throw error;
-        await budget.release();
-        await inventory.putChoice(record).catch(async (again: unknown) => {
-          if (!isRepriseError(again, 'quota-exceeded') || trust.catalog?.playlists.get(playlistId)?.offline) throw again;
-          await inventory.forgetChoice(playlistId);
-        });
-      });
+      // Let go on a full device: the account's offline mark would bring it back without the record.
+      if (offline) await inventory.putChoice(record);
+      else await inventory.putLettingGo(record, () => budget.release(), trust.catalog?.playlists.get(playlistId)?.offline === true);
       // Format 2: the playlist's chunk lists now, so that its downloads are planned without a sync.
       if (offline && trust.servable) await this.parts.chunkLists.ensure(trust.catalog!, awaitingChunkList(inventory.selection(trust.catalog)));
       if (!offline) await budget.release();
@@ -195,17 +186,9 @@ export class Engine implements LeadingEngine {
       const record = inventory.choices.get(playlistId);
       if (record) {
         const { offline: _o, pinned: _p, ...rest } = record;
-        await inventory.putChoice(rest).catch(async (error: unknown) => {
-          // A full device: free the playlist's content first (deletes fit), then record the choice.
-          if (!isRepriseError(error, 'quota-exceeded')) throw error;
+        await inventory.putLettingGo(rest, async () => {
           inventory.removed.add(playlistId);
           await budget.collectGarbage();
-          // Still no room (Chromium counts deleted blobs for a while): the record goes, with its
-          // play mark — what remove() promises holds without a byte written.
-          await inventory.putChoice(rest).catch((again: unknown) => {
-            if (!isRepriseError(again, 'quota-exceeded')) throw again;
-            return inventory.forgetChoice(playlistId);
-          });
         });
       }
       inventory.removed.add(playlistId);

@@ -1,3 +1,4 @@
+import { isRepriseError } from '../errors/RepriseError.js';
 import { type Catalog, type CatalogTrack, chunkLength } from '../manifest/Catalog.js';
 import type { PlaylistRecord, TrackFailure, TrackRecord } from '../store/schema.js';
 import type { Store } from '../store/Store.js';
@@ -176,6 +177,28 @@ export class Inventory {
   async putChoice(record: PlaylistRecord): Promise<void> {
     this.choices.set(record.id, record);
     await this.store.putPlaylist(record);
+  }
+
+  /**
+   * Records a choice that lets a playlist go (not offline, or removed) on a device that may be
+   * full: when the quota refuses it, `free()` runs first (deletes fit; the choice holds in memory
+   * already) and the record is written again; still no room (Chromium counts deleted blobs for a
+   * while), the record is deleted — a delete needs no room, and without it the playlist is not the
+   * device's choice either — unless `mustKeep` (the record alone says "not offline").
+   */
+  async putLettingGo(record: PlaylistRecord, free: () => Promise<void>, mustKeep = false): Promise<void> {
+    try {
+      return await this.putChoice(record);
+    } catch (error) {
+      if (!isRepriseError(error, 'quota-exceeded')) throw error;
+    }
+    await free();
+    try {
+      await this.putChoice(record);
+    } catch (error) {
+      if (!isRepriseError(error, 'quota-exceeded') || mustKeep) throw error;
+      await this.forgetChoice(record.id);
+    }
   }
 
   /** Forgets the device's record of a playlist (its play mark too): written where nothing fits any more. */
