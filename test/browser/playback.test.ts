@@ -245,8 +245,9 @@ eachEngine('worker, service worker and page client', (suite) => {
     expect(offline.ranged.ended).not.toBe('complete');
     // Never a hang: the engine gives up on the network (3 attempts, each within the 3 s stall bound
     // and a backoff of at most 200 ms: ~1 s here), or the service worker's own stall bound ends the
-    // wait (30 s: the engine's stallTimeoutMs option does not reach the service worker).
-    for (const answer of [offline.whole, offline.ranged]) expect(answer.ms).toBeLessThan(3 * (3000 + 200) + 5_000);
+    // wait (30 s: the engine's stallTimeoutMs option does not reach the service worker; WebKit
+    // took that once in a loaded CI run, 2026-11-30).
+    for (const answer of [offline.whole, offline.ranged]) expect(answer.ms).toBeLessThan(30_000 + 5_000);
 
     site.setNetwork('up');
     const online = await page.evaluate(async () => {
