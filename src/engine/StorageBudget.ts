@@ -24,6 +24,8 @@ export class StorageBudget {
   persisted: boolean | null = null;
   /** What this origin used when a write last failed for quota: the real ceiling, whatever estimate() says. */
   ceiling: number | null = null;
+  /** The ceiling being learned from the last quota hit. */
+  private learning: Promise<void> = Promise.resolve();
   private persistAsked = false;
   private probing: AbortController | undefined;
 
@@ -132,12 +134,22 @@ export class StorageBudget {
     if (Number.isFinite(quota)) this.scheduler.setSpaceLeft(Math.max(0, quota - usage));
   }
 
-  /** A write failed for quota: remember how much the origin held then. */
+  /**
+   * A write failed for quota: remember how much the origin held then. Called before the queue
+   * pauses, so a `status()` that reads the pause also waits for the ceiling (see `learned()`).
+   */
   async quotaHit(): Promise<void> {
-    const usage = (await storageEstimate())?.usage;
-    this.ceiling = usage ?? this.ceiling;
+    const learning = storageEstimate().then((estimate) => void (this.ceiling = estimate?.usage ?? this.ceiling));
+    this.learning = learning;
+    await learning;
     // Offline content is never evicted; played content is, first (storage invariant 5).
     if (await this.evictPlayed()) this.scheduler.resume('quota-exceeded');
+  }
+
+  /** Once the last quota hit's ceiling is known: what `status()` reports with a pause it read. */
+  async learned(): Promise<Pick<StorageBudget, 'ceiling'>> {
+    await this.learning.catch(() => {});
+    return this;
   }
 
   /** The queue is paused for quota: probe for room with backoff (never downloads to find out). */

@@ -22,6 +22,7 @@ export async function readStatus({ trust, inventory, scheduler, budget, state }:
     state: state.current(),
     securityEpoch: trust.meta.highestEpoch,
     throttle: scheduler.throttleSettings,
-    storage: storageStatus(estimate, budget, await budget.persistence()),
+    // After the estimate: a quota hit while it was asked has taught its ceiling.
+    storage: storageStatus(estimate, await budget.learned(), await budget.persistence()),
   });
 }

@@ -1,6 +1,6 @@
 // Issue 22: a full device — no download storm, the batch that fits is kept, a true error everywhere.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CacheEngine, EngineState } from '../../src/engine/index.js';
+import type { CacheEngine, CacheStatus, EngineState } from '../../src/engine/index.js';
 import { CHUNK, bytesOf, openEngine, publish, record } from '../helpers/catalog.js';
 import { ManualClock } from '../helpers/ManualClock.js';
 import { TestOrigin } from '../helpers/origin.js';
@@ -43,6 +43,32 @@ describe('a full device', () => {
     expect(mediaRequests()).toBe(before);
     expect((await e.status()).state).toEqual({ state: 'paused', reason: 'quota-exceeded' });
     expect((await e.status()).storage).toMatchObject({ quotaSource: 'quota-error' });
+  });
+
+  // A fresh-clone CI run of f0c4789 read `quotaSource: 'estimate'` (the estimate's quota) from a
+  // status() whose estimate() was asked just before the hit and answered after the pause: the
+  // ceiling the hit teaches was still being learned.
+  it('status() that straddles the quota hit reports the quota the hit taught, never the estimate it contradicts', async () => {
+    quota = simulateQuota(CHUNK * 10);
+    // Every estimate() answers after 30 ms; once the device is full, after 200 ms.
+    const estimate = () => new Promise<StorageEstimate>((resolve) => {
+      const full = quota!.used() + CHUNK > quota!.limit;
+      setTimeout(() => resolve({ usage: quota!.used(), quota: quota!.used() + 10 * 2 ** 30 }), full ? 200 : 30);
+    });
+    vi.stubGlobal('navigator', { onLine: true, storage: { estimate } });
+    await publish(origin, { tracks: ['a', 'b'].map((id) => ({ id, body: bytesOf(id, CHUNK * 8) })), playlists: [{ id: 'p', trackIds: ['a', 'b'], offline: true }] });
+    const e = (engine = await openEngine(origin, { clock: new ManualClock(), throttle: { maxConcurrent: 1 } }));
+    await e.sync();
+    const paused: CacheStatus[] = [];
+    const polls: Promise<void>[] = [];
+    const end = Date.now() + 5000;
+    while (paused.length === 0 && Date.now() < end) {
+      polls.push(e.status().then((s) => void (s.state.state === 'paused' && paused.push(s))));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await Promise.all(polls);
+    expect(paused.length, 'the quota pause, seen by status()').toBeGreaterThan(0);
+    for (const s of paused) expect(s.storage).toMatchObject({ quotaSource: 'quota-error', quota: CHUNK * 10 }); // what the origin held at the hit
   });
 
   it('a quota hit keeps the chunks of the batch that fit; the quota grows, a probe finds room, and the rest completes', async () => {
