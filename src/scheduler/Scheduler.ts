@@ -12,7 +12,8 @@ import { PAUSE_REASONS, type PauseReason, type SchedulerState } from './Schedule
 import { bucketCapacity } from './requestSize.js';
 import type { SchedulerHooks, ThrottleSettings } from './SchedulerHooks.js';
 import { type SchedulerJob, sameTarget } from './SchedulerJob.js';
-import { INTEGRITY_ATTEMPTS, type RetryState, decideRetry } from './retryPolicy.js';
+import { INTEGRITY_ATTEMPTS } from './retryPolicy.js';
+import { RetryBook } from './RetryBook.js';
 import { TokenBucket } from './TokenBucket.js';
 
 export { INTEGRITY_ATTEMPTS, PAUSE_REASONS, type PauseReason, type SchedulerHooks, type SchedulerJob, type SchedulerState, type ThrottleSettings, type WaitReason };
@@ -20,7 +21,7 @@ export { INTEGRITY_ATTEMPTS, PAUSE_REASONS, type PauseReason, type SchedulerHook
 /**
  * Runs the download queue: at most `maxConcurrent` tracks and `maxConcurrent` requests at once
  * (a download pipelines two), a shared token bucket that pays for bytes before they are asked
- * for (sized by {@link bucketCapacity}), priorities, retries ({@link decideRetry}) and admission
+ * for (sized by {@link bucketCapacity}), priorities, retries ({@link RetryBook}) and admission
  * ({@link admit}), pauses with a reason; verified chunks a full quota refused are held and
  * written first when the track's job runs again. Everything time-related goes through the
  * injected clock and random source.
@@ -29,12 +30,12 @@ export class Scheduler {
   readonly stats: SchedulerStats = { requests: 0, inFlight: 0, maxInFlight: 0, bodyBytes: 0 };
   private readonly plan = new PlanQueue();
   private readonly active = new ActiveDownloads(this.plan);
-  private readonly attempts = new Map<string, RetryState>();
+  /** Failed attempts, backoff and each origin's Retry-After. */
+  private readonly retries: RetryBook;
   private readonly held = new HeldChunks();
   private readonly pauses = new Set<PauseReason>();
   /** 401/403s: a track's (a region lock) or the session's ({@link RefusalVerdicts}). */
   private readonly verdicts: RefusalVerdicts;
-  private readonly originUntil = new Map<string, number>();
   private windowUntil = 0;
   private waiting: { reason: WaitReason; until: number } | undefined;
   private spaceBlocked = false;
@@ -65,6 +66,7 @@ export class Scheduler {
     this.bucket = new TokenBucket(hooks.clock, throttle.bytesPerSecond, bucketCapacity(hooks.chunkSize, throttle.bytesPerSecond));
     this.slots = new RequestSlots(throttle.maxConcurrent);
     this.playbackFirst = new PlaybackFirst(hooks.clock);
+    this.retries = new RetryBook(hooks);
     this.shared = { hooks, bucket: this.bucket, slots: this.slots, buffers: this.buffers, stats: this.stats };
     this.verdicts = new RefusalVerdicts({
       hooks,
@@ -95,7 +97,7 @@ export class Scheduler {
       if (next) a.superseded = true;
       a.controller.abort(new RepriseError('aborted', next ? `track "${trackId}" was re-published` : `track "${trackId}" is no longer needed offline`));
     }
-    for (const id of this.attempts.keys()) if (!byId.has(id)) this.attempts.delete(id);
+    this.retries.retain((id) => byId.has(id));
     this.verdicts.retain((id) => byId.has(id));
     this.held.retain((id) => byId.get(id)?.contentId);
     this.plan.replace(jobs, (job) => !this.active.has(job.trackId) || this.active.get(job.trackId)!.superseded);
@@ -114,8 +116,7 @@ export class Scheduler {
   prioritize(trackId: string): boolean {
     if (!this.plan.entry(trackId)) return false;
     this.plan.markUrgent(trackId);
-    const attempts = this.attempts.get(trackId);
-    if (attempts) attempts.notBefore = 0;
+    this.retries.waive(trackId);
     // Already running: the chunks it verified and holds for a batch are written (and so handed
     // to a waiting reader) now, not when the batch fills or ages.
     this.active.get(trackId)?.commitNow?.();
@@ -257,7 +258,7 @@ export class Scheduler {
       // A superseded download may still be settling; a refused track waits aside for its verdict.
       const queued = new Map(this.plan.sorted().filter((j) => !this.active.has(j.trackId) && !this.verdicts.isAside(j.trackId)).map((j) => [j.trackId, j]));
       const candidates = [...queued.values()].map(
-        (job): Candidate => ({ id: job.trackId, origin: job.origin, urgent: this.plan.isUrgent(job.trackId), notBefore: this.attempts.get(job.trackId)?.notBefore ?? 0, ready: () => job.ready?.() ?? true, need: () => job.remainingBytes() }),
+        (job): Candidate => ({ id: job.trackId, origin: job.origin, urgent: this.plan.isUrgent(job.trackId), notBefore: this.retries.notBefore(job.trackId), ready: () => job.ready?.() ?? true, need: () => job.remainingBytes() }),
       );
       const slots = Math.min(this.throttle.maxConcurrent - this.active.fetchingCount(), this.throttle.maxConcurrent + 1 - this.active.size);
       // A track the listener waits for starts at once (its requests preempt background ones for
@@ -265,7 +266,7 @@ export class Scheduler {
       let urgentActive = 0;
       for (const id of this.active.keys()) if (this.plan.isUrgent(id)) urgentActive++;
       const urgentSlots = this.throttle.maxConcurrent - urgentActive;
-      const admission = admit({ candidates, now, slots, urgentSlots, windowUntil: this.windowUntil, originUntil: this.originUntil, space });
+      const admission = admit({ candidates, now, slots, urgentSlots, windowUntil: this.windowUntil, originUntil: this.retries.originUntil, space });
       this.spaceBlocked = admission.spaceBlocked;
       for (const id of admission.start) this.start(queued.get(id)!);
       const next = admission.wait;
@@ -342,17 +343,14 @@ export class Scheduler {
         if (!this.closed && !job.request()) return this.complete(job, committed > 0);
         return this.requeue(job);
       }
-      const decision = decideRetry(error, { trackId: job.trackId, state: this.attempts.get(job.trackId), committed, backoff: this.hooks.backoff, now: this.hooks.clock.now(), random: this.hooks.random });
+      const decision = this.retries.failed(error, job, committed, this.hooks.clock.now());
       if (decision.action === 'fail') return this.fail(job, decision.error);
       if (decision.action === 'quota') {
         this.spaceLeft = 0;
         this.pauses.add('quota-exceeded');
       } else if (decision.action === 'unauthorized') {
         if (this.verdicts.refuse(job, error as RepriseError, lastRequest)) return;
-      } else {
-        this.attempts.set(job.trackId, decision.state);
-        if (decision.originUntil !== undefined) this.originUntil.set(job.origin, Math.max(this.originUntil.get(job.origin) ?? 0, decision.originUntil));
-      }
+      } // a retry: booked with its backoff
       this.requeue(job);
     }
   }
@@ -364,7 +362,7 @@ export class Scheduler {
 
   private settle(job: SchedulerJob): void {
     this.plan.settle(job);
-    this.attempts.delete(job.trackId);
+    this.retries.forget(job.trackId);
   }
 
   private complete(job: SchedulerJob, downloaded: boolean): void {
