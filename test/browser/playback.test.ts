@@ -125,21 +125,25 @@ eachEngine('worker, service worker and page client', (suite) => {
     const page = await open();
     await openCache(page, site.options);
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
-    const plays = await page.evaluate(async () => {
-      const { cache } = window as never as { cache: any };
-      await cache.sync();
-      const out: [number, number][] = [];
-      for (let i = 0; i < 3; i++) {
+    await page.evaluate(() => (window as never as { cache: any }).cache.sync());
+    const asked = () => site.origin.log.filter((r) => r.path === '/media/song-c').length;
+    const plays: [number, number, number][] = [];
+    for (let i = 0; i < 3; i++) {
+      const [status, ms] = await page.evaluate(async () => {
         const t = performance.now();
-        const answer = await fetch(cache.trackUrl('song-c'));
-        out.push([answer.status, Math.round(performance.now() - t)]);
-      }
-      return out;
-    });
+        const answer = await fetch((window as never as { cache: any }).cache.trackUrl('song-c'));
+        return [answer.status, Math.round(performance.now() - t)];
+      });
+      plays.push([status!, ms!, asked()]);
+    }
     expect(plays.map(([status]) => status)).toEqual([404, 404, 404]);
     for (const [, ms] of plays) expect(ms).toBeLessThan(5000); // not the 30 s stall timeout (504)
-    // A play tries an ended track once more: each play asked the origin again.
-    expect(site.origin.log.filter((r) => r.path === '/media/song-c')).toHaveLength(3);
+    // A play tries an ended track once more: each play pressed again asked the origin once more.
+    // (The first play joins the background download's request, or asks again if that one had
+    // already ended the track: WebKit, once, in a fresh-clone CI run of 76ffdaf.)
+    const counts = plays.map(([, , n]) => n);
+    expect(counts[1]! - counts[0]!).toBe(1);
+    expect(counts[2]! - counts[1]!).toBe(1);
   });
 
   suite.test('offline after a reload: the stored playlist plays from the service worker with the network down', { needs: ['serviceWorker'] }, async () => {
