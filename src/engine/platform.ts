@@ -1,4 +1,5 @@
 import type { PauseReason } from '../scheduler/Scheduler.js';
+import { settledWithin } from '../util/settledWithin.js';
 
 interface PlatformGlobals {
   navigator?: { onLine?: boolean; connection?: { saveData?: boolean } & EventTarget; storage?: StorageManager };
@@ -40,12 +41,18 @@ export function watchConnectivity(pause: (reason: PauseReason) => void, resume: 
   return () => detach.forEach((d) => d());
 }
 
-/** `navigator.storage.estimate()`, or undefined where it does not exist or fails. */
+/**
+ * How long the platform's storage answers (`estimate()`, `persisted()`) are waited for: past it
+ * they count as unknown, so `status()`, a sync and the quota's bookkeeping never hang on them.
+ */
+export const STORAGE_ANSWER_MS = 2000;
+
+/** `navigator.storage.estimate()`, or undefined where it does not exist, fails, or does not answer within {@link STORAGE_ANSWER_MS}. */
 export async function storageEstimate(): Promise<StorageEstimate | undefined> {
   const storage = platform().navigator?.storage;
   if (!storage?.estimate) return undefined;
   try {
-    return await storage.estimate();
+    return await settledWithin(storage.estimate(), STORAGE_ANSWER_MS);
   } catch {
     return undefined;
   }
@@ -65,7 +72,8 @@ export async function requestPersistence(): Promise<boolean | null> {
 /** Whether storage is persistent (`persisted()` exists in workers too; `persist()` only on pages); null where unknown. */
 export async function storagePersisted(): Promise<boolean | null> {
   try {
-    return (await platform().navigator?.storage?.persisted?.()) ?? null;
+    const asked = platform().navigator?.storage?.persisted?.();
+    return (asked && (await settledWithin(asked, STORAGE_ANSWER_MS))) ?? null;
   } catch {
     return null;
   }

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { CHUNK_SIZE } from '../../demo/catalog.js';
 import { startDemo } from '../../demo/server.js';
 import { pollPage } from '../helpers/pollPage.js';
@@ -93,6 +93,12 @@ describe('the demo player, in Chromium', () => {
     mkdirSync(SHOTS, { recursive: true });
     const page = await browser.context.newPage();
     await page.setViewportSize({ width: 1280, height: 900 });
+    // What the listener saw when it failed (also on the test's own timeout): the page, its event log, the state the UI shows.
+    onTestFailed(async () => {
+      await page.screenshot({ path: SHOTS + 'demo-failure.png', fullPage: true, timeout: 5000 }).catch(() => {});
+      const seen = await Promise.race([page.evaluate(() => ({ state: document.getElementById('state')?.textContent, manifest: document.getElementById('manifest')?.textContent, events: document.getElementById('log')?.innerText.slice(0, 2000) })), new Promise((r) => setTimeout(() => r('the page did not answer'), 5000))]).catch((e) => String(e));
+      console.error(`[demo] failed; screenshot ${SHOTS}demo-failure.png; the page showed: ${JSON.stringify(seen)}`);
+    });
     let serverUp = true;
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -153,7 +159,7 @@ describe('the demo player, in Chromium', () => {
     await page.waitForFunction(() => window.demo?.lastReport?.manifest === 'unreachable', undefined, { timeout: 20_000 });
     await page.waitForFunction(() => !(document.getElementById('sync') as HTMLButtonElement).disabled);
     // The refresh the page starts as the button comes back on: awaited, with what it ended in.
-    expect(await page.evaluate(() => window.demo!.refreshing?.then(() => 'done', (e: Error) => e.message) ?? 'done')).toBe('done');
+    expect(await page.evaluate(() => Promise.race([window.demo!.refreshing?.then(() => 'done', (e: Error) => e.message) ?? 'done', new Promise((r) => setTimeout(() => r('the page refresh did not settle within 15 s'), 15_000))]))).toBe('done');
     expect(errors).toEqual([]);
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();

@@ -188,3 +188,35 @@ describe('openOfflineCache() resolves only once the service worker answers track
     expect({ reachedOrigin, uncontrolled }).toEqual({ reachedOrigin: 0, uncontrolled: 0 });
   });
 });
+
+describe('close() settles every call in flight (Chromium)', () => {
+  // An app that closes the cache while its calls run (the demo's simulations do, to damage or wipe
+  // the store) must not be left with promises that never settle: each resolves, or rejects `aborted`.
+  it('calls asked just before close() resolve or reject `aborted`, none hangs', async () => {
+    const site = await startLifecycleSite();
+    try {
+      const page = await openPage(browser.context, site.url);
+      const outcome = await page.evaluate(async (options) => {
+        const w = window as never as { openOfflineCache: (o: unknown) => Promise<Record<string, (...a: unknown[]) => Promise<unknown>> & { close(): Promise<void> }> };
+        const tally: Record<string, number> = { resolved: 0, hung: 0 };
+        for (let round = 0; round < 5; round++) {
+          const cache = await w.openOfflineCache(options);
+          await cache.sync!();
+          const calls = [...Array.from({ length: 20 }, () => cache.status!()), cache.sync!(), cache.idle!(), cache.verify!()];
+          const closing = cache.close();
+          const settled = await Promise.all(
+            calls.map((c) => Promise.race([c.then(() => 'resolved', (e: Error) => e.name), new Promise<string>((r) => setTimeout(() => r('hung'), 8000))])),
+          );
+          await closing;
+          for (const s of settled) tally[s] = (tally[s] ?? 0) + 1;
+        }
+        return tally;
+      }, site.options);
+      console.info(`close() with calls in flight: ${JSON.stringify(outcome)}`);
+      expect(Object.keys(outcome).filter((k) => k !== 'resolved' && k !== 'aborted' && outcome[k]! > 0)).toEqual([]);
+      await page.close();
+    } finally {
+      await site.origin.close();
+    }
+  }, 120_000);
+});

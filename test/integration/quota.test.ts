@@ -5,6 +5,7 @@ import { CHUNK, bytesOf, openEngine, publish, record } from '../helpers/catalog.
 import { ManualClock } from '../helpers/ManualClock.js';
 import { TestOrigin } from '../helpers/origin.js';
 import { simulateQuota } from '../helpers/quota.js';
+import { STORAGE_ANSWER_MS } from '../../src/engine/platform.js';
 import { until } from '../helpers/wait.js';
 
 let origin: TestOrigin;
@@ -161,4 +162,18 @@ describe('what the platform lacks, status() says', () => {
     expect(status.platform).toEqual(platform);
     expect(status.storage).toMatchObject(storage);
   });
+
+  it(`storage answers that never come (estimate(), persisted()): status() and sync() answer after ${STORAGE_ANSWER_MS} ms with usage and quota unknown, and the playlist downloads`, async () => {
+    const never = () => new Promise<never>(() => {});
+    vi.stubGlobal('navigator', { onLine: true, storage: { estimate: never, persisted: never } });
+    await publish(origin, { tracks: [{ id: 'a', body: bytesOf('a', CHUNK) }], playlists: [{ id: 'p', trackIds: ['a'], offline: true }] });
+    const e = (engine = await openEngine(origin));
+    const answered = (p: Promise<unknown>) => Promise.race([p.then(() => 'answered'), new Promise((r) => setTimeout(() => r('hung'), STORAGE_ANSWER_MS + 3000))]);
+    expect(await answered(e.sync())).toBe('answered');
+    const status = e.status();
+    expect(await answered(status)).toBe('answered');
+    expect((await status).storage).toMatchObject({ usage: null, quota: null, quotaSource: null, persisted: null });
+    await e.idle();
+    expect((await e.status()).tracks[0]).toMatchObject({ state: 'complete' });
+  }, 20_000);
 });
