@@ -104,15 +104,20 @@ export async function openOfflineCache(options: OfflineCacheOptions): Promise<Of
   };
   navigator.serviceWorker?.addEventListener('message', onSwMessage);
   let closed = false;
+  /** Calls sent to the worker and not answered yet: close() settles them. */
+  const inFlight = new Set<(error: Error) => void>();
+  const call = (m: (typeof ENGINE_METHODS)[number], args: unknown[]) => {
+    if (closed) return Promise.reject(pageError('aborted', 'this cache is closed; open a new one'));
+    return new Promise<unknown>((resolve, reject) => {
+      inFlight.add(reject);
+      (api[m] as (...a: unknown[]) => Promise<unknown>)(...args)
+        .then(resolve, reject)
+        .finally(() => inFlight.delete(reject));
+    });
+  };
   // The engine's operations, run in the worker. After close() the worker is gone: calls reject
-  // with `aborted` instead of hanging.
-  const operations = Object.fromEntries(
-    ENGINE_METHODS.map((m) => [
-      m,
-      (...args: unknown[]) =>
-        closed ? Promise.reject(pageError('aborted', 'this cache is closed; open a new one')) : (api[m] as (...a: unknown[]) => Promise<unknown>)(...args),
-    ]),
-  ) as unknown as WorkerEngineMethods;
+  // with `aborted` instead of hanging, and so do calls it ended without answering.
+  const operations = Object.fromEntries(ENGINE_METHODS.map((m) => [m, (...args: unknown[]) => call(m, args)])) as unknown as WorkerEngineMethods;
   const askPersistence = persistence();
   connectReader();
   return {
@@ -155,7 +160,13 @@ export async function openOfflineCache(options: OfflineCacheOptions): Promise<Of
       closed = true;
       navigator.serviceWorker?.removeEventListener('message', onSwMessage);
       listeners.clear();
-      await stop();
+      try {
+        await stop();
+      } finally {
+        const ended = pageError('aborted', 'the call was in flight when this cache was closed; open a new one');
+        for (const reject of inFlight) reject(ended);
+        inFlight.clear();
+      }
     },
   };
 }
