@@ -159,6 +159,23 @@ eachEngine('codecs: MP3, AAC, Opus (WebM, Ogg), Vorbis, FLAC, ALAC, WAV', (suite
   const playEach = async (path: Path, via: 'trackUrl' | 'getTrack') => {
     const played = fixtures.filter((f) => supported.get(f.id));
     const results = await exercise(page, played.map((f) => ({ trackId: idOf.get(f.id)!, via })));
+    // WebKitGTK's player now and then stalls a file after its first frames (readyState 2, no
+    // request pending) on a loaded machine — seen in CI for the service-worker path only, where a
+    // log in the service worker showed the whole track served and its body read to the end. As
+    // for the origin's plays above: when the track answers whole (checked here), it is played once more.
+    if (suite.engine.name === 'webkit') {
+      const stalled = played.map((f, i) => ({ f, i })).filter(({ i }) => results[i]!.stage === 'play' && /^Error: no playing/.test(results[i]!.error ?? ''));
+      if (stalled.length) {
+        const answered = await page.evaluate(
+          (ids) => Promise.all(ids.map(async ({ id, via }) => { const { cache } = window as never as { cache: any }; return via === 'getTrack' ? (await cache.getTrack(id)).size : (await (await fetch(cache.trackUrl(id))).arrayBuffer()).byteLength; })),
+          stalled.map(({ f }) => ({ id: idOf.get(f.id)!, via })),
+        );
+        stalled.forEach(({ f }, k) => expect(answered[k], `${f.label} ${path}: the whole track answers after the stall`).toBe(f.body.length));
+        console.log(`[webkit] ${path}: played again after the player stalled (the track answered whole): ${stalled.map(({ f, i }) => `${f.label} (${results[i]!.error})`).join('; ')}`);
+        const again = await exercise(page, stalled.map(({ f }) => ({ trackId: idOf.get(f.id)!, via })));
+        stalled.forEach(({ i }, k) => (results[i] = again[k]!));
+      }
+    }
     played.forEach((f, i) => record(f, path, results[i]!));
     for (const f of fixtures) {
       if (!supported.get(f.id)) continue;
