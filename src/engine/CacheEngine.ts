@@ -29,7 +29,7 @@ export interface CacheEngine {
   remove(playlistId: string): Promise<void>;
   /** Removes all content and choices; keeps the security state. */
   clear(): Promise<void>;
-  /** Stops downloads, closes the store and (on the page) ends the worker. The handle is unusable after. */
+  /** Stops downloads, closes the store and (on the page) ends the worker; every call still in flight resolves or rejects `aborted`. The handle is unusable after. */
   close(): Promise<void>;
   /** Subscribes to an event (see {@link CacheEvents}); returns the unsubscribe function. */
   on<K extends keyof CacheEvents>(type: K, listener: (event: CacheEvents[K]) => void): () => void;
