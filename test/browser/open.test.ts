@@ -219,4 +219,35 @@ describe('close() settles every call in flight (Chromium)', () => {
       await site.origin.close();
     }
   }, 120_000);
+
+  it('a call the worker is still working on when close() ends it rejects `aborted`', async () => {
+    const site = await startLifecycleSite();
+    try {
+      const page = await openPage(browser.context, site.url);
+      await page.evaluate(async (options) => {
+        const w = window as never as Record<string, any>;
+        w.cache = await w.openOfflineCache(options);
+        await w.cache.sync();
+      }, site.options);
+      // The browser's storage answer never comes in the cache worker: status() waits for it
+      // (at most STORAGE_ANSWER_MS) when close() ends the worker.
+      const worker = page.workers().find((wk) => /cache-worker/.test(wk.url()));
+      expect(worker, 'the cache worker').toBeDefined();
+      await worker!.evaluate(() => Object.defineProperty(navigator.storage, 'estimate', { value: () => new Promise(() => {}) }));
+      const outcome = await page.evaluate(async () => {
+        const { cache } = window as never as { cache: any };
+        const status = cache.status().then(() => 'resolved', (e: Error) => e.name);
+        await new Promise((r) => setTimeout(r, 100)); // the call is in the worker now
+        const t = performance.now();
+        await cache.close();
+        const settled = await Promise.race([status, new Promise((r) => setTimeout(() => r('hung'), 10_000))]);
+        return { settled, ms: Math.round(performance.now() - t) };
+      });
+      console.info(`close() while status() waits in the worker: ${JSON.stringify(outcome)}`);
+      expect(outcome.settled).toBe('aborted');
+      await page.close();
+    } finally {
+      await site.origin.close();
+    }
+  }, 60_000);
 });
