@@ -36,6 +36,13 @@ export class ActiveDownloads extends Map<string, Active> {
     return n;
   }
 
+  /** Downloads of tracks a listener waits for. */
+  urgentCount(): number {
+    let n = 0;
+    for (const id of this.keys()) if (this.plan.isUrgent(id)) n++;
+    return n;
+  }
+
   /** The `n` least urgent downloads with requests open (those that yield to a more urgent one). */
   leastUrgent(n: number): Active[] {
     if (n <= 0) return [];

@@ -37,6 +37,18 @@ export class PlaybackFirst {
     return this.clock.now() < this.until;
   }
 
+  /**
+   * The pause points of one download: held, unless its track is being played (`urgent()`) and a
+   * reader waits for one of the chunks asked (`awaited`; no digests: its writes).
+   */
+  forDownload(urgent: () => boolean, awaited: (digest: string) => boolean): DownloadPausePoints {
+    const exempt = (digests: readonly string[] | undefined) => urgent() && (!digests || digests.some(awaited));
+    return {
+      yield: (signal, digests) => this.yield(() => exempt(digests), signal),
+      holds: (digests) => this.holds(() => exempt(digests)),
+    };
+  }
+
   /** True while a hold is in force and applies to work that is not `exempt()`. */
   holds(exempt: () => boolean): boolean {
     return this.holding && !exempt();
@@ -89,4 +101,10 @@ export class PlaybackFirst {
       () => {},
     );
   }
+}
+
+/** Where a download asks a playback hold whether to wait (see {@link PlaybackFirst.forDownload}). */
+export interface DownloadPausePoints {
+  yield(signal?: AbortSignal, digests?: readonly string[]): Promise<void> | undefined;
+  holds(digests?: readonly string[]): boolean;
 }

@@ -7,21 +7,20 @@ import { type Active, ActiveDownloads } from './ActiveDownloads.js';
 import { PlaybackFirst } from './PlaybackFirst.js';
 import { PlanQueue } from './PlanQueue.js';
 import { RefusalVerdicts } from './RefusalVerdicts.js';
-import { RequestSlots } from './RequestSlots.js';
+import { RequestThrottle } from './RequestThrottle.js';
 import { PAUSE_REASONS, type PauseReason, type SchedulerState } from './SchedulerState.js';
-import { bucketCapacity } from './requestSize.js';
 import type { SchedulerHooks, ThrottleSettings } from './SchedulerHooks.js';
 import { type SchedulerJob, sameTarget } from './SchedulerJob.js';
 import { INTEGRITY_ATTEMPTS } from './retryPolicy.js';
 import { RetryBook } from './RetryBook.js';
-import { TokenBucket } from './TokenBucket.js';
+import { WakeTimer } from './WakeTimer.js';
 
 export { INTEGRITY_ATTEMPTS, PAUSE_REASONS, type PauseReason, type SchedulerHooks, type SchedulerJob, type SchedulerState, type ThrottleSettings, type WaitReason };
 
 /**
  * Runs the download queue: at most `maxConcurrent` tracks and `maxConcurrent` requests at once
  * (a download pipelines two), a shared token bucket that pays for bytes before they are asked
- * for (sized by {@link bucketCapacity}), priorities, retries ({@link RetryBook}) and admission
+ * for ({@link RequestThrottle}), priorities, retries ({@link RetryBook}) and admission
  * ({@link admit}), pauses with a reason; verified chunks a full quota refused are held and
  * written first when the track's job runs again. Everything time-related goes through the
  * injected clock and random source.
@@ -39,21 +38,18 @@ export class Scheduler {
   private windowUntil = 0;
   private waiting: { reason: WaitReason; until: number } | undefined;
   private spaceBlocked = false;
-  private wake: AbortController | undefined;
+  /** When admission next changes by itself (a backoff, a window, Retry-After ends). */
+  private readonly wake: WakeTimer;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
-  private readonly bucket: TokenBucket;
-  /** Requests open at the origin: at most `maxConcurrent`, over every download. */
-  private readonly slots: RequestSlots;
+  /** Request slots and the token bucket, shared by every download. */
+  private readonly throttle: RequestThrottle;
   /** Chunk buffers shared by the downloads, reused once their write committed. */
   private readonly buffers = new ChunkBuffers();
-  private throttle: ThrottleSettings;
   /** What every download of this scheduler shares. */
   private readonly shared: Pick<JobContext, 'hooks' | 'bucket' | 'slots' | 'buffers' | 'stats'>;
   /** Bytes the store can still take (from navigator.storage.estimate()); Infinity when unknown. */
   private spaceLeft = Infinity;
-  /** The plan's largest chunk: what the bucket is sized from. */
-  private chunkSize: number;
   /** Holds background downloads while a listener starts a track (a play, a seek). */
   readonly playbackFirst: PlaybackFirst;
 
@@ -61,17 +57,16 @@ export class Scheduler {
     private readonly hooks: SchedulerHooks,
     throttle: ThrottleSettings,
   ) {
-    this.throttle = { ...throttle };
-    this.chunkSize = hooks.chunkSize;
-    this.bucket = new TokenBucket(hooks.clock, throttle.bytesPerSecond, bucketCapacity(hooks.chunkSize, throttle.bytesPerSecond));
-    this.slots = new RequestSlots(throttle.maxConcurrent);
+    this.throttle = new RequestThrottle(hooks.clock, throttle, hooks.chunkSize);
+    const { bucket, slots } = this.throttle;
     this.playbackFirst = new PlaybackFirst(hooks.clock);
     this.retries = new RetryBook(hooks);
-    this.shared = { hooks, bucket: this.bucket, slots: this.slots, buffers: this.buffers, stats: this.stats };
+    this.wake = new WakeTimer(hooks.clock);
+    this.shared = { hooks, bucket, slots, buffers: this.buffers, stats: this.stats };
     this.verdicts = new RefusalVerdicts({
       hooks,
-      slots: this.slots,
-      bucket: this.bucket,
+      slots,
+      bucket,
       asks: (origin, aside) => {
         const asks = (j: SchedulerJob) => j.origin === origin && !aside(j.trackId);
         return this.plan.someQueued(asks) || this.active.someSending(asks);
@@ -102,8 +97,7 @@ export class Scheduler {
     this.held.retain((id) => byId.get(id)?.contentId);
     this.plan.replace(jobs, (job) => !this.active.has(job.trackId) || this.active.get(job.trackId)!.superseded);
     if (options.windowMs !== undefined && options.windowMs > 0) this.windowUntil = this.hooks.clock.now() + options.windowMs;
-    if (options.chunkSize) this.chunkSize = options.chunkSize;
-    this.bucket.setCapacity(bucketCapacity(this.chunkSize, this.throttle.bytesPerSecond));
+    this.throttle.setChunkSize(options.chunkSize);
     this.schedule();
   }
 
@@ -122,7 +116,7 @@ export class Scheduler {
     this.active.get(trackId)?.commitNow?.();
     this.playbackFirst.wake(); // held at a pause point: it goes on now
     this.schedule();
-    this.slots.poke(); // a running download that just became urgent, waiting for a slot
+    this.throttle.slots.poke(); // a running download that just became urgent, waiting for a slot
     return true;
   }
 
@@ -160,18 +154,13 @@ export class Scheduler {
    * paced requests, keeping their chunks): the origin would otherwise send them whole.
    */
   setThrottle(throttle: ThrottleSettings): void {
-    const wasCapped = Number.isFinite(this.throttle.bytesPerSecond);
-    this.throttle = { ...throttle };
-    this.bucket.setRate(throttle.bytesPerSecond);
-    this.bucket.setCapacity(bucketCapacity(this.chunkSize, throttle.bytesPerSecond));
-    this.slots.setLimit(throttle.maxConcurrent);
-    const stop = !wasCapped && Number.isFinite(throttle.bytesPerSecond) ? this.active.fetching() : this.active.leastUrgent(this.active.fetching().length - throttle.maxConcurrent);
+    const stop = this.throttle.set(throttle) ? this.active.fetching() : this.active.leastUrgent(this.active.fetching().length - throttle.maxConcurrent);
     for (const a of stop) a.controller.abort(new RepriseError('aborted', 'the throttle was lowered'));
     this.schedule();
   }
 
   get throttleSettings(): ThrottleSettings {
-    return { ...this.throttle };
+    return this.throttle.settings;
   }
 
   /** Bytes the store can still take; the queue pauses (`quota-exceeded`) rather than start a track that cannot fit. */
@@ -221,7 +210,7 @@ export class Scheduler {
   close(): void {
     this.closed = true;
     this.verdicts.clear();
-    this.wake?.abort();
+    this.wake.cancel();
     this.playbackFirst.release();
     for (const { controller } of this.active.values()) controller.abort(new RepriseError('aborted', 'the cache was closed'));
     this.plan.clear();
@@ -246,8 +235,7 @@ export class Scheduler {
 
   private schedule(): void {
     if (this.closed) return;
-    this.wake?.abort();
-    this.wake = undefined;
+    this.wake.cancel();
     this.waiting = undefined;
     this.spaceBlocked = false;
     if (this.pauses.size === 0) this.verdicts.judgeUnasked();
@@ -260,24 +248,18 @@ export class Scheduler {
       const candidates = [...queued.values()].map(
         (job): Candidate => ({ id: job.trackId, origin: job.origin, urgent: this.plan.isUrgent(job.trackId), notBefore: this.retries.notBefore(job.trackId), ready: () => job.ready?.() ?? true, need: () => job.remainingBytes() }),
       );
-      const slots = Math.min(this.throttle.maxConcurrent - this.active.fetchingCount(), this.throttle.maxConcurrent + 1 - this.active.size);
+      const { maxConcurrent } = this.throttle;
+      const slots = Math.min(maxConcurrent - this.active.fetchingCount(), maxConcurrent + 1 - this.active.size);
       // A track the listener waits for starts at once (its requests preempt background ones for
       // their slots), up to maxConcurrent urgent downloads.
-      let urgentActive = 0;
-      for (const id of this.active.keys()) if (this.plan.isUrgent(id)) urgentActive++;
-      const urgentSlots = this.throttle.maxConcurrent - urgentActive;
+      const urgentSlots = maxConcurrent - this.active.urgentCount();
       const admission = admit({ candidates, now, slots, urgentSlots, windowUntil: this.windowUntil, originUntil: this.retries.originUntil, space });
       this.spaceBlocked = admission.spaceBlocked;
       for (const id of admission.start) this.start(queued.get(id)!);
       const next = admission.wait;
       if (next && this.plan.size > 0) {
         this.waiting = next;
-        const wake = new AbortController();
-        this.wake = wake;
-        this.hooks.clock.sleep(next.until - now, wake.signal).then(
-          () => this.schedule(),
-          () => {},
-        );
+        this.wake.set(next.until - now, () => this.schedule());
       }
     }
     this.hooks.onChange();
@@ -310,10 +292,7 @@ export class Scheduler {
         priority: () => this.plan.order(job.trackId),
         urgent: () => this.plan.isUrgent(job.trackId),
         // Held: background downloads, and a played track's requests for chunks no reader waits for yet.
-        playback: {
-          yield: (signal, digests) => this.playbackFirst.yield(() => this.exemptFromHold(job.trackId, digests), signal),
-          holds: (digests) => this.playbackFirst.holds(() => this.exemptFromHold(job.trackId, digests)),
-        },
+        playback: this.playbackFirst.forDownload(() => this.plan.isUrgent(job.trackId), (d) => this.hooks.awaited?.(d) ?? true),
         onBatching: (commitNow) => (entry.commitNow = commitNow),
         preempt: () => controller.abort(new RepriseError('aborted', `track "${job.trackId}" yields its request slot to a track being played`)),
         onNetworkDone: () => {
@@ -353,11 +332,6 @@ export class Scheduler {
       } // a retry: booked with its backoff
       this.requeue(job);
     }
-  }
-
-  /** Work of a track being played goes on during a playback hold: its writes, and its requests for chunks a reader waits for. */
-  private exemptFromHold(trackId: string, digests: readonly string[] | undefined): boolean {
-    return this.plan.isUrgent(trackId) && (!digests || digests.some((d) => this.hooks.awaited?.(d) ?? true));
   }
 
   private settle(job: SchedulerJob): void {

@@ -2,6 +2,7 @@ import { BATCH_MAX_AGE_MS } from '../downloader/ChunkSink.js';
 import type { ChunkBuffers } from '../downloader/ChunkBuffers.js';
 import type { VerifiedChunk } from '../downloader/ChunkSink.js';
 import { type DownloadRequest, downloadTrack } from '../downloader/downloadTrack.js';
+import type { DownloadPausePoints } from './PlaybackFirst.js';
 import type { RequestSlots } from './RequestSlots.js';
 import { requestSize } from './requestSize.js';
 import type { SchedulerHooks } from './SchedulerHooks.js';
@@ -34,10 +35,7 @@ export interface JobContext {
    * whether a hold applies now. With `digests` (a new request's chunks) a track being played is
    * held too, unless a reader waits for one of them; without them (a write) it is not.
    */
-  playback?: {
-    yield(signal?: AbortSignal, digests?: readonly string[]): Promise<void> | undefined;
-    holds(digests?: readonly string[]): boolean;
-  };
+  playback?: DownloadPausePoints;
   /** Stops this attempt so that an urgent request can have its request slot (it is queued again). */
   preempt(): void;
   /** Receives a function that commits the verified chunks waiting for a batch at once. */

@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callCache, must, openChromiumCache } from './chromiumPage.js';
 import { launch } from './harness.js';
 import { openPage, startLifecycleSite } from './lifecycleSite.js';
 
@@ -224,11 +225,8 @@ describe('close() settles every call in flight (Chromium)', () => {
     const site = await startLifecycleSite();
     try {
       const page = await openPage(browser.context, site.url);
-      await page.evaluate(async (options) => {
-        const w = window as never as Record<string, any>;
-        w.cache = await w.openOfflineCache(options);
-        await w.cache.sync();
-      }, site.options);
+      await openChromiumCache(page, site.options);
+      await must(callCache(page, 'sync'));
       // The browser's storage answer never comes in the cache worker: status() waits for it
       // (at most STORAGE_ANSWER_MS) when close() ends the worker.
       const worker = page.workers().find((wk) => /cache-worker/.test(wk.url()));
