@@ -32,6 +32,11 @@ export interface ChunkSinkOptions {
   maxAgeMs?: () => number;
   /** Makes the stored value of a chunk as it verifies (one at a time, not a batch's worth in its write). */
   prepare?: (bytes: ArrayBuffer) => Blob | undefined;
+  /**
+   * Each chunk as it verifies, before it waits for its batch and the write before it (a reader
+   * waiting for it takes it now). Its bytes stay valid only during the call.
+   */
+  onVerified?: (chunk: VerifiedChunk) => void;
 }
 
 /**
@@ -57,6 +62,8 @@ export class ChunkSink {
 
   private readonly buffers: ChunkBuffers | undefined;
   private readonly maxAgeMs: () => number;
+  /** Verified chunks not yet written (batched, or behind the write in flight), by digest. */
+  private readonly unwritten = new Map<string, ArrayBuffer>();
 
   constructor(
     private readonly commit: (chunks: VerifiedChunk[]) => Promise<void>,
@@ -76,6 +83,15 @@ export class ChunkSink {
     this.kick();
     while (this.pendingBytes > MAX_PENDING_BYTES && this.draining) await this.draining;
     this.throwIfFailed();
+  }
+
+  /**
+   * The bytes of a chunk this download verified and has not written yet (waiting for its batch or
+   * for the write before it), else undefined. Valid until the caller's task ends: they are
+   * copied by a `postMessage`, never kept.
+   */
+  held(digest: string): ArrayBuffer | undefined {
+    return this.unwritten.get(digest);
   }
 
   /** Commits the waiting batch now rather than when it is full or old (its track is being played). */
@@ -103,6 +119,7 @@ export class ChunkSink {
   async unstoredChunks(): Promise<VerifiedChunk[]> {
     await this.draining?.catch(() => {});
     await this.flushing?.catch(() => {});
+    this.unwritten.clear(); // what was not written goes to the caller
     const out = this.unstored.splice(0);
     out.push(...this.batch.splice(0));
     this.batchBytes = 0;
@@ -133,6 +150,8 @@ export class ChunkSink {
       this.buffers?.give([item.bytes]);
       return;
     }
+    this.unwritten.set(item.expected, item.bytes);
+    this.options.onVerified?.({ index: item.index, digest: item.expected, bytes: item.bytes });
     const value = this.options.prepare?.(item.bytes);
     this.batch.push({ index: item.index, digest: item.expected, bytes: item.bytes, ...(value ? { value } : {}) });
     this.batchBytes += item.bytes.byteLength;
@@ -162,6 +181,9 @@ export class ChunkSink {
     this.batchBytes = 0;
     this.flushing = previous
       .then(() => this.commit(batch))
+      .finally(() => {
+        for (const c of batch) this.unwritten.delete(c.digest);
+      })
       .then(
         () => {
           for (const c of batch) this.committed.push(c.index);

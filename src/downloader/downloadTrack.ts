@@ -50,6 +50,10 @@ export interface DownloadHooks {
   batchAgeMs?(): number;
   /** Receives a function that commits the chunks waiting for a batch at once (the track became urgent). */
   onBatching?(commitNow: () => void): void;
+  /** Receives a lookup of the chunks this download verified and has not written yet ({@link ChunkSink.held}). */
+  onHolding?(held: (digest: string) => ArrayBuffer | undefined): void;
+  /** Each chunk as it verifies, before its write (its bytes valid during the call only). */
+  onVerified?(chunk: VerifiedChunk): void;
   /** Verified chunks a failed write (a full quota) did not store: the caller keeps them to write later. */
   onUnstored?(chunks: VerifiedChunk[]): void;
   /** Waits for a request slot (requests open at the origin are bounded); returns its release. Default: no limit. */
@@ -113,8 +117,9 @@ interface OpenPiece {
  * Throws a RepriseError: `transient` ones (details.transient) are for the scheduler to retry.
  */
 export async function downloadTrack(req: DownloadRequest, hooks: DownloadHooks): Promise<DownloadResult> {
-  const sink = new ChunkSink(hooks.commit, hooks.clock, { buffers: hooks.buffers, maxAgeMs: hooks.batchAgeMs, prepare: hooks.prepareWrite });
+  const sink = new ChunkSink(hooks.commit, hooks.clock, { buffers: hooks.buffers, maxAgeMs: hooks.batchAgeMs, prepare: hooks.prepareWrite, onVerified: hooks.onVerified });
   hooks.onBatching?.(() => sink.hurry());
+  hooks.onHolding?.((digest) => sink.held(digest));
   const chunks = new ChunkAssembler(req.size, req.chunkSize, new Set(req.missing), hooks.buffers);
   // One signal for the attempt's requests: the first failure cancels the others.
   const attempt = new AbortController();

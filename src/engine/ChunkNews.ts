@@ -66,7 +66,8 @@ export class ChunkNewsPublisher {
   }
 
   /**
-   * Verified chunks whose write begins now: those a reader waits for are posted with their bytes
+   * Verified chunks (as each verifies, as its write begins, or as a reader asks for one a download
+   * holds unwritten): those a reader waits for are posted with their bytes
    * (copied by the channel as it posts: the buffers may be reused once the write commits).
    */
   verified(chunks: readonly { digest: string; bytes: ArrayBuffer }[]): void {

@@ -68,6 +68,7 @@ export class Engine implements LeadingEngine {
         commit: (trackId, chunks) => recorder.commit(trackId, chunks),
         awaited: (digest) => news.isAwaited(digest),
         prepareWrite: (bytes) => store.prepareValue(bytes),
+        verified: (chunk) => news.verified([chunk]),
         onComplete: (job, downloaded) => void recorder.complete(job, downloaded).catch(() => {}),
         onFailed: (job, error) => void recorder.failed(job, error).catch(() => {}),
         onRefused: (job, error) => recorder.refused(job, error),

@@ -162,7 +162,12 @@ export class PlaybackService {
       await this.inventory.putTrack(rest);
     }
     const from = Math.max(0, Math.min(chunk, t.track.chunks.length - 1));
-    this.news.awaiting(t.track.chunks[from]);
+    const digest = t.track.chunks[from];
+    this.news.awaiting(digest);
+    // Verified by a running download and not written yet (in its batch, or behind the write in
+    // flight): handed over now, before the plan is rebuilt or that write ends.
+    const held = digest === undefined ? undefined : this.scheduler.heldChunk(digest);
+    if (held) this.news.verified([{ digest: digest!, bytes: held }]);
     this.scheduler.playbackFirst.wake(); // its request, held until a reader waited for it, goes now
     const jobId = this.planner.jobIdFor(t);
     // Asked again for what is already being fetched first (the early report, then the one after the store was read).

@@ -142,7 +142,7 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
     }
 
     // Play while missing (docs/playback-url.md): a chunk not stored is asked of the engine, which
-    // fetches it first and hands it over verified as its write begins; the answer goes on with it.
+    // fetches it first and hands it over as it verifies; the answer goes on with it.
     const onMissing = (index: number, digest: string) =>
       waitForChunk(trackId, index, digest, { reader, news, timeoutMs, pollMs: 100, ask: () => report({ type: 'wanted', trackId, chunk: index }), handed: handovers?.arrival(digest) });
     const chunks = readVerified(handovers ? handovers.racing(reader) : reader, track, plan.start, plan.end, (_index, digest) => report({ type: 'corrupt', trackId, digest }), verified, onMissing);

@@ -27,7 +27,7 @@ export interface WaitOptions {
 /**
  * Waits until a missing chunk is stored: the engine is asked for it (it fetches it first),
  * then the news channel or a poll of the store says it is there. Resolves with the chunk's bytes
- * when the engine handed them over as its write began and they match `digest` (checked here:
+ * when the engine handed them over as they verified and they match `digest` (checked here:
  * a reader serves no byte it did not verify), else with nothing once it is stored. Rejects with
  * the engine's code when it says it cannot fetch the track now, or `network` after `timeoutMs`
  * (offline: no hang).

@@ -11,6 +11,8 @@ export interface Active {
   superseded: boolean;
   /** Commits its verified chunks waiting for a batch at once (set once its download runs). */
   commitNow?: () => void;
+  /** The chunks it verified and has not written yet, by digest (set once its download runs). */
+  held?: (digest: string) => ArrayBuffer | undefined;
 }
 
 /** The downloads running now, by track id, and which of them still hold requests open. */
@@ -34,6 +36,15 @@ export class ActiveDownloads extends Map<string, Active> {
     let n = 0;
     for (const a of this.values()) if (a.fetching) n++;
     return n;
+  }
+
+  /** The bytes of a chunk some download verified and has not written yet. */
+  heldChunk(digest: string): ArrayBuffer | undefined {
+    for (const a of this.values()) {
+      const bytes = a.held?.(digest);
+      if (bytes) return bytes;
+    }
+    return undefined;
   }
 
   /** Downloads of tracks a listener waits for. */

@@ -187,6 +187,11 @@ export class Scheduler {
     return this.active.has(trackId);
   }
 
+  /** The bytes of a chunk a running download verified and has not written yet (valid until the caller's task ends). */
+  heldChunk(digest: string): ArrayBuffer | undefined {
+    return this.active.heldChunk(digest);
+  }
+
   /**
    * The origin refused this track while the queue goes on with its other tracks: it waits aside
    * until a request authorized after the refusal says whether the refusal was the track's (a region
@@ -294,6 +299,7 @@ export class Scheduler {
         // Held: background downloads, and a played track's requests for chunks no reader waits for yet.
         playback: this.playbackFirst.forDownload(() => this.plan.isUrgent(job.trackId), (d) => this.hooks.awaited?.(d) ?? true),
         onBatching: (commitNow) => (entry.commitNow = commitNow),
+        onHolding: (held) => (entry.held = held),
         preempt: () => controller.abort(new RepriseError('aborted', `track "${job.trackId}" yields its request slot to a track being played`)),
         onNetworkDone: () => {
           entry.fetching = false;

@@ -28,6 +28,8 @@ export interface SchedulerHooks {
   commit(trackId: string, chunks: VerifiedChunk[]): Promise<void>;
   /** Makes a verified chunk's stored value as it verifies (see `DownloadHooks.prepareWrite`). */
   prepareWrite?(bytes: ArrayBuffer): Blob | undefined;
+  /** Each chunk as it verifies, before it waits for its write: a reader waiting for it takes it now (its bytes valid during the call only). */
+  verified?(chunk: VerifiedChunk): void;
   /** A reader (the service worker, serving a play) waits for this chunk now: it is fetched during a playback hold. Default: none is. */
   awaited?(digest: string): boolean;
   /** The job that ran (its content id is what was fetched). `downloaded`: false when nothing had to be fetched. */

@@ -40,6 +40,8 @@ export interface JobContext {
   preempt(): void;
   /** Receives a function that commits the verified chunks waiting for a batch at once. */
   onBatching?(commitNow: () => void): void;
+  /** Receives a lookup of the chunks the download verified and has not written yet. */
+  onHolding?(held: (digest: string) => ArrayBuffer | undefined): void;
   /** Every request of the attempt has ended; only verifying and committing remain. */
   onNetworkDone(): void;
   /** A batch of `chunks` chunks, `bytes` in all, was committed. */
@@ -102,7 +104,9 @@ export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobC
     slot: (signal) => ctx.slots.acquire(signal, ctx.priority, claim),
     batchAgeMs: () => (ctx.urgent() ? 0 : BATCH_MAX_AGE_MS),
     onBatching: ctx.onBatching,
+    onHolding: ctx.onHolding,
     prepareWrite: hooks.prepareWrite,
+    onVerified: hooks.verified,
     yieldToPlayback: ctx.playback && ((digests) => ctx.playback!.yield(ctx.signal, digests)),
     holdsFor: ctx.playback && ((digests) => ctx.playback!.holds(digests)),
     buffers: ctx.buffers,

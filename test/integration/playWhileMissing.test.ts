@@ -1,9 +1,10 @@
 // Issue 18: a track plays at once, stored or not — the engine side: what the service worker asks
 // for is fetched first (from the chunk playback needs), readers hear of every chunk stored, and
 // what was played is kept, evicted before any offline content.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { LeadingEngine } from '../../src/engine/CacheEngine.js';
 import type { ChunkNews } from '../../src/playback/PlaybackReport.js';
+import { Store } from '../../src/store/Store.js';
 import { CHUNK, bytesOf, chunkDigests, openEngine, publish } from '../helpers/catalog.js';
 import { TestOrigin } from '../helpers/origin.js';
 import { until } from '../helpers/wait.js';
@@ -19,6 +20,7 @@ afterEach(async () => {
   engine = undefined;
   news?.close();
   vi.unstubAllGlobals();
+  vi.restoreAllMocks();
   await origin.close();
 });
 
@@ -66,7 +68,7 @@ describe('play while missing (engine)', () => {
     expect(origin.chunksAsked('/media/x.mp3', CHUNK).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]); // nothing of x asked twice
   });
 
-  it('told the byte a request starts at: a missing chunk there is fetched first and handed over with its bytes as its write begins, before the stored news', async () => {
+  it('told the byte a request starts at: a missing chunk there is fetched first and handed over with its bytes as it verifies, before the stored news', async () => {
     const body = bytesOf('x', CHUNK * 4);
     await publish(origin, { tracks: [{ id: 'x', body }], playlists: [{ id: 'q', trackIds: ['x'], offline: false }] });
     const e = await open();
@@ -84,6 +86,38 @@ describe('play while missing (engine)', () => {
     expect(news.chunks.map((c) => c.digest)).toEqual([third]); // only the chunk a reader waits for
     expect(Buffer.from(news.chunks[0]!.bytes).equals(body.subarray(2 * CHUNK, 3 * CHUNK))).toBe(true);
     await e.idle();
+    expect(heard.filter((n) => n.type === 'verified')).toHaveLength(1);
+  });
+
+  it('a chunk verified and not written yet (its write held up behind the store) is handed over as soon as a reader asks for it, not when the write ends', async () => {
+    const body = bytesOf('x', CHUNK * 4);
+    await publish(origin, { tracks: [{ id: 'x', body }], playlists: [{ id: 'q', trackIds: ['x'], offline: true }] });
+    // The store takes the first write and holds it, as a store busy with a resync's writes does.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const put = Store.prototype.putChunks;
+    const writes: string[][] = [];
+    vi.spyOn(Store.prototype, 'putChunks').mockImplementation(async function (this: Store, chunks) {
+      writes.push(chunks.map((c) => c.digest));
+      await gate;
+      return put.call(this, chunks);
+    });
+    const e = await open();
+    const heard = listen('reprise');
+    onTestFinished(() => release()); // the engine closes after this test, its write let go
+    await e.sync();
+    const digests = chunkDigests(body);
+    await until(() => writes.flat().length === 4, 5000, 'the track verified and its write begun');
+    expect(heard.filter((n) => n.type === 'stored')).toEqual([]); // nothing written yet
+    await e.playbackReport({ type: 'wanted', trackId: 'x', byte: CHUNK + 3 });
+    await until(() => heard.some((n) => n.type === 'verified'), 2000, 'chunk 1 handed over while its write is held');
+    const handed = heard.find((n) => n.type === 'verified') as Extract<ChunkNews, { type: 'verified' }>;
+    expect(handed.chunks.map((c) => c.digest)).toEqual([digests[1]]);
+    expect(Buffer.from(handed.chunks[0]!.bytes).equals(body.subarray(CHUNK, 2 * CHUNK))).toBe(true);
+    expect(heard.filter((n) => n.type === 'stored')).toEqual([]); // still held
+    release();
+    await e.idle();
+    expect(origin.chunksAsked('/media/x.mp3', CHUNK).sort()).toEqual([0, 1, 2, 3]); // nothing fetched twice
     expect(heard.filter((n) => n.type === 'verified')).toHaveLength(1);
   });
 

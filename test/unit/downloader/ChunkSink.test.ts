@@ -66,3 +66,37 @@ describe('ChunkSink after a write the quota refused', () => {
     expect(await sink.unstoredChunks()).toEqual([]); // handed over once
   });
 });
+
+describe('ChunkSink: verified chunks not yet written', () => {
+  it('reports each chunk as it verifies, before its write; holds its bytes (by digest) while it waits for its batch and the write before it, and no longer once that write settles; a mismatch is neither reported nor held', async () => {
+    const clock = new ManualClock();
+    const digest = (b: Uint8Array) => createHash('sha256').update(b).digest('base64url');
+    const chunk = (i: number) => new Uint8Array([i, i, i, i, i]);
+    let openWrite!: () => void;
+    const writes: number[][] = [];
+    const reported: { index: number; bytes: number[] }[] = [];
+    // The first write stays in flight until the test lets it end.
+    const sink = new ChunkSink(
+      async (chunks) => {
+        writes.push(chunks.map((c) => c.index));
+        if (writes.length === 1) await new Promise<void>((resolve) => (openWrite = resolve));
+      },
+      clock,
+      { maxAgeMs: () => 0, onVerified: (c) => reported.push({ index: c.index, bytes: [...new Uint8Array(c.bytes)] }) },
+    );
+    await sink.add(0, digest(chunk(0)), chunk(0).buffer);
+    await sink.add(1, 'not-its-digest', chunk(1).buffer);
+    await sink.add(2, digest(chunk(2)), chunk(2).buffer);
+    await new Promise((r) => setTimeout(r, 10)); // verified by now: 0 in the write in flight, 2 waiting behind it
+    expect(writes).toEqual([[0]]);
+    expect(reported).toEqual([{ index: 0, bytes: [...chunk(0)] }, { index: 2, bytes: [...chunk(2)] }]);
+    expect([...new Uint8Array(sink.held(digest(chunk(0)))!)]).toEqual([...chunk(0)]);
+    expect([...new Uint8Array(sink.held(digest(chunk(2)))!)]).toEqual([...chunk(2)]);
+    expect(sink.held(digest(chunk(1)))).toBeUndefined();
+    openWrite();
+    await sink.finish();
+    expect(writes).toEqual([[0], [2]]);
+    expect(sink.held(digest(chunk(0)))).toBeUndefined();
+    expect(sink.held(digest(chunk(2)))).toBeUndefined();
+  });
+});

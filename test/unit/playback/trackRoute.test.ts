@@ -231,7 +231,7 @@ describe('the track route, in Node against a fake store', () => {
     ]);
   });
 
-  it('a missing chunk the engine hands over as its write begins is served from those bytes: no read back, no wait for the write', async () => {
+  it('a missing chunk the engine hands over as it verifies is served from those bytes: no read back, no wait for the write', async () => {
     let store!: ReturnType<typeof setup>;
     store = setup(undefined, {
       onReport: (r) => {
