@@ -48,10 +48,11 @@ export interface DownloadHooks {
   maxOpenBytes?(): number;
   /** How long verified chunks may wait to be written together; 0 writes each at once (a track being played). Default 200 ms. */
   batchAgeMs?(): number;
-  /** Receives a function that commits the chunks waiting for a batch at once (the track became urgent). */
-  onBatching?(commitNow: () => void): void;
-  /** Receives a lookup of the chunks this download verified and has not written yet ({@link ChunkSink.held}). */
-  onHolding?(held: (digest: string) => ArrayBuffer | undefined): void;
+  /**
+   * Receives the download's verified chunks not yet written: `hurry()` commits those waiting for a
+   * batch at once (the track became urgent), `held(digest)` gives one's bytes (a reader asks for it).
+   */
+  onSink?(sink: DownloadSink): void;
   /** Each chunk as it verifies, before its write (its bytes valid during the call only). */
   onVerified?(chunk: VerifiedChunk): void;
   /** Verified chunks a failed write (a full quota) did not store: the caller keeps them to write later. */
@@ -116,10 +117,12 @@ interface OpenPiece {
  *
  * Throws a RepriseError: `transient` ones (details.transient) are for the scheduler to retry.
  */
+/** What a download's caller may do with its verified chunks not yet written ({@link DownloadHooks.onSink}). */
+export type DownloadSink = Pick<ChunkSink, 'hurry' | 'held'>;
+
 export async function downloadTrack(req: DownloadRequest, hooks: DownloadHooks): Promise<DownloadResult> {
   const sink = new ChunkSink(hooks.commit, hooks.clock, { buffers: hooks.buffers, maxAgeMs: hooks.batchAgeMs, prepare: hooks.prepareWrite, onVerified: hooks.onVerified });
-  hooks.onBatching?.(() => sink.hurry());
-  hooks.onHolding?.((digest) => sink.held(digest));
+  hooks.onSink?.(sink);
   const chunks = new ChunkAssembler(req.size, req.chunkSize, new Set(req.missing), hooks.buffers);
   // One signal for the attempt's requests: the first failure cancels the others.
   const attempt = new AbortController();

@@ -166,7 +166,7 @@ export class PlaybackService {
     this.news.awaiting(digest);
     // Verified by a running download and not written yet (in its batch, or behind the write in
     // flight): handed over now, before the plan is rebuilt or that write ends.
-    const held = digest === undefined ? undefined : this.scheduler.heldChunk(digest);
+    const held = digest === undefined ? undefined : this.scheduler.running.heldChunk(digest);
     if (held) this.news.verified([{ digest: digest!, bytes: held }]);
     this.scheduler.playbackFirst.wake(); // its request, held until a reader waited for it, goes now
     const jobId = this.planner.jobIdFor(t);

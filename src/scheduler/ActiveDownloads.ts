@@ -1,3 +1,4 @@
+import type { DownloadSink } from '../downloader/downloadTrack.js';
 import type { PlanQueue } from './PlanQueue.js';
 import type { SchedulerJob } from './SchedulerJob.js';
 
@@ -9,10 +10,8 @@ export interface Active {
   fetching: boolean;
   /** A new plan replaced its entry (re-published): it settles without completing or requeueing. */
   superseded: boolean;
-  /** Commits its verified chunks waiting for a batch at once (set once its download runs). */
-  commitNow?: () => void;
-  /** The chunks it verified and has not written yet, by digest (set once its download runs). */
-  held?: (digest: string) => ArrayBuffer | undefined;
+  /** Its verified chunks not yet written: committed at once, or one looked up (set once its download runs). */
+  sink?: DownloadSink;
 }
 
 /** The downloads running now, by track id, and which of them still hold requests open. */
@@ -41,7 +40,7 @@ export class ActiveDownloads extends Map<string, Active> {
   /** The bytes of a chunk some download verified and has not written yet. */
   heldChunk(digest: string): ArrayBuffer | undefined {
     for (const a of this.values()) {
-      const bytes = a.held?.(digest);
+      const bytes = a.sink?.held(digest);
       if (bytes) return bytes;
     }
     return undefined;

@@ -4,11 +4,12 @@ import { type Candidate, type WaitReason, admit } from './admission.js';
 import { type JobContext, type SchedulerStats, attemptJob } from './downloadJob.js';
 import { HeldChunks } from './HeldChunks.js';
 import { type Active, ActiveDownloads } from './ActiveDownloads.js';
+import { IdleSignal } from './IdleSignal.js';
 import { PlaybackFirst } from './PlaybackFirst.js';
 import { PlanQueue } from './PlanQueue.js';
 import { RefusalVerdicts } from './RefusalVerdicts.js';
 import { RequestThrottle } from './RequestThrottle.js';
-import { PAUSE_REASONS, type PauseReason, type SchedulerState } from './SchedulerState.js';
+import { PAUSE_REASONS, type PauseReason, type SchedulerState, schedulerState } from './SchedulerState.js';
 import type { SchedulerHooks, ThrottleSettings } from './SchedulerHooks.js';
 import { type SchedulerJob, sameTarget } from './SchedulerJob.js';
 import { INTEGRITY_ATTEMPTS } from './retryPolicy.js';
@@ -29,6 +30,8 @@ export class Scheduler {
   readonly stats: SchedulerStats = { requests: 0, inFlight: 0, maxInFlight: 0, bodyBytes: 0 };
   private readonly plan = new PlanQueue();
   private readonly active = new ActiveDownloads(this.plan);
+  /** The running downloads, to look up a chunk one verified and has not written yet (valid until the caller's task ends). */
+  readonly running: Pick<ActiveDownloads, 'heldChunk'> = this.active;
   /** Failed attempts, backoff and each origin's Retry-After. */
   private readonly retries: RetryBook;
   private readonly held = new HeldChunks();
@@ -40,7 +43,7 @@ export class Scheduler {
   private spaceBlocked = false;
   /** When admission next changes by itself (a backoff, a window, Retry-After ends). */
   private readonly wake: WakeTimer;
-  private idleWaiters: (() => void)[] = [];
+  private readonly idleSignal = new IdleSignal(() => this.isIdle());
   private closed = false;
   /** Request slots and the token bucket, shared by every download. */
   private readonly throttle: RequestThrottle;
@@ -113,7 +116,7 @@ export class Scheduler {
     this.retries.waive(trackId);
     // Already running: the chunks it verified and holds for a batch are written (and so handed
     // to a waiting reader) now, not when the batch fills or ages.
-    this.active.get(trackId)?.commitNow?.();
+    this.active.get(trackId)?.sink?.hurry();
     this.playbackFirst.wake(); // held at a pause point: it goes on now
     this.schedule();
     this.throttle.slots.poke(); // a running download that just became urgent, waiting for a slot
@@ -170,12 +173,7 @@ export class Scheduler {
   }
 
   state(): SchedulerState {
-    const pause = this.pauseReasons[0];
-    if (pause) return { state: 'paused', reason: pause };
-    if (this.spaceBlocked && this.active.size === 0) return { state: 'paused', reason: 'quota-exceeded' };
-    if (this.active.size > 0) return { state: 'downloading' };
-    if (this.plan.size > 0 && this.waiting) return { state: 'waiting', ...this.waiting };
-    return { state: 'idle' };
+    return schedulerState({ pause: this.pauseReasons[0], spaceBlocked: this.spaceBlocked, running: this.active.size, planned: this.plan.size, waiting: this.waiting });
   }
 
   queued(): string[] {
@@ -185,11 +183,6 @@ export class Scheduler {
 
   isActive(trackId: string): boolean {
     return this.active.has(trackId);
-  }
-
-  /** The bytes of a chunk a running download verified and has not written yet (valid until the caller's task ends). */
-  heldChunk(digest: string): ArrayBuffer | undefined {
-    return this.active.heldChunk(digest);
   }
 
   /**
@@ -208,8 +201,7 @@ export class Scheduler {
 
   /** Resolves when nothing more can happen without outside help: the queue is empty, or paused. */
   idle(): Promise<void> {
-    if (this.isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.idleSignal.wait();
   }
 
   close(): void {
@@ -233,9 +225,7 @@ export class Scheduler {
   private notifyIdle(): void {
     if (!this.isIdle()) return;
     if (this.active.size === 0) this.buffers.clear(); // nothing downloads: the pooled buffers go back to the system
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
+    this.idleSignal.notify();
   }
 
   private schedule(): void {
@@ -298,8 +288,7 @@ export class Scheduler {
         urgent: () => this.plan.isUrgent(job.trackId),
         // Held: background downloads, and a played track's requests for chunks no reader waits for yet.
         playback: this.playbackFirst.forDownload(() => this.plan.isUrgent(job.trackId), (d) => this.hooks.awaited?.(d) ?? true),
-        onBatching: (commitNow) => (entry.commitNow = commitNow),
-        onHolding: (held) => (entry.held = held),
+        onSink: (sink) => (entry.sink = sink),
         preempt: () => controller.abort(new RepriseError('aborted', `track "${job.trackId}" yields its request slot to a track being played`)),
         onNetworkDone: () => {
           entry.fetching = false;

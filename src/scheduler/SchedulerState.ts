@@ -10,3 +10,12 @@ export type SchedulerState =
   | { state: 'downloading' }
   | { state: 'waiting'; reason: WaitReason; until: number }
   | { state: 'paused'; reason: PauseReason };
+
+/** The queue's state from what it knows: a pause first, then a full store with nothing running, downloads, a wait. */
+export function schedulerState(q: { pause: PauseReason | undefined; spaceBlocked: boolean; running: number; planned: number; waiting: { reason: WaitReason; until: number } | undefined }): SchedulerState {
+  if (q.pause) return { state: 'paused', reason: q.pause };
+  if (q.spaceBlocked && q.running === 0) return { state: 'paused', reason: 'quota-exceeded' };
+  if (q.running > 0) return { state: 'downloading' };
+  if (q.planned > 0 && q.waiting) return { state: 'waiting', ...q.waiting };
+  return { state: 'idle' };
+}

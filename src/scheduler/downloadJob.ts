@@ -1,7 +1,7 @@
 import { BATCH_MAX_AGE_MS } from '../downloader/ChunkSink.js';
 import type { ChunkBuffers } from '../downloader/ChunkBuffers.js';
 import type { VerifiedChunk } from '../downloader/ChunkSink.js';
-import { type DownloadRequest, downloadTrack } from '../downloader/downloadTrack.js';
+import { type DownloadRequest, type DownloadSink, downloadTrack } from '../downloader/downloadTrack.js';
 import type { DownloadPausePoints } from './PlaybackFirst.js';
 import type { RequestSlots } from './RequestSlots.js';
 import { requestSize } from './requestSize.js';
@@ -38,10 +38,8 @@ export interface JobContext {
   playback?: DownloadPausePoints;
   /** Stops this attempt so that an urgent request can have its request slot (it is queued again). */
   preempt(): void;
-  /** Receives a function that commits the verified chunks waiting for a batch at once. */
-  onBatching?(commitNow: () => void): void;
-  /** Receives a lookup of the chunks the download verified and has not written yet. */
-  onHolding?(held: (digest: string) => ArrayBuffer | undefined): void;
+  /** Receives the download's verified chunks not yet written (see `DownloadHooks.onSink`). */
+  onSink?(sink: DownloadSink): void;
   /** Every request of the attempt has ended; only verifying and committing remain. */
   onNetworkDone(): void;
   /** A batch of `chunks` chunks, `bytes` in all, was committed. */
@@ -103,8 +101,7 @@ export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobC
     maxOpenBytes: () => 2 * Math.max(bucket.burst, requestSize(bucket.burst, bucket.bytesPerSecond)),
     slot: (signal) => ctx.slots.acquire(signal, ctx.priority, claim),
     batchAgeMs: () => (ctx.urgent() ? 0 : BATCH_MAX_AGE_MS),
-    onBatching: ctx.onBatching,
-    onHolding: ctx.onHolding,
+    onSink: ctx.onSink,
     prepareWrite: hooks.prepareWrite,
     onVerified: hooks.verified,
     yieldToPlayback: ctx.playback && ((digests) => ctx.playback!.yield(ctx.signal, digests)),
