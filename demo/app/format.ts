@@ -16,7 +16,8 @@ export const clock = (seconds: number) => {
 /** "1 track", "3 tracks". */
 export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-export const eta = (seconds: number | null) => (seconds === null ? '' : seconds < 1 ? 'done' : `${clock(seconds)} left`);
+/** Time left, rounded up: "done" only when nothing is left. */
+export const eta = (seconds: number | null) => (seconds === null ? '' : seconds <= 0 ? 'done' : `${clock(Math.ceil(seconds))} left`);
 
 /** Escapes text for innerHTML. */
 export const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
