@@ -1,10 +1,12 @@
 // Lines 6 and 8: memory. (6) The cache worker's heap and the browser's memory (PSS of every
 // process) while it downloads one 256 MiB track. (8) Without a service worker
 // (`serviceWorker: false`), a 200 MB track played and sought through getTrack() and an object
-// URL, in Chromium and WebKit: how much the browser's memory grows (getTrack() composes the
-// track of the stored, file-backed chunk Blobs).
+// URL, in Chromium and WebKit: how much the memory of the page's process (the page, its worker,
+// the media element) and of every browser process grows (getTrack() composes the track of the
+// stored, file-backed chunk Blobs); beside it, the same play and seeks of the origin's URL.
 import { bytesOf } from '../helpers/catalog.js';
-import { runInPage, runInPersistentWebKit, scenarioTracks } from '../helpers/noServiceWorkerScenario.js';
+import { playUrl, runInPage, runInPersistentWebKit, scenarioTracks, settle } from '../helpers/noServiceWorkerScenario.js';
+import { pageProcessGrowth, treeMemoryMeter } from '../helpers/processMemory.js';
 import { launch } from '../browser/harness.js';
 import { openPage, startBenchSite } from './lib/benchSite.js';
 import { memoryMeter } from './lib/procStats.js';
@@ -87,11 +89,21 @@ export async function noServiceWorkerMemory(n = 3, trackBytes = 200_000_000) {
       // CPU): a run that has not ended in 120 s is stopped, counted, and measured again (twice at most).
       const chromiumFailures: string[] = [];
       let chromium: Awaited<ReturnType<typeof runInPage>> | undefined;
+      let origin: { whole: number; page: number } | undefined;
       while (!chromium && chromiumFailures.length < 3) {
         const browser = await launch();
         try {
           const page = await openPage(browser.context, site.url);
           chromium = await Promise.race([runInPage(page, site, scenario, 'chromium'), new Promise<undefined>((r) => setTimeout(r, 120_000))]);
+          if (chromium) {
+            // The baseline: the same play and seeks of the origin's URL, in the same page, measured
+            // from a new baseline once the first run's memory settled.
+            await settle();
+            const meter = treeMemoryMeter();
+            const played = await Promise.race([page.evaluate(playUrl, { url: `${site.origin.url}/media/big`, seeks: scenario.seeks }).then(() => true), new Promise<false>((r) => setTimeout(r, 120_000, false))]);
+            const m = meter.stop();
+            if (played) origin = { whole: m.growth, page: pageProcessGrowth(m) };
+          }
           if (!chromium) {
             const step = await page.evaluate(() => (window as never as { step?: string }).step).catch(() => 'unknown');
             chromiumFailures.push(`did not end within 120 s (at: ${step})`);
@@ -116,12 +128,16 @@ export async function noServiceWorkerMemory(n = 3, trackBytes = 200_000_000) {
       return {
         pssGrowth: chromium.growth.whole,
         getTrackGrowth: chromium.growth.getTrack,
+        pageGrowth: chromium.growth.page,
+        pageGetTrackGrowth: chromium.growth.pageGetTrack,
+        /** The same play and seeks of the origin's URL (undefined: it did not end within 120 s). */
+        origin,
         firstAudioMs: chromium.firstAudioMs,
         chromiumFailedRuns: chromiumFailures,
         chunkValues: chromium.played.kinds,
         // Three failed runs: this round has no WebKit figure (the table says how many rounds do).
         webkit: webkit.growth && !webkit.error
-          ? { pssGrowth: webkit.growth.whole, getTrackGrowth: webkit.growth.getTrack, firstAudioMs: webkit.played!.firstAudioMs, chunkValues: webkit.played!.kinds, failedRuns: webkitFailures }
+          ? { pssGrowth: webkit.growth.whole, getTrackGrowth: webkit.growth.getTrack, pageGetTrackGrowth: webkit.growth.pageGetTrack, firstAudioMs: webkit.played!.firstAudioMs, chunkValues: webkit.played!.kinds, failedRuns: webkitFailures }
           : { failedRuns: webkitFailures },
       };
     });

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { startSite } from '../browser/harness.js';
 import { bytesOf } from './catalog.js';
 import { openPersistentWebKit } from './miniBrowser.js';
-import { browserTreePss, treeMemoryMeter } from './processMemory.js';
+import { browserTreePss, pageProcessGrowth, treeMemoryMeter } from './processMemory.js';
 import { makeWav } from './wav.js';
 
 const MB = 1e6;
@@ -136,25 +136,63 @@ export async function playBig({ seeks, probes }: { seeks: number[]; probes: [num
   return { size: blob.size, type: blob.type, landed, probes: out, kinds, firstAudioMs };
 }
 
+/**
+ * In the page: the same play and seeks from a URL (the origin's copy of the file): what the media
+ * element's pipeline costs without reprise, the baseline of the growth with play and seeks.
+ */
+export async function playUrl({ url, seeks }: { url: string; seeks: number[] }): Promise<void> {
+  const audio = document.getElementById('player') as HTMLAudioElement;
+  audio.muted = true;
+  const past = (at: number) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (audio.error) reject(new Error(`media error ${audio.error.code}: ${audio.error.message}`));
+        else if (audio.currentTime > at) {
+          for (const type of ['timeupdate', 'error', 'ended']) audio.removeEventListener(type, check);
+          resolve();
+        }
+      };
+      for (const type of ['timeupdate', 'error', 'ended']) audio.addEventListener(type, check);
+      check();
+    });
+  audio.src = url;
+  await audio.play();
+  await past(0.3);
+  for (const at of seeks) {
+    const seeked = new Promise((r) => audio.addEventListener('seeked', r, { once: true }));
+    audio.currentTime = at;
+    await seeked;
+    if (audio.paused) await audio.play();
+    await past(at + 0.3);
+  }
+  audio.pause();
+  audio.removeAttribute('src');
+  audio.load();
+}
+
 const mb = (x: number) => (x / MB).toFixed(1);
 type Meter = ReturnType<typeof treeMemoryMeter>;
 type Measured = ReturnType<Meter['stop']>;
 
-/** Two meters from the same baseline: until getTrack() resolved in the page, and to the end of playing. */
+/**
+ * Two meters from the same baseline: until getTrack() resolved in the page, and to the end of
+ * playing; each gives the growth of every browser process (PSS, at the total's peak) and of the
+ * page's processes alone (the page, its workers, the media element: {@link pageProcessGrowth}).
+ */
 export function phasedMeter(root?: number, bytes = 0, seekCount = 0) {
   const whole = treeMemoryMeter(root);
   const getTrack = treeMemoryMeter(root);
   let first: Measured | undefined;
   return {
     gotTrack: () => void (first = getTrack.stop()),
-    stop(engine: string): { getTrack: number; whole: number } {
+    stop(engine: string): Growth {
       const all = whole.stop();
       first ??= getTrack.stop();
-      const by = Object.entries(all.peakByExe).map(([exe, b]) => `${exe} ${mb(b - (all.baselineByExe[exe] ?? 0))}`);
+      const by = Object.entries(all.maxByExe).map(([exe, b]) => `${exe} ${mb(b - (all.baselineByExe[exe] ?? 0))}`);
       console.log(
-        `[${engine}] ${mb(bytes)} MB track without a service worker: browser PSS ${mb(all.baseline)} MB; growth until getTrack() resolved ${mb(first.growth)} MB, with play and ${seekCount} seeks ${mb(all.growth)} MB (${by.join(', ')})`,
+        `[${engine}] ${mb(bytes)} MB track without a service worker: browser PSS ${mb(all.baseline)} MB; growth until getTrack() resolved ${mb(first.growth)} MB (the page's process ${mb(pageProcessGrowth(first))}), with play and ${seekCount} seeks ${mb(all.growth)} MB (the page's process ${mb(pageProcessGrowth(all))}; each process at its peak: ${by.join(', ')})`,
       );
-      return { getTrack: first.growth, whole: all.growth };
+      return { getTrack: first.growth, whole: all.growth, pageGetTrack: pageProcessGrowth(first), page: pageProcessGrowth(all) };
     },
   };
 }
@@ -181,7 +219,11 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 
-export type Growth = { getTrack: number; whole: number };
+/**
+ * Memory growth (bytes): of every browser process until getTrack() resolved and to the end of
+ * playing, and of the page's processes alone (`pageGetTrack`, `page`).
+ */
+export type Growth = { getTrack: number; whole: number; pageGetTrack: number; page: number };
 
 /** Where the page functions run: a driven page's `evaluate`. */
 export interface Evaluator {

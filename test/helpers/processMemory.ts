@@ -64,19 +64,38 @@ export function browserTreePss(root = process.pid): { total: number; byExe: Reco
 }
 
 /** Samples {@link browserTreePss} every `everyMs` until stopped: the baseline, the peak and its growth. */
-export function treeMemoryMeter(root = process.pid, everyMs = 50): { stop(): { baseline: number; peak: number; growth: number; baselineByExe: Record<string, number>; peakByExe: Record<string, number> } } {
+export function treeMemoryMeter(root = process.pid, everyMs = 50): {
+  stop(): { baseline: number; peak: number; growth: number; baselineByExe: Record<string, number>; peakByExe: Record<string, number>; maxByExe: Record<string, number> };
+} {
   const first = browserTreePss(root);
   let peak = first;
+  /** Each executable's own peak (the total's peak may come at another moment). */
+  const maxByExe: Record<string, number> = { ...first.byExe };
   const sample = () => {
     const now = browserTreePss(root);
     if (now.total > peak.total) peak = now;
+    for (const [exe, bytes] of Object.entries(now.byExe)) maxByExe[exe] = Math.max(maxByExe[exe] ?? 0, bytes);
   };
   const timer = setInterval(sample, everyMs);
   return {
     stop() {
       clearInterval(timer);
       sample();
-      return { baseline: first.total, peak: peak.total, growth: peak.total - first.total, baselineByExe: first.byExe, peakByExe: peak.byExe };
+      return { baseline: first.total, peak: peak.total, growth: peak.total - first.total, baselineByExe: first.byExe, peakByExe: peak.byExe, maxByExe };
     },
   };
+}
+
+/**
+ * The processes that hold the page and its workers (and the media element's pipeline): Chromium's
+ * renderers, WebKitGTK's web process. Not the browser process, which also runs IndexedDB's backend
+ * (Chromium), nor WebKit's network process (its storage).
+ */
+const PAGE_PROCESS = /:renderer$|^WebKitWebProcess$/;
+
+/** Growth of the page's processes over a meter's run: each at its own peak, over its baseline. */
+export function pageProcessGrowth(m: { baselineByExe: Record<string, number>; maxByExe: Record<string, number> }): number {
+  let growth = 0;
+  for (const [exe, peak] of Object.entries(m.maxByExe)) if (PAGE_PROCESS.test(exe)) growth += peak - (m.baselineByExe[exe] ?? 0);
+  return growth;
 }

@@ -17,12 +17,19 @@ export interface Row {
 }
 
 /** A row from per-round values of reprise and its baseline; the ratio is taken per round. */
-export function compare(line: string, figure: string, unit: string, reprise: number[], baselineName: string, baseline: number[] | undefined, load: number, aim?: { text: string; ok(ratio: number): boolean }): Row {
+/** An aim: on the ratio when there is a baseline, else (or with `on: 'reprise'`) on reprise's own figure. */
+export interface Aim {
+  text: string;
+  ok(value: number): boolean;
+  on?: 'reprise';
+}
+
+export function compare(line: string, figure: string, unit: string, reprise: number[], baselineName: string, baseline: number[] | undefined, load: number, aim?: Aim): Row {
   const ratio = baseline ? spread(reprise.map((r, i) => r / baseline[i]!)) : undefined;
   const row: Row = { line, figure, unit, reprise: spread(reprise), baselineName, load, ...(baseline ? { baseline: spread(baseline), ratio: ratio! } : {}) };
   if (aim) {
     row.aim = aim.text;
-    row.met = aim.ok(ratio ? ratio.median : row.reprise.median);
+    row.met = aim.ok(ratio && aim.on !== 'reprise' ? ratio.median : row.reprise.median);
   }
   return row;
 }
