@@ -5,7 +5,7 @@
 // the media element) and of every browser process grows (getTrack() composes the track of the
 // stored, file-backed chunk Blobs); beside it, the same play and seeks of the origin's URL.
 import { bytesOf } from '../helpers/catalog.js';
-import { playUrl, runInPage, runInPersistentWebKit, scenarioTracks, settle } from '../helpers/noServiceWorkerScenario.js';
+import { playSeeks, runInPage, runInPersistentWebKit, scenarioTracks, settle } from '../helpers/noServiceWorkerScenario.js';
 import { pageProcessGrowth, treeMemoryMeter } from '../helpers/processMemory.js';
 import { launch } from '../browser/harness.js';
 import { openPage, startBenchSite } from './lib/benchSite.js';
@@ -100,7 +100,7 @@ export async function noServiceWorkerMemory(n = 3, trackBytes = 200_000_000) {
             // from a new baseline once the first run's memory settled.
             await settle();
             const meter = treeMemoryMeter();
-            const played = await Promise.race([page.evaluate(playUrl, { url: `${site.origin.url}/media/big`, seeks: scenario.seeks }).then(() => true), new Promise<false>((r) => setTimeout(r, 120_000, false))]);
+            const played = await Promise.race([page.evaluate(playSeeks, { url: `${site.origin.url}/media/big`, seeks: scenario.seeks }).then(() => true), new Promise<false>((r) => setTimeout(r, 120_000, false))]);
             const m = meter.stop();
             if (played) origin = { whole: m.growth, page: pageProcessGrowth(m) };
           }

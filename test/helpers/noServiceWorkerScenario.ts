@@ -80,9 +80,11 @@ export async function getBig(): Promise<void> {
   w.big = await w.cache.getTrack('big');
 }
 
-/** In the page: an object URL of `window.big` played and sought; a few ranges of the Blob read back. */
-export async function playBig({ seeks, probes }: { seeks: number[]; probes: [number, number][] }): Promise<Played> {
-  const blob: Blob = (window as never as { big: Blob }).big;
+/**
+ * In the page: `url` (default: an object URL of `window.big`) played and sought to each of `seeks`,
+ * played on from each. With the origin's URL of the same file, the baseline of bench line 8.
+ */
+export async function playSeeks({ seeks, url }: { seeks: number[]; url?: string }): Promise<Pick<Played, 'landed' | 'firstAudioMs'>> {
   const audio = document.getElementById('player') as HTMLAudioElement;
   audio.muted = true;
   const until = (done: () => boolean) =>
@@ -97,14 +99,15 @@ export async function playBig({ seeks, probes }: { seeks: number[]; probes: [num
       for (const type of ['timeupdate', 'error', 'ended']) audio.addEventListener(type, check);
       check();
     });
-  const url = URL.createObjectURL(blob);
-  audio.src = url;
-  (window as never as { step: string }).step = 'first play()';
+  const w = window as never as { step: string; askedAt: number; big: Blob };
+  const started = url ? performance.now() : w.askedAt; // getTrack() was asked for at askedAt
+  const src = url ?? URL.createObjectURL(w.big);
+  audio.src = src;
+  w.step = 'first play()';
   await audio.play();
-  const firstAudioMs = performance.now() - (window as never as { askedAt: number }).askedAt;
+  const firstAudioMs = performance.now() - started;
   await until(() => audio.currentTime > 0.3);
   const landed: number[] = [];
-  const w = window as never as { step: string };
   for (const at of seeks) {
     w.step = `seeking to ${at}`; // where a run that hangs stopped
     const seeked = new Promise((r) => audio.addEventListener('seeked', r, { once: true }));
@@ -116,11 +119,17 @@ export async function playBig({ seeks, probes }: { seeks: number[]; probes: [num
     await until(() => audio.currentTime > at + 0.3); // it plays on from there
   }
   audio.pause();
-  const out: string[] = [];
-  for (const [from, to] of probes) out.push(await toBase64(blob.slice(from, to)));
   audio.removeAttribute('src');
   audio.load();
-  URL.revokeObjectURL(url);
+  if (!url) URL.revokeObjectURL(src);
+  return { landed, firstAudioMs };
+}
+
+/** In the page: a few ranges of `window.big` read back, and what the store holds (Blob or ArrayBuffer values). */
+export async function readBack({ probes }: { probes: [number, number][] }): Promise<Omit<Played, 'landed' | 'firstAudioMs'>> {
+  const blob: Blob = (window as never as { big: Blob }).big;
+  const out: string[] = [];
+  for (const [from, to] of probes) out.push(await toBase64(blob.slice(from, to)));
   const db: IDBDatabase = await new Promise((resolve, reject) => {
     const open = indexedDB.open('reprise');
     open.onsuccess = () => resolve(open.result);
@@ -133,41 +142,7 @@ export async function playBig({ seeks, probes }: { seeks: number[]; probes: [num
   });
   db.close();
   const kinds = { blob: values.filter((v) => v.bytes instanceof Blob).length, buffer: values.filter((v) => v.bytes instanceof ArrayBuffer).length };
-  return { size: blob.size, type: blob.type, landed, probes: out, kinds, firstAudioMs };
-}
-
-/**
- * In the page: the same play and seeks from a URL (the origin's copy of the file): what the media
- * element's pipeline costs without reprise, the baseline of the growth with play and seeks.
- */
-export async function playUrl({ url, seeks }: { url: string; seeks: number[] }): Promise<void> {
-  const audio = document.getElementById('player') as HTMLAudioElement;
-  audio.muted = true;
-  const past = (at: number) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (audio.error) reject(new Error(`media error ${audio.error.code}: ${audio.error.message}`));
-        else if (audio.currentTime > at) {
-          for (const type of ['timeupdate', 'error', 'ended']) audio.removeEventListener(type, check);
-          resolve();
-        }
-      };
-      for (const type of ['timeupdate', 'error', 'ended']) audio.addEventListener(type, check);
-      check();
-    });
-  audio.src = url;
-  await audio.play();
-  await past(0.3);
-  for (const at of seeks) {
-    const seeked = new Promise((r) => audio.addEventListener('seeked', r, { once: true }));
-    audio.currentTime = at;
-    await seeked;
-    if (audio.paused) await audio.play();
-    await past(at + 0.3);
-  }
-  audio.pause();
-  audio.removeAttribute('src');
-  audio.load();
+  return { size: blob.size, type: blob.type, probes: out, kinds };
 }
 
 const mb = (x: number) => (x / MB).toFixed(1);
@@ -188,11 +163,13 @@ export function phasedMeter(root?: number, bytes = 0, seekCount = 0) {
     stop(engine: string): Growth {
       const all = whole.stop();
       first ??= getTrack.stop();
-      const by = Object.entries(all.maxByExe).map(([exe, b]) => `${exe} ${mb(b - (all.baselineByExe[exe] ?? 0))}`);
+      const by = Object.entries(all.peakByExe).map(([exe, b]) => `${exe} ${mb(b - (all.baselineByExe[exe] ?? 0))}`);
+      const growth = { getTrack: first.growth, whole: all.growth, pageGetTrack: pageProcessGrowth(first), page: pageProcessGrowth(all) };
+      const ofPage = (g: number) => (Number.isNaN(g) ? '' : ` (the page's process ${mb(g)})`);
       console.log(
-        `[${engine}] ${mb(bytes)} MB track without a service worker: browser PSS ${mb(all.baseline)} MB; growth until getTrack() resolved ${mb(first.growth)} MB (the page's process ${mb(pageProcessGrowth(first))}), with play and ${seekCount} seeks ${mb(all.growth)} MB (the page's process ${mb(pageProcessGrowth(all))}; each process at its peak: ${by.join(', ')})`,
+        `[${engine}] ${mb(bytes)} MB track without a service worker: browser PSS ${mb(all.baseline)} MB; growth until getTrack() resolved ${mb(first.growth)} MB${ofPage(growth.pageGetTrack)}, with play and ${seekCount} seeks ${mb(all.growth)} MB${ofPage(growth.page)}; each process at its peak: ${by.join(', ')}`,
       );
-      return { getTrack: first.growth, whole: all.growth, pageGetTrack: pageProcessGrowth(first), page: pageProcessGrowth(all) };
+      return growth;
     },
   };
 }
@@ -221,7 +198,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 /**
  * Memory growth (bytes): of every browser process until getTrack() resolved and to the end of
- * playing, and of the page's processes alone (`pageGetTrack`, `page`).
+ * playing, and of the page's processes alone (`pageGetTrack`, `page`; NaN where they are not
+ * told apart: Firefox).
  */
 export type Growth = { getTrack: number; whole: number; pageGetTrack: number; page: number };
 
@@ -239,7 +217,7 @@ export async function runInPage(page: Evaluator, site: Site, s: ReturnType<typeo
   try {
     await page.evaluate(getBig, undefined);
     memory.gotTrack();
-    played = await page.evaluate(playBig, { seeks: s.seeks, probes: s.probes });
+    played = { ...(await page.evaluate(playSeeks, { seeks: s.seeks })), ...(await page.evaluate(readBack, { probes: s.probes })) };
   } finally {
     var growth = memory.stop(label);
   }
@@ -250,7 +228,7 @@ type Site = Pick<Awaited<ReturnType<typeof startSite>>, 'origin' | 'options'>;
 
 /**
  * The scenario in WebKit with a persistent data store (as WKWebView's default store and Safari
- * keep it): a MiniBrowser of its own opens a page that runs prepare(), getBig() and playBig() by
+ * keep it): a MiniBrowser of its own opens a page that runs prepare(), getBig(), playSeeks() and readBack() by
  * itself and reports each step over HTTP; the memory is that MiniBrowser's and its children's.
  */
 export async function runInPersistentWebKit(site: Site, s: ReturnType<typeof scenarioTracks>, label = 'webkit, persistent store'): Promise<{ played?: Played; error?: string; growth?: Growth }> {
@@ -288,8 +266,10 @@ export async function runInPersistentWebKit(site: Site, s: ReturnType<typeof sce
     step = 'getBig()';
     await (${String(getBig)})();
     await post('got', '');
-    step = 'playBig()';
-    const played = await (${String(playBig)})(${JSON.stringify({ seeks: s.seeks, probes: s.probes })});
+    step = 'playSeeks()';
+    const played = await (${String(playSeeks)})(${JSON.stringify({ seeks: s.seeks })});
+    step = 'readBack()';
+    Object.assign(played, await (${String(readBack)})(${JSON.stringify({ probes: s.probes })}));
     await post('done', JSON.stringify({ played }));
   } catch (e) {
     const media = document.getElementById('player').error;

@@ -63,25 +63,27 @@ export function browserTreePss(root = process.pid): { total: number; byExe: Reco
   return { total, byExe };
 }
 
-/** Samples {@link browserTreePss} every `everyMs` until stopped: the baseline, the peak and its growth. */
+/**
+ * Samples {@link browserTreePss} every `everyMs` until stopped: the baseline, the total's peak and
+ * its growth, and each executable at its own peak (`peakByExe`: they need not peak together).
+ */
 export function treeMemoryMeter(root = process.pid, everyMs = 50): {
-  stop(): { baseline: number; peak: number; growth: number; baselineByExe: Record<string, number>; peakByExe: Record<string, number>; maxByExe: Record<string, number> };
+  stop(): { baseline: number; peak: number; growth: number; baselineByExe: Record<string, number>; peakByExe: Record<string, number> };
 } {
   const first = browserTreePss(root);
-  let peak = first;
-  /** Each executable's own peak (the total's peak may come at another moment). */
-  const maxByExe: Record<string, number> = { ...first.byExe };
+  let peak = first.total;
+  const peakByExe: Record<string, number> = { ...first.byExe };
   const sample = () => {
     const now = browserTreePss(root);
-    if (now.total > peak.total) peak = now;
-    for (const [exe, bytes] of Object.entries(now.byExe)) maxByExe[exe] = Math.max(maxByExe[exe] ?? 0, bytes);
+    peak = Math.max(peak, now.total);
+    for (const [exe, bytes] of Object.entries(now.byExe)) peakByExe[exe] = Math.max(peakByExe[exe] ?? 0, bytes);
   };
   const timer = setInterval(sample, everyMs);
   return {
     stop() {
       clearInterval(timer);
       sample();
-      return { baseline: first.total, peak: peak.total, growth: peak.total - first.total, baselineByExe: first.byExe, peakByExe: peak.byExe, maxByExe };
+      return { baseline: first.total, peak, growth: peak - first.total, baselineByExe: first.byExe, peakByExe };
     },
   };
 }
@@ -93,9 +95,11 @@ export function treeMemoryMeter(root = process.pid, everyMs = 50): {
  */
 const PAGE_PROCESS = /:renderer$|^WebKitWebProcess$/;
 
-/** Growth of the page's processes over a meter's run: each at its own peak, over its baseline. */
-export function pageProcessGrowth(m: { baselineByExe: Record<string, number>; maxByExe: Record<string, number> }): number {
-  let growth = 0;
-  for (const [exe, peak] of Object.entries(m.maxByExe)) if (PAGE_PROCESS.test(exe)) growth += peak - (m.baselineByExe[exe] ?? 0);
-  return growth;
+/**
+ * Growth of the page's processes over a meter's run, each at its own peak over its baseline; NaN
+ * where none is told apart (Firefox's content processes share its executable's name).
+ */
+export function pageProcessGrowth(m: { baselineByExe: Record<string, number>; peakByExe: Record<string, number> }): number {
+  const page = Object.entries(m.peakByExe).filter(([exe]) => PAGE_PROCESS.test(exe));
+  return page.length === 0 ? NaN : page.reduce((sum, [exe, peak]) => sum + peak - (m.baselineByExe[exe] ?? 0), 0);
 }
