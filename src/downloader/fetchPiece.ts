@@ -12,7 +12,8 @@ import { settledWithin } from '../util/settledWithin.js';
 
 /**
  * How long a request cut short (cancelled before its body ended: a refused answer, a stall, a
- * failure mid-body, bytes past what was asked) keeps its slot after the cancel settled. The
+ * failure mid-body, bytes past what was asked; or given up before any answer came) keeps its
+ * slot after the cancel settled. The
  * origin learns of a closed connection after the client does; releasing at once let the next
  * request reach a loaded origin while it still counted the old one open (`maxConcurrent` + 1 at
  * the origin, found by the reliability soak). Costs nothing to a request read to its end.
@@ -97,6 +98,9 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
     // is small and already there, else cancelled.
     if (closing.cancel) cutShort = closing.cancel;
     else if (response) cutShort = endBody(response).then((how) => (how === 'cut' ? undefined : SKIP_GRACE));
+    // Given up before any answer (a stall, a stop): the origin took the request and learns of the
+    // close after this client does, as for a body cut short.
+    else if (request.signal.aborted) cutShort = Promise.resolve();
     throw error;
   } finally {
     hooks.signal.removeEventListener('abort', abortRequest);
