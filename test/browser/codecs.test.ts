@@ -101,7 +101,7 @@ function exercise(page: EnginePage, sources: Source[]): Promise<Run[]> {
             await until('seeked', () => seeked, ['seeked']);
             const landed = audio.currentTime;
             if (audio.paused) await audio.play();
-            run.stage = `play on from ${landed.toFixed(2)} s`;
+            run.stage = `play on from ${landed.toFixed(2)} s (asked ${target.toFixed(2)} s of ${audio.duration.toFixed(2)} s)`;
             await until('time advancing', () => audio.currentTime > landed + advance, []);
             run.seeks.push({ target, landed, after: audio.currentTime });
           }
