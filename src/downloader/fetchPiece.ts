@@ -49,12 +49,15 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
   // Set when the response's body is given up before its end; settles once the cancel did.
   let cutShort: Promise<unknown> | undefined;
   const closing: Closing = {};
+  // The request went out (fetch was called): from then on the origin may count it open.
+  let sent = false;
   try {
     await hooks.throttle(end - start + 1, hooks.signal);
     watch = hooks.onRequest?.(req.url);
     // authorize(): asked before the request, and once more (attempt 1) after a 401/403.
     for (let attempt = 0; ; attempt++) {
       const target = await authorizedRequest(req, hooks, attempt, headers);
+      sent = true;
       // no-store: the verified chunks are the copy; the HTTP cache would keep a second one.
       response = await fetchWithin(hooks, request, target.url, { headers: target.headers, credentials: hooks.credentials ?? 'same-origin', redirect: 'follow', cache: 'no-store' }, req);
       if (attempt > 0 || !hooks.authorize || (response.status !== 401 && response.status !== 403)) break;
@@ -100,7 +103,7 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
     else if (response) cutShort = endBody(response).then((how) => (how === 'cut' ? undefined : SKIP_GRACE));
     // Given up before any answer (a stall, a stop): the origin took the request and learns of the
     // close after this client does, as for a body cut short.
-    else if (request.signal.aborted) cutShort = Promise.resolve();
+    else if (sent && request.signal.aborted) cutShort = Promise.resolve();
     throw error;
   } finally {
     hooks.signal.removeEventListener('abort', abortRequest);

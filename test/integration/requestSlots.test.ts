@@ -215,4 +215,38 @@ describe('requests open at the origin, seen from an origin that learns of a clos
     expect(calls).toBeGreaterThanOrEqual(3);
     expect(most).toBe(1);
   });
+
+  it('a request stopped before it went out (waiting for its tokens) gives its slot back at once: the origin never saw it', async () => {
+    const slots = new RequestSlots(1);
+    const stop = new AbortController();
+    let tokensAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (tokensAsked = resolve));
+    let fetched = 0;
+    const download = downloadTrack(
+      { trackId: 'slots', url: 'https://media.example/slots.mp3', mimeType: 'audio/mpeg', size: body.length, chunkSize: CHUNK, digests, missing: [0] },
+      {
+        fetch: async () => {
+          fetched++;
+          throw new Error('not asked');
+        },
+        clock: systemClock,
+        signal: stop.signal,
+        stallMs: 1000,
+        throttle: (_bytes, signal) =>
+          new Promise<void>((_resolve, reject) => {
+            tokensAsked();
+            signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+          }),
+        slot: (signal) => slots.acquire(signal),
+        commit: async () => {},
+      },
+    ).catch(() => {});
+    await asked;
+    expect(slots.open).toBe(1);
+    stop.abort(new Error('stopped'));
+    await download;
+    // Released with the download's end, not 50 ms later (a grace timer has not had a turn yet).
+    expect(slots.open).toBe(0);
+    expect(fetched).toBe(0);
+  });
 });
