@@ -15,6 +15,9 @@ import type { ManifestRetry } from './ManifestRetry.js';
 import type { Planner } from './Planner.js';
 import type { TrustState } from './TrustState.js';
 
+/** Requests remembered for {@link PlaybackService.firstOfRequest} (the oldest forgotten first). */
+const MAX_REQUESTS = 256;
+
 /**
  * Serving what is stored (security rule 5: every chunk checked as it is read), holding back a
  * chunk that fails, and the service worker's reports of what it served.
@@ -22,6 +25,8 @@ import type { TrustState } from './TrustState.js';
 export class PlaybackService {
   /** Corrupt-chunk reports being checked, by digest: one check however many tabs forward it. */
   private readonly checking = new Map<string, Promise<void>>();
+  /** Requests the service worker served, by track, most recent last: each tries a failed track once. */
+  private readonly requests = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -117,11 +122,12 @@ export class PlaybackService {
     if (report.type === 'wanted') {
       // Playback first: a play or a seek has the device; background downloads hold a moment.
       this.scheduler.playbackFirst.hold();
-      if (report.chunk !== undefined || report.byte === undefined) return this.want(t, report.chunk ?? 0);
+      const retry = this.firstOfRequest(report.trackId, report.request);
+      if (report.chunk !== undefined || report.byte === undefined) return this.want(t, report.chunk ?? 0, retry);
       // Sent as the request arrived, before the service worker read the store: the chunk at
       // that byte is fetched first if this engine knows it is missing; one it holds is served.
       if (!Number.isSafeInteger(report.byte) || report.byte < 0) return;
-      if (!t.chunks) return this.want(t, 0);
+      if (!t.chunks) return this.want(t, 0, retry);
       const index = Math.floor(report.byte / t.entry.chunkSize);
       if (index >= t.chunks.length) return;
       // While downloads write, the service worker's reads of the store wait behind them: the track
@@ -131,7 +137,7 @@ export class PlaybackService {
       const busy = this.scheduler.state().state === 'downloading';
       if (busy && this.trust.servable && !t.refused) this.news.track(t.entry.id, t.contentId, t.track);
       if (this.inventory.have.has(t.chunks[index]!)) return busy ? this.handOverStored(t.chunks[index]!) : undefined;
-      return this.want(t, index);
+      return this.want(t, index, retry);
     }
     const { digest } = report;
     if (!t.chunks?.includes(digest)) return;
@@ -145,11 +151,29 @@ export class PlaybackService {
   }
 
   /**
-   * Playback needs chunks of `t` from `chunk` on: fetched first, from that chunk, past the reset
-   * window, within the cap; a track that failed is tried once more. If nothing can fetch it now
-   * (no trusted manifest, downloads paused), waiting readers are told at once.
+   * True for the first report of a request the service worker serves (or a report that names no
+   * request): a track that failed is tried once more for it, and not again for the same request's
+   * later reports (its first one found the track downloading, or tried it: that was its try).
    */
-  async want(t: CatalogTrack, chunk: number): Promise<void> {
+  private firstOfRequest(trackId: string, request: string | undefined): boolean {
+    if (request === undefined) return true;
+    const key = `${trackId}\n${request}`;
+    if (this.requests.has(key)) return false;
+    this.requests.add(key);
+    for (const oldest of this.requests) {
+      if (this.requests.size <= MAX_REQUESTS) break;
+      this.requests.delete(oldest);
+    }
+    return true;
+  }
+
+  /**
+   * Playback needs chunks of `t` from `chunk` on: fetched first, from that chunk, past the reset
+   * window, within the cap; a track that failed is tried once more (`retry`: a later report of a
+   * request that had its try is told of the failure instead). If nothing can fetch it now (no
+   * trusted manifest, downloads paused), waiting readers are told at once.
+   */
+  async want(t: CatalogTrack, chunk: number, retry = true): Promise<void> {
     if (!this.trust.mayFetch) return this.news.unavailable(t.entry.id, 'not-cached', `track "${t.entry.id}" is held back until a new manifest is accepted`);
     if (!t.chunks) {
       const [failed] = await this.chunkLists.ensure(this.trust.catalog!, [t]);
@@ -157,6 +181,7 @@ export class PlaybackService {
     }
     if (this.inventory.isComplete(t)) return;
     const failure = this.inventory.trackRecords.get(t.entry.id)?.failure;
+    if (failure && !retry) return this.news.unavailable(t.entry.id, failure.code, failure.message);
     if (failure) {
       const { failure: _, ...rest } = this.inventory.trackRecords.get(t.entry.id)!;
       await this.inventory.putTrack(rest);

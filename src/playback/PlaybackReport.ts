@@ -18,6 +18,12 @@ export type PlaybackReport = (
    * one — the same request made again, a play after an error — every time.
    */
   id?: string;
+  /**
+   * The request the report is for (one per request the service worker serves, shared by every
+   * report it sends): a request tries a track that failed (a 404 at the origin) once, whether its
+   * first report or a later one finds the failure.
+   */
+  request?: string;
 };
 
 /**

@@ -67,6 +67,8 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
   const verified = options.verifiedCacheBytes === 0 ? undefined : new VerifiedChunkCache(options.verifiedCacheBytes);
   const now = options.now ?? Date.now;
   const lastPlayReport = new Map<string, number>();
+  const instance = Math.random().toString(36).slice(2, 10);
+  let requests = 0;
   const dbName = options.dbName ?? 'reprise';
   // The engine's news comes on its BroadcastChannel and on the direct lines pages hand over.
   const ports = options.news ? undefined : readerPorts(dbName);
@@ -97,21 +99,23 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
 
   async function handle(request: Request): Promise<Response> {
     const trackId = trackIdOf(request)!;
+    // Shared by this request's reports: it tries a track that failed once, whichever report finds the failure.
+    const asking = `${instance}:${++requests}`;
     askForPorts();
     // Told before the store is read (which waits behind the engine's writes): if the engine knows
     // the chunk at that byte is missing, its fetch runs while this answer is being prepared, and
     // the chunk it hands over meanwhile is kept for this answer.
     const from = firstByte(request);
     const handovers = from !== undefined && news ? listenForHandovers(news, verified) : undefined;
-    if (from !== undefined) report({ type: 'wanted', trackId, byte: from });
+    if (from !== undefined) report({ type: 'wanted', trackId, byte: from, request: asking });
     try {
-      return await answer(request, trackId, handovers);
+      return await answer(request, trackId, handovers, asking);
     } finally {
       handovers?.stop();
     }
   }
 
-  async function answer(request: Request, trackId: string, handovers: Handovers | undefined): Promise<Response> {
+  async function answer(request: Request, trackId: string, handovers: Handovers | undefined, asking: string): Promise<Response> {
     const source = theSource();
     // The store is read, and the engine told of the request lists the track meanwhile: whichever
     // answers first (the store waits behind the resync's writes; no engine alive: only the store).
@@ -120,7 +124,7 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
     let found = handovers && fromEngine ? await Promise.race([lookup, handovers.track(trackId).then((t) => fromEngine(t.track, t.contentId))]) : await lookup;
     if ('unavailable' in found && found.wanted) {
       // Format 2: the track's chunk list is not on the device yet; the engine fetches it first.
-      report({ type: 'wanted', trackId, chunk: 0 });
+      report({ type: 'wanted', trackId, chunk: 0, request: asking });
       const until = Date.now() + timeoutMs;
       while ('unavailable' in found && found.wanted && Date.now() < until) {
         await new Promise((r) => setTimeout(r, 100));
@@ -144,7 +148,7 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
     // Play while missing (docs/playback-url.md): a chunk not stored is asked of the engine, which
     // fetches it first and hands it over as it verifies; the answer goes on with it.
     const onMissing = (index: number, digest: string) =>
-      waitForChunk(trackId, index, digest, { reader, news, timeoutMs, pollMs: 100, ask: () => report({ type: 'wanted', trackId, chunk: index }), handed: handovers?.arrival(digest) });
+      waitForChunk(trackId, index, digest, { reader, news, timeoutMs, pollMs: 100, ask: () => report({ type: 'wanted', trackId, chunk: index, request: asking }), handed: handovers?.arrival(digest) });
     const chunks = readVerified(handovers ? handovers.racing(reader) : reader, track, plan.start, plan.end, (_index, digest) => report({ type: 'corrupt', trackId, digest }), verified, onMissing);
     let first: IteratorResult<Uint8Array>;
     try {

@@ -246,6 +246,34 @@ describe('play while missing (engine)', () => {
     expect(media()).toEqual([]);
   });
 
+  // Found by the WebKit playback test ("a track gone from the origin (404)…", 1 run in 3): the
+  // first play of a gone track sent its early report while the track's download was running, and
+  // its second report (the chunk it then waited for) after that download had ended the track
+  // not-found: the second report cleared the failure and the origin was asked once more. Failed on e67d0f6.
+  it('a track gone from the origin (404) is asked again once per request played, however many reports that request sends', async () => {
+    await publish(origin, { tracks: [{ id: 'g', body: bytesOf('g', CHUNK * 2) }], playlists: [{ id: 'q', trackIds: ['g'], offline: true }] });
+    origin.faults.push((req, res) => (req.url!.startsWith('/media/g') ? (res.writeHead(404).end(), true) : false));
+    const e = await open();
+    await e.sync();
+    await e.idle();
+    expect(media()).toHaveLength(1); // the download ended the track not-found
+    const heard = listen('reprise');
+    // One request: its report as it arrived, then the one for the chunk it waits for.
+    await e.playbackReport({ type: 'wanted', trackId: 'g', byte: 0, request: 'r1', id: 'r1:1' });
+    await until(() => media().length === 2, 5000, 'the play to ask the origin once more');
+    await e.idle();
+    await e.playbackReport({ type: 'wanted', trackId: 'g', chunk: 0, request: 'r1', id: 'r1:2' });
+    await until(() => heard.filter((n) => n.type === 'unavailable').length >= 2, 5000, 'the reader to hear the track is unavailable');
+    expect(heard.filter((n) => n.type === 'unavailable').at(-1)).toMatchObject({ trackId: 'g', code: 'not-found' });
+    await e.idle();
+    expect(media()).toHaveLength(2);
+    // A new request (play pressed again) tries it once more.
+    await e.playbackReport({ type: 'wanted', trackId: 'g', byte: 0, request: 'r2', id: 'r2:1' });
+    await until(() => media().length === 3, 5000, 'the next play to ask the origin once more');
+    await e.idle();
+    expect(media()).toHaveLength(3);
+  });
+
   it('a played track its origin refuses for itself (a region lock): the reader hears unauthorized at once, the resync goes on unpaused', async () => {
     const offline = ['a', 'b', 'c', 'd'].map((id) => ({ id, body: bytesOf(id, CHUNK * 6) }));
     await publish(origin, { tracks: [...offline, { id: 'x', body: bytesOf('x', CHUNK * 2) }], playlists: [{ id: 'p', trackIds: offline.map((t) => t.id), offline: true }, { id: 'q', trackIds: ['x'], offline: false }] });

@@ -165,10 +165,13 @@ describe('the track route, in Node against a fake store', () => {
     expect(response.status).toBe(206);
     expect(body.equals(BODY.subarray(70000, 70010))).toBe(true);
     // First the byte the request starts at (before the store was read), then the chunk found missing.
-    expect(store.reports.filter((r) => r.type === 'wanted')).toEqual([
-      { type: 'wanted', trackId: TRACK.id, byte: 70000 },
-      { type: 'wanted', trackId: TRACK.id, chunk: 1 },
+    const wanted = store.reports.filter((r) => r.type === 'wanted');
+    expect(wanted).toEqual([
+      { type: 'wanted', trackId: TRACK.id, byte: 70000, request: expect.any(String) },
+      { type: 'wanted', trackId: TRACK.id, chunk: 1, request: expect.any(String) },
     ]);
+    // One request, one name: the engine tries a failed track once for it, whichever report finds the failure.
+    expect(wanted[1]!.request).toBe(wanted[0]!.request);
     expect(store.engine.listening()).toBe(1); // stopped listening once it arrived (the one left: the route's, for `manifest` news)
   });
 
@@ -225,9 +228,9 @@ describe('the track route, in Node against a fake store', () => {
     expect(response.status).toBe(206);
     expect(body.equals(BODY.subarray(0, 10))).toBe(true);
     expect(store.reports.slice(0, 3)).toEqual([
-      { type: 'wanted', trackId: TRACK.id, byte: 0 }, // as the request arrived: the engine thinks it holds that chunk
+      { type: 'wanted', trackId: TRACK.id, byte: 0, request: expect.any(String) }, // as the request arrived: the engine thinks it holds that chunk
       { type: 'corrupt', trackId: TRACK.id, digest: DIGESTS[0] },
-      { type: 'wanted', trackId: TRACK.id, chunk: 0 },
+      { type: 'wanted', trackId: TRACK.id, chunk: 0, request: expect.any(String) },
     ]);
   });
 
@@ -288,9 +291,10 @@ describe('the track route, in Node against a fake store', () => {
     await new Promise((r) => setTimeout(r, 10));
     expect(store.reads).toEqual([]); // the store is not read yet
     expect(reports).toEqual([
-      { type: 'wanted', trackId: TRACK.id, byte: 70000 },
-      { type: 'wanted', trackId: TRACK.id, byte: 0 },
+      { type: 'wanted', trackId: TRACK.id, byte: 70000, request: expect.any(String) },
+      { type: 'wanted', trackId: TRACK.id, byte: 0, request: expect.any(String) },
     ]);
+    expect(reports[1]!.request).not.toBe(reports[0]!.request); // two requests, two names
     open();
     expect((await Promise.all(answers)).map((r) => r.status)).toEqual([206, 200, 200, 304, 200]);
   });
@@ -414,7 +418,7 @@ describe('the track route, in Node against a fake store', () => {
       const { response, body } = await ask(route, { range: 'bytes=0-9' });
       expect(response.status).toBe(206);
       expect(body.equals(BODY.subarray(0, 10))).toBe(true);
-      expect(reports[0]).toEqual({ type: 'wanted', trackId: TRACK.id, byte: 0, id: expect.any(String) });
+      expect(reports[0]).toEqual({ type: 'wanted', trackId: TRACK.id, byte: 0, id: expect.any(String), request: expect.any(String) });
       await new Promise((r) => setTimeout(r, 20));
       expect(onChannel).toEqual([]);
     } finally {
@@ -466,13 +470,13 @@ describe('the track route, in Node against a fake store', () => {
       lists.shift()!(windows); // the list asked for when the route was made
       await new Promise((r) => setTimeout(r, 0));
       const answer = route.handle(new Request(URL_, { headers: { range: 'bytes=0-9' } }));
-      expect(got.a).toEqual([{ type: 'wanted', trackId: TRACK.id, byte: 0, id: expect.any(String) }]); // before the browser answered
+      expect(got.a).toEqual([{ type: 'wanted', trackId: TRACK.id, byte: 0, id: expect.any(String), request: expect.any(String) }]); // before the browser answered
       windows = [page('a'), page('b')];
       while (lists.length) lists.shift()!(windows);
       await answer;
       while (lists.length) lists.shift()!(windows);
       await new Promise((r) => setTimeout(r, 0));
-      expect(got.a).toEqual([{ type: 'wanted', trackId: TRACK.id, byte: 0, id: expect.any(String) }, { type: 'played', trackId: TRACK.id, id: expect.any(String) }]);
+      expect(got.a).toEqual([{ type: 'wanted', trackId: TRACK.id, byte: 0, id: expect.any(String), request: expect.any(String) }, { type: 'played', trackId: TRACK.id, id: expect.any(String) }]);
       // The copies of one report share its id (the engine acts on it once); each report has its own.
       expect(got.b).toEqual(got.a);
       expect(new Set(got.a.map((r) => (r as { id: string }).id)).size).toBe(2);
