@@ -231,16 +231,24 @@ type Site = Pick<Awaited<ReturnType<typeof startSite>>, 'origin' | 'options'>;
  * keep it): a MiniBrowser of its own opens a page that runs prepare(), getBig(), playSeeks() and readBack() by
  * itself and reports each step over HTTP; the memory is that MiniBrowser's and its children's.
  */
+/** How long the self-driving WebKit page may take before it counts as hung. */
+const PAGE_BOUND_MS = 90_000;
+
 export async function runInPersistentWebKit(site: Site, s: ReturnType<typeof scenarioTracks>, label = 'webkit, persistent store'): Promise<{ played?: Played; error?: string; growth?: Growth }> {
   let memory: ReturnType<typeof phasedMeter> | undefined;
   let browserPid = 0;
   type Outcome = { played?: Played; error?: string };
   let finish!: (o: Outcome) => void;
   const done = new Promise<Outcome>((resolve) => (finish = resolve));
-  // The page reports by itself; a page that never does (it crashed) fails in time.
-  const timer = setTimeout(() => finish({ error: 'the page did not report within 240 s' }), 240_000);
+  // The page reports by itself; a page that never does (it crashed, or hung) fails in time, saying
+  // the last step it reported. A whole run takes 10–20 s here: 90 s is a hang, not a slow machine
+  // (a 240 s bound made one WebKit hang in CI cost 4 minutes of the suite's 10).
+  let reached = 'none (the page did not open the cache)';
+  const timer = setTimeout(() => finish({ error: `the page did not report within ${PAGE_BOUND_MS / 1000} s; the last step it reported: ${reached}` }), PAGE_BOUND_MS);
   const steps: Parameters<typeof site.origin.faults.unshift>[0] = async (req, res) => {
     const path = new URL(req.url!, 'http://x').pathname;
+    if (path === '/step/baseline') reached = 'the track stored (prepare() done); getTrack() did not resolve';
+    if (path === '/step/got') reached = 'getTrack() resolved; play and seeks did not end';
     if (path === '/step/baseline') {
       await settle(browserPid);
       memory = phasedMeter(browserPid, s.body.length, s.seeks.length);
