@@ -322,9 +322,6 @@ export class Scheduler {
       if (decision.action === 'quota') {
         this.spaceLeft = 0;
         this.pauses.add('quota-exceeded');
-        // The other downloads stop too, as for any pause: none could store what it fetches (their
-        // verified chunks are kept, to be written first when there is room).
-        for (const a of this.active.values()) if (a !== entry) a.controller.abort(new RepriseError('aborted', 'paused (quota-exceeded)'));
       } else if (decision.action === 'unauthorized') {
         if (this.verdicts.refuse(job, error as RepriseError, lastRequest)) return;
       } // a retry: booked with its backoff
