@@ -71,6 +71,11 @@ export interface DownloadHooks {
   yieldToPlayback?(digests: readonly string[]): Promise<void> | undefined;
   /** True while a playback hold applies to a request for the chunks `digests` (see `yieldToPlayback`). */
   holdsFor?(digests: readonly string[]): boolean;
+  /**
+   * False once no new request may start (the queue paused for a full quota by another download):
+   * the requests open are read to their end and their chunks kept, none is added. Default: true.
+   */
+  mayRequest?(): boolean;
   /** Makes a verified chunk's stored value as it verifies (the store's `prepareValue`). Default: made by the write. */
   prepareWrite?(bytes: ArrayBuffer): Blob | undefined;
   /** Stores verified chunks, in one transaction. */
@@ -162,7 +167,7 @@ export async function downloadTrack(req: DownloadRequest, hooks: DownloadHooks):
             if (!ranged) await open.shift()!.read;
           } else break;
         }
-        if (failure || attempt.signal.aborted) break pieces;
+        if (failure || attempt.signal.aborted || hooks.mayRequest?.() === false) break pieces;
         // Sized when it is asked: a cap set meanwhile applies at once.
         const end = Math.min(runEnd, start + Math.max(1, hooks.maxRequestBytes?.() ?? Infinity) - 1);
         const touched = range(Math.floor(start / req.chunkSize), Math.floor(end / req.chunkSize));

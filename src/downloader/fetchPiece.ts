@@ -53,6 +53,8 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
   let sent = false;
   try {
     await hooks.throttle(end - start + 1, hooks.signal);
+    // Paused for a full quota meanwhile: not sent (its chunks stay missing; the job is queued again).
+    if (hooks.mayRequest?.() === false) return;
     watch = hooks.onRequest?.(req.url);
     // authorize(): asked before the request, and once more (attempt 1) after a 401/403.
     for (let attempt = 0; ; attempt++) {

@@ -289,6 +289,8 @@ export class Scheduler {
         // Held: background downloads, and a played track's requests for chunks no reader waits for yet.
         playback: this.playbackFirst.forDownload(() => this.plan.isUrgent(job.trackId), (d) => this.hooks.awaited?.(d) ?? true),
         onSink: (sink) => (entry.sink = sink),
+        // Another download found the quota full: requests open are read on, none is added.
+        mayRequest: () => !this.pauses.has('quota-exceeded'),
         preempt: () => controller.abort(new RepriseError('aborted', `track "${job.trackId}" yields its request slot to a track being played`)),
         onNetworkDone: () => {
           entry.fetching = false;

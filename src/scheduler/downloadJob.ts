@@ -38,6 +38,8 @@ export interface JobContext {
   playback?: DownloadPausePoints;
   /** Stops this attempt so that an urgent request can have its request slot (it is queued again). */
   preempt(): void;
+  /** False once no new request may start (the queue paused for a full quota): see `DownloadHooks.mayRequest`. */
+  mayRequest?(): boolean;
   /** Receives the download's verified chunks not yet written (see `DownloadHooks.onSink`). */
   onSink?(sink: DownloadSink): void;
   /** Every request of the attempt has ended; only verifying and committing remain. */
@@ -106,6 +108,7 @@ export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobC
     onVerified: hooks.verified,
     yieldToPlayback: ctx.playback && ((digests) => ctx.playback!.yield(ctx.signal, digests)),
     holdsFor: ctx.playback && ((digests) => ctx.playback!.holds(digests)),
+    mayRequest: ctx.mayRequest,
     buffers: ctx.buffers,
     onNetworkDone: ctx.onNetworkDone,
     onUnstored: ctx.onUnstored,
