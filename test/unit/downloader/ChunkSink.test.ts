@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BATCH_MAX_AGE_MS, ChunkSink } from '../../../src/downloader/ChunkSink.js';
+import { until } from '../../helpers/wait.js';
 import { ManualClock } from '../../helpers/ManualClock.js';
 
 describe('ChunkSink', () => {
@@ -87,7 +88,9 @@ describe('ChunkSink: verified chunks not yet written', () => {
     await sink.add(0, digest(chunk(0)), chunk(0).buffer);
     await sink.add(1, 'not-its-digest', chunk(1).buffer);
     await sink.add(2, digest(chunk(2)), chunk(2).buffer);
-    await new Promise((r) => setTimeout(r, 10)); // verified by now: 0 in the write in flight, 2 waiting behind it
+    // 0 in the write in flight, 2 verified and waiting behind it (awaited: a 10 ms sleep was not
+    // enough for the digests under CI's load, a fresh-clone run of 305a54d).
+    await until(() => reported.length === 2, 5000, 'chunks 0 and 2 verified');
     expect(writes).toEqual([[0]]);
     expect(reported).toEqual([{ index: 0, bytes: [...chunk(0)] }, { index: 2, bytes: [...chunk(2)] }]);
     expect([...new Uint8Array(sink.held(digest(chunk(0)))!)]).toEqual([...chunk(0)]);
