@@ -14,6 +14,23 @@ import { type Fault, TestOrigin } from '../helpers/origin.js';
 const body = bytesOf('slots', CHUNK * 4);
 const digests = chunkDigests(body);
 
+/** One chunk of the test file downloaded through `slots` from `fetch`; verified chunks go into `stored`. */
+const downloadChunk = (index: number, o: { fetch: typeof fetch; stallMs: number; slots: RequestSlots; stored: Set<number> }) =>
+  downloadTrack(
+    { trackId: 'slots', url: 'https://media.example/slots.mp3', mimeType: 'audio/mpeg', size: body.length, chunkSize: CHUNK, digests, missing: [index] },
+    {
+      fetch: o.fetch,
+      clock: systemClock,
+      signal: new AbortController().signal,
+      stallMs: o.stallMs,
+      throttle: async () => {},
+      slot: (signal) => o.slots.acquire(signal),
+      commit: async (chunks) => {
+        for (const c of chunks) o.stored.add(c.index);
+      },
+    },
+  );
+
 let origin: TestOrigin;
 beforeEach(async () => {
   origin = await TestOrigin.start();
@@ -146,24 +163,7 @@ describe('requests open at the origin, seen from an origin that learns of a clos
     };
     const slots = new RequestSlots(1);
     const stored = new Set<number>();
-    await Promise.all(
-      [0, 2].map((index) =>
-        downloadTrack(
-          { trackId: 'slots', url: 'https://media.example/slots.mp3', mimeType: 'audio/mpeg', size: body.length, chunkSize: CHUNK, digests, missing: [index] },
-          {
-            fetch: lateOrigin,
-            clock: systemClock,
-            signal: new AbortController().signal,
-            stallMs: 1000,
-            throttle: async () => {},
-            slot: (signal) => slots.acquire(signal),
-            commit: async (chunks) => {
-              for (const c of chunks) stored.add(c.index);
-            },
-          },
-        ),
-      ),
-    );
+    await Promise.all([0, 2].map((index) => downloadChunk(index, { fetch: lateOrigin, stallMs: 1000, slots, stored })));
     expect([...stored].sort()).toEqual([0, 2]);
     expect(most).toBe(1);
   });
@@ -194,20 +194,7 @@ describe('requests open at the origin, seen from an origin that learns of a clos
     const stored = new Set<number>();
     const download = async (index: number) => {
       for (let attempt = 0; attempt < 3 && !stored.has(index); attempt++) {
-        await downloadTrack(
-          { trackId: 'slots', url: 'https://media.example/slots.mp3', mimeType: 'audio/mpeg', size: body.length, chunkSize: CHUNK, digests, missing: [index] },
-          {
-            fetch: lateOrigin,
-            clock: systemClock,
-            signal: new AbortController().signal,
-            stallMs: 20,
-            throttle: async () => {},
-            slot: (signal) => slots.acquire(signal),
-            commit: async (chunks) => {
-              for (const c of chunks) stored.add(c.index);
-            },
-          },
-        ).catch(() => {});
+        await downloadChunk(index, { fetch: lateOrigin, stallMs: 20, slots, stored }).catch(() => {});
       }
     };
     await Promise.all([0, 2].map(download));
