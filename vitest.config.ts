@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SlowFirstSequencer } from './test/helpers/SlowFirstSequencer.js';
 
 export default defineConfig({
   test: {
@@ -6,6 +7,8 @@ export default defineConfig({
     // Two cores: at most two test files at a time, so at most two browsers run at once.
     maxWorkers: 2,
     fileParallelism: true,
+    // Slow files first, so the two workers end together (see the class).
+    sequence: { sequencer: SlowFirstSequencer },
     projects: [
       {
         extends: true,
