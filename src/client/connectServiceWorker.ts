@@ -43,9 +43,17 @@ export async function connectServiceWorker(options: ServiceWorkerOptions, signal
   workbox.addEventListener('waiting', (e) => onUpdate({ scriptUrl: e.sw?.scriptURL }));
   const path = 'options.serviceWorker.url';
   const failed = (what: string, hint: string) => () => pageError('invalid-argument', `${path}: ${script} ${what} within ${ms} ms; ${hint}raise options.openTimeoutMs on a slow network`, { path, url: script });
+  // The browser queues register() behind any other job for the scope — an update check it
+  // started itself, or the app's registration.update() — and that job can wait seconds (about 5 s
+  // in Chromium right after a reload) or, on a slow network, as long as the script's fetch. A page
+  // this script already controls has what open() waits for: its registration is taken from
+  // `ready` then, and register() goes on in the background (a new version still reaches onUpdate).
+  const registering = workbox.register({ immediate: true });
+  const controlled = container.controller?.scriptURL === script;
+  if (controlled) registering.catch(() => {});
   let registration: ServiceWorkerRegistration | undefined;
   try {
-    registration = await within(signal, workbox.register({ immediate: true }), failed('was not registered', ''));
+    registration = await within(signal, controlled ? Promise.race([registering, container.ready]) : registering, failed('was not registered', ''));
   } catch (error) {
     if ((error as Error).name === 'invalid-argument') throw error;
     throw await scriptError(path, script, String(error));

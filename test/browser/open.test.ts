@@ -249,3 +249,54 @@ describe('close() settles every call in flight (Chromium)', () => {
     }
   }, 60_000);
 });
+
+describe('a page the service worker already controls opens without waiting on register() (Chromium)', () => {
+  // The browser queues register() behind any other job for the scope: an update check it started
+  // itself (a navigation a day after the last check) or the app's registration.update(). Such a
+  // check waited about 5 s here before it even asked for the script, then as long as the script's
+  // fetch takes (minutes on a captive network). The page is controlled all along, so trackUrl() is
+  // already answered: open() does not wait for it.
+  it("resolves within the bound while an update check of the script is pending, and trackUrl() is answered by the service worker", async () => {
+    const site = await startLifecycleSite();
+    try {
+      const page = await openPage(browser.context, site.url);
+      await openChromiumCache(page, site.options); // the first install
+      await page.evaluate(() => (window as never as { cache: { close(): Promise<void> } }).cache.close());
+      await page.reload();
+      await page.waitForFunction(() => document.title === 'ready' && navigator.serviceWorker.controller !== null);
+      // From now on the script's URL never answers: the update check stays pending.
+      const held: { end(): void }[] = [];
+      site.origin.faults.push((req, res) => {
+        if (!req.url?.startsWith('/sw.js')) return false;
+        held.push(res);
+        return true;
+      });
+      const outcome = await page.evaluate(async (options) => {
+        const w = window as never as { openOfflineCache: (o: unknown) => Promise<{ trackUrl(id: string): string; close(): Promise<void> }> };
+        const registration = await navigator.serviceWorker.getRegistration();
+        let update = 'pending';
+        void registration!.update().then(() => (update = 'resolved'), (e: Error) => (update = `rejected: ${e.message}`));
+        const t0 = performance.now();
+        const opened = await w.openOfflineCache(options).then(
+          (cache) => ({ cache }),
+          (e: Error) => ({ error: `${e.name}: ${e.message}` }),
+        );
+        const ms = Math.round(performance.now() - t0);
+        const updateWhenOpened = update;
+        if ('error' in opened) return { ms, updateWhenOpened, error: opened.error };
+        const status = (await fetch(opened.cache.trackUrl('t1'))).status;
+        await opened.cache.close();
+        return { ms, updateWhenOpened, status };
+      }, { ...site.options, openTimeoutMs: BOUND_MS });
+      console.info(`open while an update check is pending: ${JSON.stringify(outcome)}`);
+      expect(outcome.updateWhenOpened, 'the update check was still pending').toBe('pending');
+      expect(outcome).toMatchObject({ status: 404 }); // the service worker's answer: t1 is not in the manifest
+      expect(outcome.ms).toBeLessThan(BOUND_MS);
+      expect(site.origin.log.filter((r) => r.path.includes('/__reprise__/track/'))).toHaveLength(0);
+      for (const res of held) res.end();
+      await page.close();
+    } finally {
+      await site.origin.close();
+    }
+  }, 60_000);
+});
