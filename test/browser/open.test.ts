@@ -252,11 +252,12 @@ describe('close() settles every call in flight (Chromium)', () => {
 
 describe('a page the service worker already controls opens without waiting on register() (Chromium)', () => {
   // The browser queues register() behind any other job for the scope: the app's
-  // registration.update(), or the update check Chromium starts by itself about 5 s after each
-  // load of a controlled page (a page opened then waited for it: CI's crash test). Such a
-  // check waited about 5 s here before it even asked for the script, then as long as the script's
-  // fetch takes (minutes on a captive network). The page is controlled all along, so trackUrl() is
-  // already answered: open() does not wait for it.
+  // registration.update(), or the update check Chromium starts by itself about 5 s after each load
+  // of a controlled page (the likely cause of the crash test's "not registered within 60000 ms" in
+  // CI, where pages of one origin open one after another). Such a check waited about 5 s here
+  // before it even asked for the script, then as long as the script's fetch takes (minutes on a
+  // captive network). The page is controlled all along, so trackUrl() is already answered: open()
+  // does not wait for it.
   it("resolves within the bound while an update check of the script is pending, and trackUrl() is answered by the service worker", async () => {
     const site = await startLifecycleSite();
     try {
