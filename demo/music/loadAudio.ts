@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { composeSong } from './composeSong.js';
-import { encodeMp3 } from './encodeMp3.js';
+import { Worker } from 'node:worker_threads';
+import type { Tags } from './encodeMp3.js';
 import { PLAYLISTS, type SongSpec } from './songs.js';
 
 /** Bump when the synthesis or the encoding changes: cached files of another version are regenerated. */
@@ -28,19 +28,40 @@ export async function loadAudio(dir: string, log: (line: string) => void = () =>
 
   const toMake = songs.filter((s) => !existsSync(fileOf(s)));
   if (toMake.length) log(`generating ${toMake.length} MP3 files into ${dir} (once; later starts reuse them)…`);
-  // One ffmpeg per core at most; synthesis runs between them on the main thread.
-  const lanes = Math.max(1, Math.min(2, cpus().length));
+  // One thread per core at most, each rendering one song at a time (synthesis, then its ffmpeg).
+  const lanes = Math.max(1, Math.min(2, cpus().length, toMake.length));
   let next = 0;
   await Promise.all(
     Array.from({ length: lanes }, async () => {
-      while (next < toMake.length) {
-        const song = toMake[next++]!;
-        const out = fileOf(song);
-        const track = PLAYLISTS.find((p) => p.songs.includes(song))!.songs.indexOf(song) + 1;
-        await encodeMp3(composeSong(song), { title: song.title, artist: song.artist, album: song.album, track }, out + '.part.mp3');
-        renameSync(out + '.part.mp3', out);
+      const worker = new Worker(new URL('./songWorker.mjs', import.meta.url));
+      try {
+        while (next < toMake.length) {
+          const song = toMake[next++]!;
+          const track = PLAYLISTS.find((p) => p.songs.includes(song))!.songs.indexOf(song) + 1;
+          await render(worker, { song, tags: { title: song.title, artist: song.artist, album: song.album, track }, out: fileOf(song) });
+        }
+      } finally {
+        await worker.terminate();
       }
     }),
   );
   return songs.map((song) => ({ song, body: readFileSync(fileOf(song)) }));
+}
+
+/** One song rendered by a song worker (songWorker.mjs): resolves when its file is written. */
+function render(worker: Worker, job: { song: SongSpec; tags: Tags; out: string }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (m: { done?: string; error?: string }) => {
+      worker.off('error', failed);
+      if (m.error !== undefined) reject(new Error(m.error));
+      else resolve();
+    };
+    const failed = (error: Error) => {
+      worker.off('message', done);
+      reject(error);
+    };
+    worker.once('message', done);
+    worker.once('error', failed);
+    worker.postMessage(job);
+  });
 }
