@@ -43,11 +43,11 @@ export async function connectServiceWorker(options: ServiceWorkerOptions, signal
   workbox.addEventListener('waiting', (e) => onUpdate({ scriptUrl: e.sw?.scriptURL }));
   const path = 'options.serviceWorker.url';
   const failed = (what: string, hint: string) => () => pageError('invalid-argument', `${path}: ${script} ${what} within ${ms} ms; ${hint}raise options.openTimeoutMs on a slow network`, { path, url: script });
-  // The browser queues register() behind any other job for the scope — an update check it
-  // started itself, or the app's registration.update() — and that job can wait seconds (about 5 s
-  // in Chromium right after a reload) or, on a slow network, as long as the script's fetch. A page
-  // this script already controls has what open() waits for: its registration is taken from
-  // `ready` then, and register() goes on in the background (a new version still reaches onUpdate).
+  // Chromium and WebKit queue register() behind any other job for the scope — the app's
+  // registration.update(), or the update check Chromium starts about 5 s after each page load —
+  // and that job lasts as long as the script's fetch (minutes on a captive network). A page this
+  // script already controls has what open() waits for: its registration is taken from `ready`
+  // then, and register() goes on in the background (a new version still reaches onUpdate).
   const registering = workbox.register({ immediate: true });
   const controlled = container.controller?.scriptURL === script;
   if (controlled) registering.catch(() => {});
