@@ -282,7 +282,7 @@ export async function runInPersistentWebKit(site: Site, s: ReturnType<typeof sce
   } catch (e) {
     const media = document.getElementById('player').error;
     const player = document.getElementById('player');
-    await post('done', JSON.stringify({ error: step + (window.step ? ' (' + window.step + ', at ' + player.currentTime + ' s)' : '') + ': ' + String((e && e.stack) || e) + (media ? ' (media error ' + media.code + ': ' + media.message + ')' : '') }));
+    await post('done', JSON.stringify({ error: step + (window.step ? ' (' + window.step + ', at ' + player.currentTime + ' s)' : '') + ': ' + (e && e.name ? e.name + ': ' + e.message + ' at ' + e.stack : String(e)) + (media ? ' (media error ' + media.code + ': ' + media.message + ')' : '') }));
   }
 </script>`;
   site.origin.put('/no-sw.html', html, 'text/html; charset=utf-8');
