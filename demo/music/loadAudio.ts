@@ -28,8 +28,9 @@ export async function loadAudio(dir: string, log: (line: string) => void = () =>
 
   const toMake = songs.filter((s) => !existsSync(fileOf(s)));
   if (toMake.length) log(`generating ${toMake.length} MP3 files into ${dir} (once; later starts reuse them)…`);
-  // One thread per core at most, each rendering one song at a time (synthesis, then its ffmpeg).
-  const lanes = Math.max(1, Math.min(2, cpus().length, toMake.length));
+  // One thread per core at most, each rendering one song at a time (synthesis, then its ffmpeg);
+  // none when every file is there (a later start).
+  const lanes = Math.min(2, Math.max(1, cpus().length), toMake.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: lanes }, async () => {

@@ -21,16 +21,17 @@ export class SlowFirstSequencer extends BaseSequencer {
     const path = (f: TestSpecification) => relative(root, f.moduleId);
     const timed = files.every((f) => this.ctx.cache.getFileTestResults(`${f.project.name}:${path(f)}`) !== undefined);
     if (timed) return super.sort(files);
-    const tier = (f: TestSpecification) => {
-      const i = TIERS.findIndex((t) => path(f).startsWith(t));
-      return i < 0 ? TIERS.length : i;
-    };
-    const size = (f: TestSpecification) => statSync(f.moduleId).size;
-    return [...files].sort(
-      (a, b) =>
-        (a.project.name < b.project.name ? -1 : a.project.name > b.project.name ? 1 : 0) ||
-        tier(a) - tier(b) ||
-        size(b) - size(a),
+    // Each file's place, found once (a comparator runs O(n log n) times): project, folder, size.
+    const place = new Map(
+      files.map((f) => {
+        const tier = TIERS.findIndex((t) => path(f).startsWith(t));
+        return [f, { project: f.project.name, tier: tier < 0 ? TIERS.length : tier, size: statSync(f.moduleId).size }] as const;
+      }),
     );
+    return [...files].sort((x, y) => {
+      const a = place.get(x)!;
+      const b = place.get(y)!;
+      return (a.project < b.project ? -1 : a.project > b.project ? 1 : 0) || a.tier - b.tier || b.size - a.size;
+    });
   }
 }
