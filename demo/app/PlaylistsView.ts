@@ -2,6 +2,7 @@ import type { CacheStatus, TrackStatus } from '../../src/client/index.js';
 import type { CatalogInfo, CatalogTrack } from './catalogInfo.js';
 import { $, clock, esc, eta, mb, rate } from './format.js';
 import type { TrackRates } from './TrackRates.js';
+import { patchChildren } from './patchChildren.js';
 
 export interface PlaylistActions {
   setOffline(playlistId: string, offline: boolean): void;
@@ -21,11 +22,34 @@ const LABEL: Record<TrackStatus['state'], string> = {
   'online-only': 'stream',
 };
 
+/** What the library's listeners act on: the status and actions of the last render. */
+let shown: { status: CacheStatus; actions: PlaylistActions } | undefined;
+
+/**
+ * The library's two listeners, on its root once: the elements inside are kept across renders
+ * (patchChildren), so a press that spans a render still ends in a click.
+ */
+function listen(root: HTMLElement): void {
+  root.addEventListener('change', (e) => {
+    const input = e.target as HTMLInputElement;
+    const id = input.closest<HTMLElement>('[data-playlist]')?.dataset.playlist;
+    if (id && shown) shown.actions.setOffline(id, input.checked);
+  });
+  root.addEventListener('click', (e) => {
+    const track = (e.target as Element).closest<HTMLElement>('[data-track]')?.dataset.track;
+    const id = (e.target as Element).closest<HTMLElement>('[data-playlist]')?.dataset.playlist;
+    const playlist = shown?.status.playlists.find((p) => p.id === id);
+    if (track && playlist) shown!.actions.play(track, playlist.trackIds);
+  });
+}
+
 /** The library: each playlist with its cover, its "keep offline" switch, and every track's progress, rate and ETA. */
 export function renderPlaylists(status: CacheStatus, catalog: CatalogInfo, byId: Map<string, CatalogTrack>, rates: TrackRates, actions: PlaylistActions): void {
   const tracks = new Map(status.tracks.map((t) => [t.id, t]));
   const root = $('playlists');
-  root.replaceChildren();
+  if (!shown) listen(root);
+  shown = { status, actions };
+  const cards: HTMLElement[] = [];
   for (const p of status.playlists) {
     const total = p.trackIds.reduce((s, id) => s + (byId.get(id)?.seconds ?? 0), 0);
     const played = p.lastPlayedAt ?? Date.parse(catalog.playlists.find((c) => c.id === p.id)?.lastPlayedAt ?? '');
@@ -43,7 +67,6 @@ export function renderPlaylists(status: CacheStatus, catalog: CatalogInfo, byId:
         <label class="switch"><input type="checkbox" ${p.offline ? 'checked' : ''}><span>Keep offline</span></label>
       </header>
       <ol class="tracks"></ol>`;
-    card.querySelector('input')!.addEventListener('change', (e) => actions.setOffline(p.id, (e.target as HTMLInputElement).checked));
     const list = card.querySelector('.tracks')!;
     p.trackIds.forEach((id, n) => {
       const t = tracks.get(id);
@@ -63,9 +86,9 @@ export function renderPlaylists(status: CacheStatus, catalog: CatalogInfo, byId:
           <small class="state">${detail}</small>
         </div>
         <span class="dur">${clock(info?.seconds ?? 0)}</span>`;
-      li.addEventListener('click', () => actions.play(id, p.trackIds));
       list.append(li);
     });
-    root.append(card);
+    cards.push(card);
   }
+  patchChildren(root, cards);
 }

@@ -170,3 +170,50 @@ describe('the demo player, in Chromium', () => {
     expect(errors).toEqual([]);
   }, 120_000);
 });
+
+describe('the demo player takes a listener\'s clicks during a download, in Chromium', () => {
+  let browser: Awaited<ReturnType<typeof launch>>;
+  let demo: Demo;
+  beforeAll(async () => {
+    demo = await startDemo({ port: 0, minutes: 5 });
+    browser = await launch();
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.stop();
+  });
+
+  it('each press of a "Keep offline" switch held 150 ms, as a finger holds it, turns the playlist on or off while the library re-renders', async () => {
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(demo.url);
+    await page.waitForFunction(() => window.demo?.lastReport != null);
+    // A download at the demo's cap runs through the whole test: the library re-renders with its progress.
+    await page.locator('[data-playlist="focus"] .switch input').check();
+    await page.waitForFunction(() => document.getElementById('state')?.textContent === 'downloading');
+    const offline = () => page.evaluate(async () => (await window.demo!.cache.status()).playlists.find((p) => p.id === 'late-night')!.offline);
+    const switchOf = page.locator('[data-playlist="late-night"] .switch input');
+    const outcomes: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const before = await offline();
+      // Where the switch is on screen (on the old view a render could replace it between the two calls).
+      let box: { x: number; y: number; width: number; height: number } | null = null;
+      while (!box) {
+        await switchOf.scrollIntoViewIfNeeded().catch(() => {});
+        box = await switchOf.boundingBox().catch(() => null);
+      }
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.mouse.down();
+      await new Promise((r) => setTimeout(r, 150));
+      await page.mouse.up();
+      await expect.poll(offline, { timeout: 3000 }).toBe(!before).then(
+        () => outcomes.push('taken'),
+        () => outcomes.push('lost'),
+      );
+    }
+    const state = await page.locator('#state').textContent();
+    console.info(`[demo] 150 ms presses during a download (state ${state}): ${outcomes.join(' ')}`);
+    expect(outcomes.filter((o) => o === 'lost')).toEqual([]);
+    await page.close();
+  }, 120_000);
+});
