@@ -76,22 +76,29 @@ function chunksSent(demo: Demo, since: number): Map<string, number[]> {
   return sent;
 }
 
-describe('the demo player, in Chromium', () => {
-  let browser: Awaited<ReturnType<typeof launch>>;
-  let demo: Demo;
+/**
+ * A demo server and a Chromium of the describe block's own, started before its tests and stopped
+ * after them (the first run on a machine generates the MP3 catalog; later runs reuse it).
+ */
+function demoForBlock(): { demo: Demo; browser: Awaited<ReturnType<typeof launch>> } {
+  const run = {} as { demo: Demo; browser: Awaited<ReturnType<typeof launch>> };
   beforeAll(async () => {
-    // The first run on a machine generates the MP3 catalog (ffmpeg); later runs reuse it.
-    demo = await startDemo({ port: 0, minutes: 5 });
-    browser = await launch();
+    run.demo = await startDemo({ port: 0, minutes: 5 });
+    run.browser = await launch();
   }, 180_000);
   afterAll(async () => {
-    await browser?.close();
-    await demo?.stop();
+    await run.browser?.close();
+    await run.demo?.stop();
   });
+  return run;
+}
+
+describe('the demo player, in Chromium', () => {
+  const run = demoForBlock();
 
   it('keeps a playlist offline, survives a security reset with damage and a wiped store, and plays with the server stopped', async () => {
     mkdirSync(SHOTS, { recursive: true });
-    const page = await browser.context.newPage();
+    const page = await run.browser.context.newPage();
     await page.setViewportSize({ width: 1280, height: 900 });
     // What the listener saw when it failed (also on the test's own timeout): the page, its event log, the state the UI shows.
     onTestFailed(async () => {
@@ -106,14 +113,14 @@ describe('the demo player, in Chromium', () => {
       // With the server stopped, the manifest request failing is the point; nothing else may fail.
       if (m.type() === 'error' && !(!serverUp && /ERR_CONNECTION_REFUSED/.test(m.text()))) errors.push(`${m.text()} (${m.location().url})`);
     });
-    await page.goto(demo.url);
+    await page.goto(run.demo.url);
     await page.waitForFunction(() => window.demo?.lastReport != null);
     await page.selectOption('#cap', '0');
 
     // Mark a playlist offline from its switch; the service records the choice too.
     await page.locator('[data-playlist="road-trip"] .switch input').check();
     await waitPlaylistComplete(page, 'road-trip');
-    expect(demo.catalog.playlists().find((p) => p.id === 'road-trip')!.offline).toBe(true);
+    expect(run.demo.catalog.playlists().find((p) => p.id === 'road-trip')!.offline).toBe(true);
 
     // A security-forced reset after damage: 5 corrupted chunks, 1 deleted track.
     await page.fill('#corrupt-n', '5');
@@ -132,10 +139,10 @@ describe('the demo player, in Chromium', () => {
     const expected = new Map<string, number[]>();
     for (const c of damage!.corrupted) expected.set(c.trackId, [...(expected.get(c.trackId) ?? []), c.index].sort((a, b) => a - b));
     for (const d of damage!.deleted) expected.set(d.trackId, Array.from({ length: d.chunks }, (_, i) => i));
-    const sentNow = chunksSent(demo, refetch!.since);
+    const sentNow = chunksSent(run.demo, refetch!.since);
     expect(sentNow).toEqual(expected);
-    const bytes = demo.requests.since(refetch!.since).reduce((s, r) => s + r.bytes, 0);
-    const expectedBytes = [...expected].reduce((s, [id, idx]) => s + idx.reduce((t, i) => t + Math.min(CHUNK_SIZE, demo.catalog.tracks.get(id)!.body.length - i * CHUNK_SIZE), 0), 0);
+    const bytes = run.demo.requests.since(refetch!.since).reduce((s, r) => s + r.bytes, 0);
+    const expectedBytes = [...expected].reduce((s, [id, idx]) => s + idx.reduce((t, i) => t + Math.min(CHUNK_SIZE, run.demo.catalog.tracks.get(id)!.body.length - i * CHUNK_SIZE), 0), 0);
     expect(bytes).toBe(expectedBytes);
     await page.locator('[data-track]').first().click();
     await page.waitForFunction(() => (document.getElementById('audio') as HTMLAudioElement).currentTime > 0.3, undefined, { timeout: 10_000 });
@@ -151,7 +158,7 @@ describe('the demo player, in Chromium', () => {
     expect(back.source).toBe('service');
 
     // The server stops; a reload opens the app from the shell cache and plays from the device.
-    await demo.stop();
+    await run.demo.stop();
     serverUp = false;
     // A listener pressing "Sync" offline sees "unreachable"; the page's own refresh after it
     // (the refetch figures read from the stopped server) must fail quietly, not as a page error.
@@ -172,21 +179,12 @@ describe('the demo player, in Chromium', () => {
 });
 
 describe('the demo player takes a listener\'s clicks during a download, in Chromium', () => {
-  let browser: Awaited<ReturnType<typeof launch>>;
-  let demo: Demo;
-  beforeAll(async () => {
-    demo = await startDemo({ port: 0, minutes: 5 });
-    browser = await launch();
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await demo?.stop();
-  });
+  const run = demoForBlock();
 
   it('each press of a "Keep offline" switch held 150 ms, as a finger holds it, turns the playlist on or off while the library re-renders', async () => {
-    const page = await browser.context.newPage();
+    const page = await run.browser.context.newPage();
     await page.setViewportSize({ width: 1280, height: 900 });
-    await page.goto(demo.url);
+    await page.goto(run.demo.url);
     await page.waitForFunction(() => window.demo?.lastReport != null);
     // A download at the demo's cap runs through the whole test: the library re-renders with its progress.
     await page.locator('[data-playlist="focus"] .switch input').check();
