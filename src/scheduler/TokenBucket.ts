@@ -17,7 +17,10 @@ interface Waiter {
 
 /**
  * A token bucket over body bytes, shared by every request of one engine. Tokens refill at
- * `rate` bytes/s up to `capacity` (one chunk); it starts full. `take(n)` waits until the bucket
+ * `rate` bytes/s up to `capacity` (one chunk); a capped bucket starts empty (docs/decisions.md
+ * "Throttling and priority"): the first requests of a download also wait for their connections
+ * and reach the origin bunched, so a bucket that starts full lets the first second carry more
+ * than the cap. `take(n)` waits until the bucket
  * holds `min(n, capacity)` tokens, then takes `n`: bytes are paid for before they are asked of
  * the origin, so over any interval T at most `rate × T + capacity` bytes are paid for (docs/how-it-works.md
  * "Throttled resync": the cap is a promise about the wire).
@@ -39,7 +42,8 @@ export class TokenBucket {
     private rate: number,
     private capacity: number,
   ) {
-    this.tokens = capacity;
+    // Capped: empty, the cap holds from the first request on. Unlimited: the tokens are unused.
+    this.tokens = Number.isFinite(rate) ? 0 : capacity;
     this.last = clock.now();
   }
 
