@@ -179,6 +179,12 @@ export class PlaybackService {
       const [failed] = await this.chunkLists.ensure(this.trust.catalog!, [t]);
       if (failed) return this.news.unavailable(t.entry.id, 'network', `the chunk list of track "${t.entry.id}" could not be fetched`);
     }
+    // The reader found this chunk corrupt and reported it just before asking for it: the check of
+    // that report (a store read and a hash) decides whether the track is still complete. Asked
+    // before it ended, the play was taken for one of a complete track and dropped: the chunk was
+    // then fetched as background work, and its failure reached no reader (who waited its stall).
+    const reported = this.checking.get(t.chunks![Math.max(0, Math.min(chunk, t.chunks!.length - 1))]!);
+    if (reported) await reported.catch(() => {});
     if (this.inventory.isComplete(t)) return;
     const failure = this.inventory.trackRecords.get(t.entry.id)?.failure;
     if (failure && !retry) return this.news.unavailable(t.entry.id, failure.code, failure.message);
