@@ -104,19 +104,22 @@ export class TestOrigin {
       res.on('close', () => this.mediaInFlight--);
     }
     const write = res.write.bind(res);
-    res.write = ((chunk: Buffer, ...rest: never[]) => {
+    res.write = ((chunk: Buffer, ...rest: unknown[]) => {
       entry.bytes += chunk.length;
       const n = Buffer.byteLength(chunk);
-      return write(chunk, () => this.accepted(n));
+      // The caller's own callback (a fault that closes the response once its bytes are out) still runs.
+      const callback = rest.find((r): r is (error?: Error | null) => void => typeof r === 'function');
+      return write(chunk, (error?: Error | null) => (this.accepted(n), callback?.(error)));
     }) as typeof res.write;
     const end = res.end.bind(res);
-    res.end = ((chunk?: unknown, ...rest: never[]) => {
+    res.end = ((chunk?: unknown, ...rest: unknown[]) => {
       if (chunk && typeof chunk !== 'function') {
         const n = Buffer.byteLength(chunk as Buffer);
         entry.bytes += n;
-        return end(chunk as Buffer, () => this.accepted(n));
+        const callback = rest.find((r): r is () => void => typeof r === 'function');
+        return end(chunk as Buffer, () => (this.accepted(n), callback?.()));
       }
-      return end(chunk as Buffer, ...rest);
+      return end(chunk as Buffer, ...(rest as never[]));
     }) as typeof res.end;
     const file = this.files.get(path);
     for (const fault of this.faults) if (await fault(req, res, file?.body, this)) return;

@@ -255,7 +255,7 @@ describe('play while missing (engine)', () => {
   it('a chunk the reader found corrupt and wants at once is fetched first; offline the reader hears unavailable, not silence', async () => {
     const body = bytesOf('x', CHUNK * 3);
     await publish(origin, { tracks: [{ id: 'x', body }], playlists: [{ id: 'q', trackIds: ['x'], offline: true }] });
-    const e = await open({ backoff: { baseMs: 20, capMs: 50, attempts: 2 } });
+    const e = await openEngine(origin);
     await e.sync();
     await e.idle();
     await e.close();
