@@ -47,12 +47,45 @@ export function watchConnectivity(pause: (reason: PauseReason) => void, resume: 
  */
 export const STORAGE_ANSWER_MS = 2000;
 
+/**
+ * How long a storage question the platform left unanswered past {@link STORAGE_ANSWER_MS} counts
+ * as hung: meanwhile the question is answered unknown at once, not asked again and waited for.
+ */
+export const STORAGE_HUNG_MS = 30_000;
+
+/** Storage questions asked of the platform and not answered yet, per StorageManager. */
+const asking = new WeakMap<object, Map<string, { answer: Promise<unknown>; since: number }>>();
+
+/**
+ * The platform's answer to `question`, waited for at most {@link STORAGE_ANSWER_MS} from when it
+ * was asked. A call while the same question is pending joins it (waiting only what is left of
+ * that bound); one that finds it hung (unanswered past the bound) gets undefined at once, and the
+ * question is asked again once it has hung {@link STORAGE_HUNG_MS}. Without this a browser whose
+ * estimate() never answers made every status() and every track's start wait 2 s.
+ */
+function askStorage<T>(storage: object, question: string, ask: () => Promise<T>): Promise<T | undefined> {
+  let questions = asking.get(storage);
+  if (!questions) asking.set(storage, (questions = new Map()));
+  const now = Date.now();
+  let pending = questions.get(question);
+  if (pending && now - pending.since >= STORAGE_HUNG_MS) pending = undefined;
+  if (!pending) {
+    const entry = { answer: new Promise<T>((resolve) => resolve(ask())), since: now };
+    const forget = () => void (questions.get(question) === entry && questions.delete(question));
+    entry.answer.then(forget, forget);
+    questions.set(question, entry);
+    pending = entry;
+  }
+  const left = STORAGE_ANSWER_MS - (now - pending.since);
+  return left > 0 ? settledWithin(pending.answer as Promise<T>, left) : Promise.resolve(undefined);
+}
+
 /** `navigator.storage.estimate()`, or undefined where it does not exist, fails, or does not answer within {@link STORAGE_ANSWER_MS}. */
 export async function storageEstimate(): Promise<StorageEstimate | undefined> {
   const storage = platform().navigator?.storage;
   if (!storage?.estimate) return undefined;
   try {
-    return await settledWithin(storage.estimate(), STORAGE_ANSWER_MS);
+    return await askStorage(storage, 'estimate', () => storage.estimate());
   } catch {
     return undefined;
   }
@@ -72,8 +105,9 @@ export async function requestPersistence(): Promise<boolean | null> {
 /** Whether storage is persistent (`persisted()` exists in workers too; `persist()` only on pages); null where unknown. */
 export async function storagePersisted(): Promise<boolean | null> {
   try {
-    const asked = platform().navigator?.storage?.persisted?.();
-    return (asked && (await settledWithin(asked, STORAGE_ANSWER_MS))) ?? null;
+    const storage = platform().navigator?.storage;
+    if (!storage?.persisted) return null;
+    return (await askStorage(storage, 'persisted', () => storage.persisted())) ?? null;
   } catch {
     return null;
   }
