@@ -1,5 +1,6 @@
 import { abortError } from '../errors/RepriseError.js';
 import type { Clock } from '../util/clock.js';
+import { START_JITTER_MS } from './requestSize.js';
 
 /** Longest single sleep while waiting for tokens (a safety net: rate changes wake the loop at once). */
 const MAX_WAIT_SLICE_MS = 250;
@@ -17,10 +18,10 @@ interface Waiter {
 
 /**
  * A token bucket over body bytes, shared by every request of one engine. Tokens refill at
- * `rate` bytes/s up to `capacity` (one chunk); a capped bucket starts empty (docs/decisions.md
- * "Throttling and priority"): the first requests of a download also wait for their connections
- * and reach the origin bunched, so a bucket that starts full lets the first second carry more
- * than the cap. `take(n)` waits until the bucket
+ * `rate` bytes/s up to `capacity` (one chunk); a capped bucket starts {@link START_JITTER_MS}
+ * of the rate short of full, empty at high rates (docs/decisions.md "Throttling and priority"):
+ * the first requests of a sync also wait for their connections and reach the origin bunched, and
+ * a bucket that started full left that no margin. `take(n)` waits until the bucket
  * holds `min(n, capacity)` tokens, then takes `n`: bytes are paid for before they are asked of
  * the origin, so over any interval T at most `rate × T + capacity` bytes are paid for (docs/how-it-works.md
  * "Throttled resync": the cap is a promise about the wire).
@@ -42,8 +43,9 @@ export class TokenBucket {
     private rate: number,
     private capacity: number,
   ) {
-    // Capped: empty, the cap holds from the first request on. Unlimited: the tokens are unused.
-    this.tokens = Number.isFinite(rate) ? 0 : capacity;
+    // Capped: short of full by what the rate pays in START_JITTER_MS (the first request waits at
+    // most that long). Unlimited: the tokens are unused.
+    this.tokens = Number.isFinite(rate) ? Math.max(0, capacity - (rate * START_JITTER_MS) / 1000) : capacity;
     this.last = clock.now();
   }
 

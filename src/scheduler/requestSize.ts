@@ -13,6 +13,13 @@ export const TIMER_SLACK_MS = 15;
 export const SEND_JITTER_MS = 20;
 
 /**
+ * How much later than their payment a sync's first requests may reach the origin — they also wait
+ * for their connections — without breaking the bound: a capped bucket starts this much of the cap
+ * short of full (empty at high caps), so the first request waits at most this long for its tokens.
+ */
+export const START_JITTER_MS = 50;
+
+/**
  * Uncapped requests hold this many buckets (1 MiB with 256 KiB chunks): fewer requests keep the
  * CPU per byte of a fast link near a whole-track request's (measured: `npm run bench -- throttle`
  * with REPRISE_BASELINE), and an abandoned attempt (a pause, a full quota) still costs at most

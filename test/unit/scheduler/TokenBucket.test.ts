@@ -20,9 +20,11 @@ function track(bucket: TokenBucket, takes: { name: string; bytes: number; priori
 describe('TokenBucket', () => {
   it.each([
     // [what, rate (B/s), capacity, bytes per take, takes, ms advanced, granted after]
-    ['starts empty: nothing at once', 10 * KB, 10 * KB, 10 * KB, 3, 0, 0],
+    ['starts 50 ms of the rate short of full: nothing at once', 10 * KB, 10 * KB, 10 * KB, 3, 0, 0],
+    ['the first take waits at most 50 ms', 10 * KB, 10 * KB, 10 * KB, 3, 50, 1],
     ['then one chunk per chunk/rate', 10 * KB, 10 * KB, 10 * KB, 3, 2000, 2],
-    ['from the start, at most rate × T over the first T', 10 * KB, 10 * KB, 5 * KB, 10, 2000, 4],
+    ['from the start, at most rate × T + one bucket − 50 ms of the rate over the first T', 10 * KB, 10 * KB, 5 * KB, 10, 2000, 5],
+    ['a bucket smaller than 50 ms of the rate starts empty', 1000 * KB, 10 * KB, 10 * KB, 3, 9, 0],
     ['a take larger than the bucket waits for a full bucket, then goes into debt', 10 * KB, 5 * KB, 20 * KB, 2, 500, 1],
     ['debt is repaid before the next take', 10 * KB, 5 * KB, 20 * KB, 2, 2500, 2],
     ['unlimited never waits', Infinity, 10 * KB, 10 * KB, 50, 0, 50],
