@@ -1,7 +1,12 @@
 import type { SongSpec } from './songs.js';
 
-/** Sample rate of the synthesised audio (what ffmpeg is told the raw PCM is). */
-export const SAMPLE_RATE = 44_100;
+/**
+ * Sample rate of the synthesised audio (what ffmpeg is told the raw PCM is, and the MP3's rate).
+ * 22.05 kHz: the tones' highest harmonics stay under 6 kHz, and half the samples of 44.1 kHz make
+ * the catalog — built before every `npm test` on a clean checkout — in 1.3 s a song instead of
+ * 2.2 s (synthesis 0.44 s, LAME 0.84 s). The files stay 128 kbit/s, so their sizes are the same.
+ */
+export const SAMPLE_RATE = 22_050;
 
 const SCALES = { major: [0, 2, 4, 5, 7, 9, 11], minor: [0, 2, 3, 5, 7, 8, 10] } as const;
 const TABLE = 4096;

@@ -13,9 +13,9 @@ export const FFMPEG_MISSING = 'ffmpeg is needed to encode the demo catalog (MP3)
 
 /**
  * Encodes interleaved stereo float PCM to MP3 (LAME, 128 kbit/s CBR) with ID3v2 tags, via Debian's
- * ffmpeg. LAME's quality 7 (`-compression_level 7`) encodes a 2-minute song in 1.0 s here against
- * 2.6 s at its default: the catalog is made before every `npm test` on a clean checkout, and the
- * synthesised tones do not need the slower psychoacoustics.
+ * ffmpeg, at SAMPLE_RATE. LAME's quality 7 (`-compression_level 7`) encodes a 2-minute 44.1 kHz
+ * song in 1.0 s against 2.6 s at its default: the catalog is made before every `npm test` on a
+ * clean checkout, and the synthesised tones do not need the slower psychoacoustics.
  */
 export function encodeMp3(pcm: Float32Array, tags: Tags, out: string): Promise<void> {
   const ffmpeg = process.env.FFMPEG ?? 'ffmpeg';

@@ -7,7 +7,7 @@ import type { Tags } from './encodeMp3.js';
 import { PLAYLISTS, type SongSpec } from './songs.js';
 
 /** Bump when the synthesis or the encoding changes: cached files of another version are regenerated. */
-const GENERATOR_VERSION = 3;
+const GENERATOR_VERSION = 4;
 
 export interface AudioFile {
   song: SongSpec;
