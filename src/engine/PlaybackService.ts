@@ -24,7 +24,7 @@ const MAX_REQUESTS = 256;
  */
 export class PlaybackService {
   /** Corrupt-chunk reports being checked, by digest: one check however many tabs forward it. */
-  private readonly checking = new Map<string, Promise<void>>();
+  private readonly checking = new Map<string, Promise<boolean>>();
   /** Requests the service worker served, by track, most recent last: each tries a failed track once. */
   private readonly requests = new Set<string>();
 
@@ -146,7 +146,9 @@ export class PlaybackService {
       check = this.checkReported(digest).finally(() => this.checking.delete(digest));
       this.checking.set(digest, check);
     }
-    await check;
+    // Held back: the reader that found it serves a play and waits for it (its `wanted` may have
+    // come first, on another path, and found the track complete): fetched first, as a play's.
+    if (await check) return this.want(t, t.chunks.indexOf(digest));
     this.scheduler.prioritize(this.planner.jobIdFor(t));
   }
 
@@ -179,11 +181,14 @@ export class PlaybackService {
       const [failed] = await this.chunkLists.ensure(this.trust.catalog!, [t]);
       if (failed) return this.news.unavailable(t.entry.id, 'network', `the chunk list of track "${t.entry.id}" could not be fetched`);
     }
+    const from = Math.max(0, Math.min(chunk, t.track.chunks.length - 1));
+    const digest = t.track.chunks[from];
     // The reader found this chunk corrupt and reported it just before asking for it: the check of
     // that report (a store read and a hash) decides whether the track is still complete. Asked
     // before it ended, the play was taken for one of a complete track and dropped: the chunk was
     // then fetched as background work, and its failure reached no reader (who waited its stall).
-    const reported = this.checking.get(t.chunks![Math.max(0, Math.min(chunk, t.chunks!.length - 1))]!);
+    // (A `wanted` that arrives before its `corrupt`, on another path: see report().)
+    const reported = digest === undefined ? undefined : this.checking.get(digest);
     if (reported) await reported.catch(() => {});
     if (this.inventory.isComplete(t)) return;
     const failure = this.inventory.trackRecords.get(t.entry.id)?.failure;
@@ -192,8 +197,6 @@ export class PlaybackService {
       const { failure: _, ...rest } = this.inventory.trackRecords.get(t.entry.id)!;
       await this.inventory.putTrack(rest);
     }
-    const from = Math.max(0, Math.min(chunk, t.track.chunks.length - 1));
-    const digest = t.track.chunks[from];
     this.news.awaiting(digest);
     // Verified by a running download and not written yet (in its batch, or behind the write in
     // flight): handed over now, before the plan is rebuilt or that write ends.
@@ -228,10 +231,13 @@ export class PlaybackService {
   }
 
   /** The report crossed a message boundary: nothing is deleted on its word alone. */
-  private async checkReported(digest: string): Promise<void> {
-    if (!this.inventory.have.has(digest)) return;
+  /** True when the chunk failed its digest here too and was held back. */
+  private async checkReported(digest: string): Promise<boolean> {
+    if (!this.inventory.have.has(digest)) return false;
     const [bytes] = await this.store.getChunks([digest]);
-    if (bytes && (await sha256Base64Url(bytes)) !== digest) await this.holdBack(digest);
+    if (!bytes || (await sha256Base64Url(bytes)) === digest) return false;
+    await this.holdBack(digest);
+    return true;
   }
 
   /** The play mark only orders eviction: a full device does not stop playback for it. */

@@ -68,7 +68,8 @@ function askStorage<T>(storage: object, question: string, ask: () => Promise<T>)
   if (!questions) asking.set(storage, (questions = new Map()));
   const now = Date.now();
   let pending = questions.get(question);
-  if (pending && now - pending.since >= STORAGE_HUNG_MS) pending = undefined;
+  // Hung long enough to ask again — or the clock went back: asked again rather than waited past the bound.
+  if (pending && (now < pending.since || now - pending.since >= STORAGE_HUNG_MS)) pending = undefined;
   if (!pending) {
     const entry = { answer: new Promise<T>((resolve) => resolve(ask())), since: now };
     const forget = () => void (questions.get(question) === entry && questions.delete(question));

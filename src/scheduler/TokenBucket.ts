@@ -1,6 +1,6 @@
 import { abortError } from '../errors/RepriseError.js';
 import type { Clock } from '../util/clock.js';
-import { START_JITTER_MS } from './requestSize.js';
+import { RESTART_AFTER_MS, START_JITTER_MS } from './requestSize.js';
 
 /** Longest single sleep while waiting for tokens (a safety net: rate changes wake the loop at once). */
 const MAX_WAIT_SLICE_MS = 250;
@@ -19,9 +19,10 @@ interface Waiter {
 /**
  * A token bucket over body bytes, shared by every request of one engine. Tokens refill at
  * `rate` bytes/s up to `capacity` (one chunk); a capped bucket starts {@link START_JITTER_MS}
- * of the rate short of full, empty at high rates (docs/decisions.md "Throttling and priority"):
- * the first requests of a sync also wait for their connections and reach the origin bunched, and
- * a bucket that started full left that no margin. `take(n)` waits until the bucket
+ * of the rate short of full, empty at high rates, and starts so again after
+ * {@link RESTART_AFTER_MS} without a take (docs/decisions.md "Throttling and priority"): the first
+ * requests of a sync or a resume also wait for their connections and reach the origin bunched,
+ * and a bucket that started full left that no margin. `take(n)` waits until the bucket
  * holds `min(n, capacity)` tokens, then takes `n`: bytes are paid for before they are asked of
  * the origin, so over any interval T at most `rate × T + capacity` bytes are paid for (docs/how-it-works.md
  * "Throttled resync": the cap is a promise about the wire).
@@ -32,6 +33,8 @@ interface Waiter {
 export class TokenBucket {
   private tokens: number;
   private last: number;
+  /** When a take was last granted (or the bucket made). */
+  private lastGrant: number;
   private waiters: Waiter[] = [];
   private seq = 0;
   private pumping = false;
@@ -43,10 +46,17 @@ export class TokenBucket {
     private rate: number,
     private capacity: number,
   ) {
-    // Capped: short of full by what the rate pays in START_JITTER_MS (the first request waits at
-    // most that long). Unlimited: the tokens are unused.
-    this.tokens = Number.isFinite(rate) ? Math.max(0, capacity - (rate * START_JITTER_MS) / 1000) : capacity;
-    this.last = clock.now();
+    this.tokens = capacity;
+    this.last = this.lastGrant = clock.now();
+    this.startLevel();
+  }
+
+  /**
+   * Capped: no more than START_JITTER_MS of the rate short of full, so that the first request
+   * waits at most that long for its tokens. Unlimited: the tokens are unused.
+   */
+  private startLevel(): void {
+    if (Number.isFinite(this.rate)) this.tokens = Math.min(this.tokens, Math.max(0, this.capacity - (this.rate * START_JITTER_MS) / 1000));
   }
 
   /** Bytes per second; Infinity for no cap. */
@@ -87,8 +97,11 @@ export class TokenBucket {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (!Number.isFinite(this.rate)) return Promise.resolve();
     this.refill();
+    // Nothing asked for a while (a new sync, a resume): its requests start as the first ones did.
+    if (this.waiters.length === 0 && this.clock.now() - this.lastGrant >= RESTART_AFTER_MS) this.startLevel();
     if (this.waiters.length === 0 && this.affords(bytes)) {
       this.tokens -= bytes;
+      this.lastGrant = this.clock.now();
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
@@ -120,6 +133,7 @@ export class TokenBucket {
         if (!Number.isFinite(this.rate) || this.affords(next.bytes)) {
           this.waiters.shift();
           if (Number.isFinite(this.rate)) this.tokens -= next.bytes;
+          this.lastGrant = this.clock.now();
           next.detach();
           next.resolve();
           continue;

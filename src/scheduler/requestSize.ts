@@ -20,6 +20,15 @@ export const SEND_JITTER_MS = 20;
 export const START_JITTER_MS = 50;
 
 /**
+ * A capped bucket with no take granted for this long starts again as a new one does
+ * ({@link START_JITTER_MS} short of full): the next requests are a new sync's or a resume's, on
+ * connections that may have closed meanwhile. A running download asks again as soon as an answer
+ * ends, well within this; where answers take longer (a link slower than the cap, which then does
+ * not bind) the restart costs a take at most START_JITTER_MS.
+ */
+export const RESTART_AFTER_MS = 1000;
+
+/**
  * Uncapped requests hold this many buckets (1 MiB with 256 KiB chunks): fewer requests keep the
  * CPU per byte of a fast link near a whole-track request's (measured: `npm run bench -- throttle`
  * with REPRISE_BASELINE), and an abandoned attempt (a pause, a full quota) still costs at most

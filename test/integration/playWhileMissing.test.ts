@@ -252,7 +252,12 @@ describe('play while missing (engine)', () => {
   // wants it; the engine heard the `wanted` while its own check of the chunk was still reading it,
   // took the track for complete and ignored the play. The chunk was then fetched as background work
   // (not first), and offline its failure reached no reader: the service worker waited its own 30 s.
-  it('a chunk the reader found corrupt and wants at once is fetched first; offline the reader hears unavailable, not silence', async () => {
+  it.each([
+    ['corrupt, then wanted', ['corrupt', 'wanted']],
+    // The reports also come through the pages: the engine acts on the first copy of each, so a
+    // `wanted` can come before its `corrupt`.
+    ['wanted, then corrupt', ['wanted', 'corrupt']],
+  ] as const)('a chunk the reader found corrupt and wants at once (%s): the play is taken, offline the reader hears unavailable, not silence', async (_, order) => {
     const body = bytesOf('x', CHUNK * 3);
     await publish(origin, { tracks: [{ id: 'x', body }], playlists: [{ id: 'q', trackIds: ['x'], offline: true }] });
     const e = await openEngine(origin);
@@ -265,9 +270,9 @@ describe('play while missing (engine)', () => {
     await again.sync();
     const heard = listen('reprise');
     origin.faults.push((req, res) => (req.url!.startsWith('/media/') ? (res.socket?.destroy(), true) : false)); // offline
-    // As the service worker sends them: the corrupt chunk, then (without waiting) the play's want.
-    const reports = [again.playbackReport({ type: 'corrupt', trackId: 'x', digest: first! }), again.playbackReport({ type: 'wanted', trackId: 'x', chunk: 0, request: 'r1', id: 'r1:2' })];
-    await Promise.all(reports);
+    // As the service worker sends them, without waiting between them.
+    const send = { corrupt: () => again.playbackReport({ type: 'corrupt', trackId: 'x', digest: first! }), wanted: () => again.playbackReport({ type: 'wanted', trackId: 'x', chunk: 0, request: 'r1', id: 'r1:2' }) };
+    await Promise.all(order.map((type) => send[type]()));
     await until(() => heard.some((n) => n.type === 'unavailable'), 5000, 'the reader to hear that x cannot be fetched now');
     expect(heard.find((n) => n.type === 'unavailable')).toMatchObject({ trackId: 'x', code: 'network' });
     expect(media().length).toBeGreaterThan(0);

@@ -24,7 +24,7 @@ describe('TokenBucket', () => {
     ['the first take waits at most 50 ms', 10 * KB, 10 * KB, 10 * KB, 3, 50, 1],
     ['then one chunk per chunk/rate', 10 * KB, 10 * KB, 10 * KB, 3, 2000, 2],
     ['from the start, at most rate × T + one bucket − 50 ms of the rate over the first T', 10 * KB, 10 * KB, 5 * KB, 10, 2000, 5],
-    ['a bucket smaller than 50 ms of the rate starts empty', 1000 * KB, 10 * KB, 10 * KB, 3, 9, 0],
+    ['a bucket smaller than 50 ms of the rate starts empty', 1000 * KB, 10 * KB, 10 * KB, 3, 10, 1],
     ['a take larger than the bucket waits for a full bucket, then goes into debt', 10 * KB, 5 * KB, 20 * KB, 2, 500, 1],
     ['debt is repaid before the next take', 10 * KB, 5 * KB, 20 * KB, 2, 2500, 2],
     ['unlimited never waits', Infinity, 10 * KB, 10 * KB, 50, 0, 50],
@@ -54,6 +54,22 @@ describe('TokenBucket', () => {
     }
     await clock.advance(1000);
     expect(granted.length).toBe(Math.min(20, expected));
+  });
+
+  it('after a second without a take (a new sync, a resume), the next take starts 50 ms short of full again, not from the full bucket', async () => {
+    const clock = new ManualClock();
+    const bucket = new TokenBucket(clock, 10 * KB, 10 * KB);
+    await clock.advance(5000); // idle: the bucket refilled to full
+    const { granted } = track(bucket, [{ name: 'first', bytes: 10 * KB }]);
+    await clock.advance(49);
+    expect(granted).toEqual([]);
+    await clock.advance(1);
+    expect(granted).toEqual(['first']);
+    // Within a second of that grant, a take is a running download's: the tokens it saved count.
+    await clock.advance(900);
+    const { granted: next } = track(bucket, [{ name: 'next', bytes: 9 * KB }]);
+    await clock.advance(0);
+    expect(next).toEqual(['next']);
   });
 
   it('serves waiters by priority, then in arrival order', async () => {
