@@ -139,7 +139,7 @@ export class StorageBudget {
    * pauses, so a `status()` that reads the pause also waits for the ceiling (see `learned()`).
    */
   async quotaHit(): Promise<void> {
-    const learning = storageEstimate().then((estimate) => void (this.ceiling = estimate?.usage ?? this.ceiling));
+    const learning = storageEstimate(true).then((estimate) => void (this.ceiling = estimate?.usage ?? this.ceiling));
     this.learning = learning;
     await learning;
     // Offline content is never evicted; played content is, first (storage invariant 5).

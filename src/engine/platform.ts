@@ -63,13 +63,13 @@ const asking = new WeakMap<object, Map<string, { answer: Promise<unknown>; since
  * question is asked again once it has hung {@link STORAGE_HUNG_MS}. Without this a browser whose
  * estimate() never answers made every status() and every track's start wait 2 s.
  */
-function askStorage<T>(storage: object, question: string, ask: () => Promise<T>): Promise<T | undefined> {
+function askStorage<T>(storage: object, question: string, ask: () => Promise<T>, fresh = false): Promise<T | undefined> {
   let questions = asking.get(storage);
   if (!questions) asking.set(storage, (questions = new Map()));
   const now = Date.now();
   let pending = questions.get(question);
   // Hung long enough to ask again — or the clock went back: asked again rather than waited past the bound.
-  if (pending && (now < pending.since || now - pending.since >= STORAGE_HUNG_MS)) pending = undefined;
+  if (pending && (fresh || now < pending.since || now - pending.since >= STORAGE_HUNG_MS)) pending = undefined;
   if (!pending) {
     const entry = { answer: new Promise<T>((resolve) => resolve(ask())), since: now };
     const forget = () => void (questions.get(question) === entry && questions.delete(question));
@@ -81,12 +81,16 @@ function askStorage<T>(storage: object, question: string, ask: () => Promise<T>)
   return left > 0 ? settledWithin(pending.answer as Promise<T>, left) : Promise.resolve(undefined);
 }
 
-/** `navigator.storage.estimate()`, or undefined where it does not exist, fails, or does not answer within {@link STORAGE_ANSWER_MS}. */
-export async function storageEstimate(): Promise<StorageEstimate | undefined> {
+/**
+ * `navigator.storage.estimate()`, or undefined where it does not exist, fails, or does not answer
+ * within {@link STORAGE_ANSWER_MS}. `fresh`: asked now, not joined to a question asked before
+ * (the usage at a write the quota refused must count that write's predecessors).
+ */
+export async function storageEstimate(fresh = false): Promise<StorageEstimate | undefined> {
   const storage = platform().navigator?.storage;
   if (!storage?.estimate) return undefined;
   try {
-    return await askStorage(storage, 'estimate', () => storage.estimate());
+    return await askStorage(storage, 'estimate', () => storage.estimate(), fresh);
   } catch {
     return undefined;
   }

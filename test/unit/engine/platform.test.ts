@@ -49,6 +49,18 @@ describe('storage answers from the platform', () => {
     expect(estimate).toHaveBeenCalledTimes(2);
   });
 
+  it('a fresh question (the usage at a refused write) is asked again, not joined to one asked before', async () => {
+    const answers: ((e: StorageEstimate) => void)[] = [];
+    const estimate = vi.fn(() => new Promise<StorageEstimate>((r) => answers.push(r)));
+    vi.stubGlobal('navigator', { storage: { estimate } });
+    const before = storageEstimate();
+    const fresh = storageEstimate(true);
+    expect(estimate).toHaveBeenCalledTimes(2);
+    answers[0]!({ usage: 1, quota: 10 });
+    answers[1]!({ usage: 5, quota: 10 });
+    expect(await within(Promise.all([before, fresh]), 0)).toEqual([{ usage: 1, quota: 10 }, { usage: 5, quota: 10 }]);
+  });
+
   it('persisted() that never answers: null after the bound, then null at once', async () => {
     const persisted = vi.fn(() => new Promise<boolean>(() => {}));
     vi.stubGlobal('navigator', { storage: { persisted } });
