@@ -55,6 +55,7 @@ eachEngine('without a service worker', (suite) => {
         expect(growth.getTrack).toBeLessThanOrEqual(MAX_GROWTH);
         expect(growth.pageGetTrack).toBeLessThanOrEqual(MAX_GROWTH); // the page's process: the page and its worker
         expect(growth.whole).toBeLessThanOrEqual(TRACK_BYTES / 2);
+        expect(played.refusedLoads).toBe(0); // only WebKitGTK's player refuses a Blob's load
         checkPlayed(played, scenario);
       },
       300_000,
@@ -93,6 +94,7 @@ eachEngine('without a service worker', (suite) => {
       site = await startSite(TRACKS, playlists, CHUNK);
       const outcome = await runInPersistentWebKit(site, scenario);
       if (outcome.error) throw new Error(outcome.error);
+      console.info(`[webkit] no service worker: loads of the ${mb(TRACK_BYTES)} MB Blob the player refused before one played: ${outcome.played!.refusedLoads} (a new object URL each time, as docs/playback-url.md tells an app)`);
       expect(outcome.growth!.getTrack).toBeLessThanOrEqual(MAX_GROWTH);
       expect(outcome.growth!.pageGetTrack).toBeLessThanOrEqual(MAX_GROWTH); // the web process: the page and its worker
       checkPlayed(outcome.played!, scenario);

@@ -53,6 +53,8 @@ export interface Played {
   kinds: { blob: number; buffer: number };
   /** From the getTrack() call to the first audio (play() resolved). */
   firstAudioMs: number;
+  /** Loads of the Blob the player refused (`NotSupportedError`) before one played: WebKitGTK's, docs/playback-url.md. */
+  refusedLoads: number;
 }
 
 /**
@@ -84,7 +86,7 @@ export async function getBig(): Promise<void> {
  * In the page: `url` (default: an object URL of `window.big`) played and sought to each of `seeks`,
  * played on from each. With the origin's URL of the same file, the baseline of bench line 8.
  */
-export async function playSeeks({ seeks, url }: { seeks: number[]; url?: string }): Promise<Pick<Played, 'landed' | 'firstAudioMs'>> {
+export async function playSeeks({ seeks, url }: { seeks: number[]; url?: string }): Promise<Pick<Played, 'landed' | 'firstAudioMs' | 'refusedLoads'>> {
   const audio = document.getElementById('player') as HTMLAudioElement;
   audio.muted = true;
   const until = (done: () => boolean) =>
@@ -101,10 +103,23 @@ export async function playSeeks({ seeks, url }: { seeks: number[]; url?: string 
     });
   const w = window as never as { step: string; askedAt: number; big: Blob };
   const started = url ? performance.now() : w.askedAt; // getTrack() was asked for at askedAt
-  const src = url ?? URL.createObjectURL(w.big);
+  let src = url ?? URL.createObjectURL(w.big);
   audio.src = src;
   w.step = 'first play()';
-  await audio.play();
+  // As docs/playback-url.md tells an app: WebKitGTK's player refuses some loads of a large Blob
+  // (NotSupportedError); a new object URL of the same Blob is tried, twice at most, and counted.
+  let refusedLoads = 0;
+  for (;;) {
+    try {
+      await audio.play();
+      break;
+    } catch (error) {
+      if (url || (error as Error).name !== 'NotSupportedError' || refusedLoads === 2) throw error;
+      refusedLoads++;
+      URL.revokeObjectURL(src);
+      audio.src = src = URL.createObjectURL(w.big);
+    }
+  }
   const firstAudioMs = performance.now() - started;
   await until(() => audio.currentTime > 0.3);
   const landed: number[] = [];
@@ -122,11 +137,11 @@ export async function playSeeks({ seeks, url }: { seeks: number[]; url?: string 
   audio.removeAttribute('src');
   audio.load();
   if (!url) URL.revokeObjectURL(src);
-  return { landed, firstAudioMs };
+  return { landed, firstAudioMs, refusedLoads };
 }
 
 /** In the page: a few ranges of `window.big` read back, and what the store holds (Blob or ArrayBuffer values). */
-export async function readBack({ probes }: { probes: [number, number][] }): Promise<Omit<Played, 'landed' | 'firstAudioMs'>> {
+export async function readBack({ probes }: { probes: [number, number][] }): Promise<Omit<Played, 'landed' | 'firstAudioMs' | 'refusedLoads'>> {
   const blob: Blob = (window as never as { big: Blob }).big;
   const out: string[] = [];
   for (const [from, to] of probes) out.push(await toBase64(blob.slice(from, to)));
