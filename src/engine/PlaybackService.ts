@@ -230,8 +230,10 @@ export class PlaybackService {
     if (bytes) this.news.verified([{ digest, bytes }]);
   }
 
-  /** The report crossed a message boundary: nothing is deleted on its word alone. */
-  /** True when the chunk failed its digest here too and was held back. */
+  /**
+   * The report crossed a message boundary: nothing is deleted on its word alone. True when the
+   * chunk failed its digest here too and was held back.
+   */
   private async checkReported(digest: string): Promise<boolean> {
     if (!this.inventory.have.has(digest)) return false;
     const [bytes] = await this.store.getChunks([digest]);
