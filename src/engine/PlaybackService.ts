@@ -146,8 +146,9 @@ export class PlaybackService {
       check = this.checkReported(digest).finally(() => this.checking.delete(digest));
       this.checking.set(digest, check);
     }
-    // Held back: the reader that found it serves a play and waits for it (its `wanted` may have
-    // come first, on another path, and found the track complete): fetched first, as a play's.
+    // Held back: the reader that found it serves a play and waits for it. Its `wanted` may have come
+    // while this check ran, or before it on another path, and found the track complete: the play
+    // is taken here, fetched first, so a failure reaches the reader instead of its stall bound.
     if (await check) return this.want(t, t.chunks.indexOf(digest));
     this.scheduler.prioritize(this.planner.jobIdFor(t));
   }
@@ -181,15 +182,8 @@ export class PlaybackService {
       const [failed] = await this.chunkLists.ensure(this.trust.catalog!, [t]);
       if (failed) return this.news.unavailable(t.entry.id, 'network', `the chunk list of track "${t.entry.id}" could not be fetched`);
     }
-    const from = Math.max(0, Math.min(chunk, t.track.chunks.length - 1));
-    const digest = t.track.chunks[from];
-    // The reader found this chunk corrupt and reported it just before asking for it: the check of
-    // that report (a store read and a hash) decides whether the track is still complete. Asked
-    // before it ended, the play was taken for one of a complete track and dropped: the chunk was
-    // then fetched as background work, and its failure reached no reader (who waited its stall).
-    // (A `wanted` that arrives before its `corrupt`, on another path: see report().)
-    const reported = digest === undefined ? undefined : this.checking.get(digest);
-    if (reported) await reported.catch(() => {});
+    // A chunk the reader found corrupt may still count as stored here: report() wants it again once
+    // its check held it back.
     if (this.inventory.isComplete(t)) return;
     const failure = this.inventory.trackRecords.get(t.entry.id)?.failure;
     if (failure && !retry) return this.news.unavailable(t.entry.id, failure.code, failure.message);
@@ -197,6 +191,8 @@ export class PlaybackService {
       const { failure: _, ...rest } = this.inventory.trackRecords.get(t.entry.id)!;
       await this.inventory.putTrack(rest);
     }
+    const from = Math.max(0, Math.min(chunk, t.track.chunks.length - 1));
+    const digest = t.track.chunks[from];
     this.news.awaiting(digest);
     // Verified by a running download and not written yet (in its batch, or behind the write in
     // flight): handed over now, before the plan is rebuilt or that write ends.

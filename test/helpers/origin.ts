@@ -17,6 +17,9 @@ export interface OriginRequest {
  */
 export type Fault = (req: IncomingMessage, res: ServerResponse, file: Buffer | undefined, origin: TestOrigin) => boolean | Promise<boolean>;
 
+/** The callback among a write()'s or end()'s arguments: a fault's own (one that closes the response once its bytes are out) still runs after the byte count. */
+const callbackOf = (args: unknown[]) => args.find((a): a is (error?: Error | null) => void => typeof a === 'function');
+
 /**
  * A loopback HTTP origin on 127.0.0.1 and a port the OS picks: serves in-memory files with
  * Range support, logs every request, counts requests in flight, and lets a test inject faults.
@@ -107,8 +110,7 @@ export class TestOrigin {
     res.write = ((chunk: Buffer, ...rest: unknown[]) => {
       entry.bytes += chunk.length;
       const n = Buffer.byteLength(chunk);
-      // The caller's own callback (a fault that closes the response once its bytes are out) still runs.
-      const callback = rest.find((r): r is (error?: Error | null) => void => typeof r === 'function');
+      const callback = callbackOf(rest);
       return write(chunk, (error?: Error | null) => (this.accepted(n), callback?.(error)));
     }) as typeof res.write;
     const end = res.end.bind(res);
@@ -116,7 +118,7 @@ export class TestOrigin {
       if (chunk && typeof chunk !== 'function') {
         const n = Buffer.byteLength(chunk as Buffer);
         entry.bytes += n;
-        const callback = rest.find((r): r is () => void => typeof r === 'function');
+        const callback = callbackOf(rest);
         return end(chunk as Buffer, () => (this.accepted(n), callback?.()));
       }
       return end(chunk as Buffer, ...(rest as never[]));
