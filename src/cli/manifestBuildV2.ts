@@ -9,6 +9,7 @@ import { DigestIndex } from '../publish/DigestIndex.js';
 import { digestFromChunks } from '../publish/digestFile.js';
 import { writeManifest } from '../publish/writeManifest.js';
 import { type PlaylistSpec, buildManifest } from './buildManifest.js';
+import { printIds } from './printIds.js';
 
 export const USAGE_V2 = `  reprise manifest build <dir> --format 2 --base-url URL --key FILE --epoch N [options]
       Writes a reprise-manifest/2: a signed root (--out), parts named by their hash under
@@ -118,5 +119,6 @@ export async function manifestBuildV2(args: string[], out: (line: string) => voi
     `wrote ${file}: reprise-manifest/2, epoch ${epoch}, version ${assembled.root.version}, ${v1Tracks.length} tracks in ${written.parts.length} parts, ` +
       `${written.chunkLists.length} chunk lists under ${assembled.root.indexBase}, ${manifest.playlists.length} playlists; root ${assembled.jws.length} bytes`,
   );
+  printIds(manifest, out);
   return 0;
 }

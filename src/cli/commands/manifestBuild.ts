@@ -7,6 +7,7 @@ import { resolveBaseUrl } from '../baseUrl.js';
 import { type PlaylistSpec, buildManifest } from '../buildManifest.js';
 import { fileError } from '../cliError.js';
 import { parseInteger, parseSize, readJwk } from '../parseFlags.js';
+import { printIds } from '../printIds.js';
 
 export const MANIFEST_BUILD_USAGE = `  reprise manifest build <dir> --key FILE --epoch N [--format 1] [options]
       Hashes every file of <dir> (as a stream), reads titles, artists and durations from the
@@ -82,7 +83,7 @@ export async function manifestBuild(args: string[], out: (line: string) => void)
   }
   const bytes = manifest.tracks.reduce((n, t) => n + t.size, 0);
   out(`wrote ${file}: epoch ${manifest.securityEpoch}, ${manifest.tracks.length} tracks (${bytes} bytes), ${manifest.playlists.length} playlists`);
-  for (const p of manifest.playlists) out(`  playlist ${p.id}: "${p.name}", ${p.trackIds.length} tracks${p.offline ? ', offline' : ''}`);
+  printIds(manifest, out);
   out(`  track URLs: ${baseUrl || '(the manifest\'s folder)'}<file>, relative to the manifest's URL`);
   return 0;
 }

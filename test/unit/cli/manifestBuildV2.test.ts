@@ -44,7 +44,8 @@ describe('reprise manifest build --format 2', () => {
       '--chunk-size', '64k', '--playlist', 'Road trip=road/*', '--offline', 'Road trip', '--out', join(out, 'manifest.jws'),
     );
     expect(code).toBe(0);
-    expect(lines.at(-1)).toMatch(/reprise-manifest\/2, epoch 4, version 12, 3 tracks in 1 parts, 3 chunk lists under index\//);
+    expect(lines).toContainEqual(expect.stringMatching(/reprise-manifest\/2, epoch 4, version 12, 3 tracks in 1 parts, 3 chunk lists under index\//));
+    expect(lines).toContainEqual(expect.stringMatching(/^  track road-a: /)); // the ids an app passes to trackUrl()
     const pub = JSON.parse(await readFile(join(dir, 'keys', 'k2.public.jwk'), 'utf8')) as PublicJwk;
     const allowed = allowedOriginSet(MANIFEST_URL, []);
     const loaded = await loadManifest({

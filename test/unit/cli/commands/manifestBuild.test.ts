@@ -73,6 +73,26 @@ describe('reprise manifest build', () => {
     expect(manifest.tracks.find((t) => t.id === 'road-b')!.mimeType).toBe('audio/flac');
   });
 
+  it('prints the id it gave each track, so that an app knows what to pass to trackUrl()', async () => {
+    lines.length = 0;
+    expect(await cli('manifest', 'build', join(dir, 'media'), '--key', key(), '--epoch', '1', '--playlist', 'Road trip=road/*', '--out', join(dir, 'ids.jws'))).toBe(0);
+    expect(lines).toContain('  track intro: media/intro.wav');
+    expect(lines).toContain('  track road-a: media/road/a.mp3');
+    expect(lines).toContain('  track road-b: media/road/b.flac');
+  });
+
+  it('prints the first 20 track ids of a large folder and says how many more there are', async () => {
+    const big = join(dir, 'big');
+    await mkdir(join(big, 'm'), { recursive: true });
+    for (let i = 0; i < 23; i++) await writeFile(join(big, 'm', `song ${String(i).padStart(2, '0')}.mp3`), bytesOf(`s${i}`, 1000));
+    lines.length = 0;
+    expect(await cli('manifest', 'build', join(big, 'm'), '--key', key(), '--epoch', '1', '--out', join(big, 'm.jws'))).toBe(0);
+    const printed = lines.filter((l) => /^  track [^ ]+: /.test(l) && !l.startsWith('  track URLs'));
+    expect(printed).toHaveLength(20);
+    expect(printed[0]).toBe('  track song-00: m/song 00.mp3');
+    expect(lines).toContain('  … and 3 more tracks (each id is the file\'s path without its extension, by the id rule in docs/how-it-works.md)');
+  });
+
   it('takes title, artist and duration from the file\'s tags', async () => {
     await cli('manifest', 'build', join(dir, 'media'), '--key', key(), '--epoch', '1', '--out', join(dir, 'tags.jws'));
     const { manifest } = await verified(join(dir, 'tags.jws'));
