@@ -8,7 +8,8 @@ import { createSigner } from '../publish/createSigner.js';
 import { DigestIndex } from '../publish/DigestIndex.js';
 import { digestFromChunks } from '../publish/digestFile.js';
 import { writeManifest } from '../publish/writeManifest.js';
-import { type PlaylistSpec, buildManifest } from './buildManifest.js';
+import { buildManifest } from './buildManifest.js';
+import { parseInteger, parsePlaylists, parseSize, readJwk } from './parseFlags.js';
 import { printIds } from './printIds.js';
 
 export const USAGE_V2 = `  reprise manifest build <dir> --format 2 --base-url URL --key FILE --epoch N [options]
@@ -25,12 +26,6 @@ export const USAGE_V2 = `  reprise manifest build <dir> --format 2 --base-url UR
 /** True when `reprise manifest build` was asked for format 2 (`--format 2` or `--format=2`). */
 export function isFormat2(args: readonly string[]): boolean {
   return args.some((a, i) => a === '--format=2' || (a === '--format' && args[i + 1] === '2'));
-}
-
-function whole(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text)) throw new RepriseError('invalid-argument', `${flag} "${text}" must be a whole number`, { path: flag });
-  return Number(text);
 }
 
 /**
@@ -61,37 +56,23 @@ export async function manifestBuildV2(args: string[], out: (line: string) => voi
   if ((outDir + sep).startsWith(resolve(dir) + sep)) {
     throw new RepriseError('invalid-argument', `--out ${values.out} is inside the media folder; write format 2 (root, parts/ and index/) to a folder of its own`, { path: 'out' });
   }
-  let privateJwk: JsonWebKey & { kid?: string };
-  try {
-    privateJwk = JSON.parse(await readFile(values.key!, 'utf8'));
-  } catch (cause) {
-    throw new RepriseError('invalid-argument', `cannot read the private JWK "${values.key}" (${(cause as Error).message})`, { path: 'key' }, { cause });
-  }
+  const privateJwk = await readJwk(values.key!);
   const signer = await createSigner({ privateJwk });
-  const offline = new Set(values.offline ?? []);
-  const playlists: PlaylistSpec[] = (values.playlist ?? []).map((spec) => {
-    const [name, glob] = [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)];
-    if (!name || !glob) throw new RepriseError('invalid-argument', `--playlist "${spec}" must be NAME=GLOB, e.g. "Road trip=road/*.mp3"`, { path: 'playlist' });
-    return { name, glob, offline: offline.has(name) };
-  });
-  const unknown = [...offline].filter((name) => !playlists.some((p) => p.name === name));
-  if (unknown.length) throw new RepriseError('invalid-argument', `--offline ${unknown.join(', ')}: no --playlist of that name`, { path: 'offline' });
-  const window = whole(values.window, '--window');
-  const maxBytesPerSecond = whole(values['max-bytes-per-second'], '--max-bytes-per-second');
-  const maxConcurrent = whole(values['max-concurrent'], '--max-concurrent');
+  const playlists = parsePlaylists(values.playlist ?? [], values.offline ?? []);
+  const window = parseInteger(values.window, '--window');
+  const maxBytesPerSecond = parseInteger(values['max-bytes-per-second'], '--max-bytes-per-second');
+  const maxConcurrent = parseInteger(values['max-concurrent'], '--max-concurrent');
   const resync = { ...(window !== undefined ? { windowSeconds: window } : {}), ...(maxBytesPerSecond ? { maxBytesPerSecond } : {}), ...(maxConcurrent ? { maxConcurrent } : {}) };
-  const chunkSize = values['chunk-size'] ? /^(\d+)([km]?)$/i.exec(values['chunk-size']) : undefined;
-  if (values['chunk-size'] && !chunkSize) throw new RepriseError('invalid-argument', `--chunk-size "${values['chunk-size']}" is not a size such as 256k or 1m`, { path: 'chunkSize' });
   const now = new Date();
-  const days = whole(values['expires-in'], '--expires-in');
-  const epoch = whole(values.epoch, '--epoch')!;
+  const days = parseInteger(values['expires-in'], '--expires-in');
+  const epoch = parseInteger(values.epoch, '--epoch')!;
   // Format 1's builder walks and hashes the folder (ids, MIME types, globs); its v1 signature is dropped.
   const { manifest } = await buildManifest({
     dir,
     baseUrl: values['base-url']!,
     privateJwk,
     epoch,
-    chunkSize: chunkSize ? Number(chunkSize[1]) * { '': 1, k: 1024, m: 1024 ** 2 }[chunkSize[2]!.toLowerCase() as '' | 'k' | 'm'] : undefined,
+    chunkSize: values['chunk-size'] ? parseSize(values['chunk-size']) : undefined,
     playlists,
     now,
   });
@@ -102,7 +83,7 @@ export async function manifestBuildV2(args: string[], out: (line: string) => voi
     tracks: v1Tracks.map((t) => index.track(t.id, t.id)),
     playlists: manifest.playlists,
     securityEpoch: epoch,
-    version: whole(values.version, '--version') ?? Math.floor(now.getTime() / 1000),
+    version: parseInteger(values.version, '--version') ?? Math.floor(now.getTime() / 1000),
     ...(values.subject !== undefined ? { subject: values.subject } : {}),
     issuedAt: now,
     ...(days ? { expiresAt: new Date(now.getTime() + days * 86_400_000) } : {}),
@@ -110,7 +91,7 @@ export async function manifestBuildV2(args: string[], out: (line: string) => voi
     ...(Object.keys(resync).length ? { resync } : {}),
     ...(values['index-base'] !== undefined ? { indexBase: values['index-base'] } : {}),
     ...(values['part-base'] !== undefined ? { partBase: values['part-base'] } : {}),
-    ...(values.parts !== undefined ? { partCount: whole(values.parts, '--parts')! } : {}),
+    ...(values.parts !== undefined ? { partCount: parseInteger(values.parts, '--parts')! } : {}),
     signer,
   });
   const file = values.out!;

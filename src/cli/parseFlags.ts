@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { RepriseError } from '../errors/RepriseError.js';
+import type { PlaylistSpec } from './buildManifest.js';
 import { fileError } from './cliError.js';
 
 /** `256k`, `1m`, `65536` → bytes. */
@@ -29,4 +30,18 @@ export async function readJwk(file: string): Promise<JsonWebKey & { kid?: string
   } catch (cause) {
     throw new RepriseError('invalid-argument', `key file "${file}" is not JSON (a JWK from \`reprise keys generate\`)`, { path: 'key' }, { cause });
   }
+}
+
+/** `--playlist NAME=GLOB` (repeatable) and `--offline NAME` → the playlists to build. */
+export function parsePlaylists(specs: string[], offlineNames: string[]): PlaylistSpec[] {
+  const offline = new Set(offlineNames);
+  const playlists = specs.map((spec) => {
+    const eq = spec.indexOf('=');
+    if (eq <= 0 || eq === spec.length - 1) throw new RepriseError('invalid-argument', `--playlist "${spec}" must be NAME=GLOB, e.g. "Road trip=road/*.mp3"`, { path: 'playlist' });
+    const name = spec.slice(0, eq);
+    return { name, glob: spec.slice(eq + 1), offline: offline.has(name) };
+  });
+  const unknown = [...offline].filter((name) => !playlists.some((p) => p.name === name));
+  if (unknown.length) throw new RepriseError('invalid-argument', `--offline ${unknown.join(', ')}: no --playlist of that name`, { path: 'offline' });
+  return playlists;
 }

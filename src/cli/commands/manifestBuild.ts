@@ -4,9 +4,9 @@ import { parseArgs } from 'node:util';
 import { BUILD_FLAGS } from '../buildFlags.js';
 import { RepriseError } from '../../errors/RepriseError.js';
 import { resolveBaseUrl } from '../baseUrl.js';
-import { type PlaylistSpec, buildManifest } from '../buildManifest.js';
+import { buildManifest } from '../buildManifest.js';
 import { fileError } from '../cliError.js';
-import { parseInteger, parseSize, readJwk } from '../parseFlags.js';
+import { parseInteger, parsePlaylists, parseSize, readJwk } from '../parseFlags.js';
 import { printIds } from '../printIds.js';
 
 export const MANIFEST_BUILD_USAGE = `  reprise manifest build <dir> --key FILE --epoch N [--format 1] [options]
@@ -26,19 +26,6 @@ export const MANIFEST_BUILD_USAGE = `  reprise manifest build <dir> --key FILE -
       --expires-in DAYS     set expiresAt
       --window SECONDS      resync.windowSeconds (spread a reset over this window)
       --max-bytes-per-second N, --max-concurrent N   resync hints`;
-
-function parsePlaylists(specs: string[], offlineNames: string[]): PlaylistSpec[] {
-  const offline = new Set(offlineNames);
-  const playlists = specs.map((spec) => {
-    const eq = spec.indexOf('=');
-    if (eq <= 0 || eq === spec.length - 1) throw new RepriseError('invalid-argument', `--playlist "${spec}" must be NAME=GLOB, e.g. "Road trip=road/*.mp3"`, { path: 'playlist' });
-    const name = spec.slice(0, eq);
-    return { name, glob: spec.slice(eq + 1), offline: offline.has(name) };
-  });
-  const unknown = [...offline].filter((name) => !playlists.some((p) => p.name === name));
-  if (unknown.length) throw new RepriseError('invalid-argument', `--offline ${unknown.join(', ')}: no --playlist of that name`, { path: 'offline' });
-  return playlists;
-}
 
 export async function manifestBuild(args: string[], out: (line: string) => void): Promise<number> {
   const { values, positionals } = parseArgs({

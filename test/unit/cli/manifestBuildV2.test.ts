@@ -69,4 +69,30 @@ describe('reprise manifest build --format 2', () => {
     await expect(cli(...base, '--out', join(dir, 'media', 'manifest.jws'))).rejects.toMatchObject({ name: 'invalid-argument', details: { path: 'out' } });
     await expect(cli(...base)).rejects.toMatchObject({ name: 'invalid-argument', details: { path: 'out' } });
   });
+
+  // The flags both formats take are read by the same code: the same value means the same, or the same error.
+  it.each([
+    [['--playlist', 'nameonly'], /--playlist "nameonly" must be NAME=GLOB/],
+    [['--playlist', '=road/*'], /must be NAME=GLOB/],
+    [['--key', '/nonexistent.jwk'], /cannot read key file "\/nonexistent.jwk": no such file or folder/],
+    [['--epoch', 'three'], /--epoch "three" must be a whole number/],
+    [['--key', 'PUBKEY'], /is a public key/],
+    [['--playlist', 'X=*.nothing'], /matches no file/],
+    [['--chunk-size', '100k'], /power of two/],
+    [['--chunk-size', 'big'], /--chunk-size "big" is not a size such as 256k or 1m/],
+  ])('refuses %j as format 1 does', async (args, message) => {
+    const flags = new Map<string, string>([['--key', join(dir, 'keys', 'k2.private.jwk')], ['--epoch', '1']]);
+    for (let i = 0; i < args.length; i += 2) flags.set(args[i]!, args[i + 1] === 'PUBKEY' ? join(dir, 'keys', 'k2.public.jwk') : args[i + 1]!);
+    const error = await cli('manifest', 'build', join(dir, 'media'), '--format', '2', '--base-url', 'media/', '--out', join(dir, 'refused', 'm.jws'), ...[...flags].flat()).catch((e) => e);
+    expect(error).toMatchObject({ name: 'invalid-argument' });
+    expect(error.message).toMatch(message);
+  });
+
+  it('takes a --chunk-size as format 1 does (256KiB, 1m)', async () => {
+    for (const size of ['256KiB', '1m']) {
+      const out = join(dir, `size-${size}`, 'manifest.jws');
+      const code = await cli('manifest', 'build', join(dir, 'media'), '--format', '2', '--base-url', 'media/', '--key', join(dir, 'keys', 'k2.private.jwk'), '--epoch', '1', '--chunk-size', size, '--out', out);
+      expect(code).toBe(0);
+    }
+  });
 });
