@@ -1,6 +1,7 @@
 /**
  * The stable error codes of docs/how-it-works.md ("Public API"). A code is the `name` of every
- * {@link RepriseError}: `name` survives structured cloning and comlink, `instanceof` does not.
+ * error reprise rejects with (see {@link isRepriseError}): `name` survives structured cloning
+ * and comlink, `instanceof` does not.
  */
 export const ERROR_CODES = [
   'invalid-argument',

@@ -1,6 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -104,6 +106,22 @@ describe('the package', () => {
     }
     expect(checked).toBeGreaterThan(50);
   });
+
+  it('the API reference (docs/api) is what `npm run docs` writes from the source: no stale page', async () => {
+    const [typedoc, links] = (pkg.scripts.docs as string).split(' && ') as [string, string];
+    const out = await mkdtemp(join(tmpdir(), 'reprise-api-'));
+    try {
+      // The docs script itself, into a folder of its own (npx fetches TypeDoc once, then from its cache).
+      const { stdout, stderr } = await exec('sh', ['-c', `${typedoc} --out ${out} && ${links} ${out}`], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
+      expect(`${stdout}${stderr}`, 'TypeDoc: a link in a doc comment it cannot resolve').not.toMatch(/\[warning\]|\[error\]/);
+      const tree = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+      const committed = join(root, 'docs', 'api');
+      expect(tree(out), 'pages: run `npm run docs` and commit docs/api').toEqual(tree(committed));
+      for (const page of tree(committed)) expect(readFileSync(join(out, page), 'utf8'), `docs/api/${page}: run \`npm run docs\``).toBe(readFileSync(join(committed, page), 'utf8'));
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('the option error the README quotes is the one the engine gives', async () => {
     const { createCacheEngine } = await import('reprise/engine');
