@@ -123,6 +123,20 @@ describe('the package', () => {
     }
   }, 120_000);
 
+  it("the README's API tables name every option and every method the API reference lists", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = (from: string, to: string) => readme.slice(readme.indexOf(from), readme.indexOf(to, readme.indexOf(from)));
+    const optionRows = section('| option | default | meaning |', '\n\n');
+    const methodRows = section('| method | what it does |', '\n\n');
+    const headings = (page: string) => [...readFileSync(join(root, 'docs', 'api', page), 'utf8').matchAll(/^### (\w+)/gm)].map((m) => m[1]!);
+    const options = [...new Set([...headings('reprise/interfaces/OfflineCacheOptions.md'), ...headings('reprise/engine/interfaces/EngineOptions.md')])];
+    const members = headings('reprise/interfaces/OfflineCache.md');
+    expect(options.length).toBeGreaterThan(15);
+    expect(members.length).toBeGreaterThan(15);
+    for (const o of options) expect(optionRows, `option ${o}`).toMatch(new RegExp(`\`${o}[\`.]`));
+    for (const m of members) expect(methodRows, `method ${m}`).toMatch(new RegExp(`\`${m}[\`(]`));
+  });
+
   it('the option error the README quotes is the one the engine gives', async () => {
     const { createCacheEngine } = await import('reprise/engine');
     const key = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k1', d: 'private' };
