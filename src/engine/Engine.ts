@@ -72,6 +72,8 @@ export class Engine implements LeadingEngine {
         onComplete: (job, downloaded) => void recorder.complete(job, downloaded).catch(() => {}),
         onFailed: (job, error) => void recorder.failed(job, error).catch(() => {}),
         onRefused: (job, error) => recorder.refused(job, error),
+        // In the operation queue, so that it sees the choices of every operation before it.
+        onLeftPlan: () => this.mutate(() => budget.collectGarbage()).catch(() => {}),
         probeTarget: (origin, aside) => probeTarget(trust.catalog, inventory, origin, aside),
         onChange: () => state?.emit(),
       },

@@ -10,6 +10,10 @@ export interface Active {
   fetching: boolean;
   /** A new plan replaced its entry (re-published): it settles without completing or requeueing. */
   superseded: boolean;
+  /** A new plan no longer has it as it was (released or re-published): what it writes from now on may be content nothing needs. */
+  leftPlan: boolean;
+  /** Chunks this download committed. */
+  committed: number;
   /** Its verified chunks not yet written: committed at once, or one looked up (set once its download runs). */
   sink?: DownloadSink;
 }

@@ -93,6 +93,7 @@ export class Scheduler {
       const next = byId.get(trackId);
       if (next && sameTarget(next, a.job)) continue;
       if (next) a.superseded = true;
+      a.leftPlan = true;
       a.controller.abort(new RepriseError('aborted', next ? `track "${trackId}" was re-published` : `track "${trackId}" is no longer needed offline`));
     }
     this.retries.retain((id) => byId.has(id));
@@ -263,12 +264,22 @@ export class Scheduler {
 
   private start(job: SchedulerJob): void {
     this.plan.take(job);
-    const entry: Active = { job, controller: new AbortController(), fetching: true, superseded: false };
+    const entry: Active = { job, controller: new AbortController(), fetching: true, superseded: false, leftPlan: false, committed: 0 };
     this.active.set(job.trackId, entry);
-    void this.run(entry).finally(() => {
-      if (this.active.get(job.trackId) === entry) this.active.delete(job.trackId);
-      this.schedule();
-    });
+    void this.run(entry)
+      // Verified chunks are written even when their download stops; once it has left the plan
+      // they may be content nothing needs, written after the release freed it: freed in turn.
+      .then(async () => {
+        if (!entry.leftPlan || entry.committed === 0 || !this.hooks.onLeftPlan) return;
+        await this.hooks.onLeftPlan(job);
+        // Planned again meanwhile (offline once more): it was taken for running, so it queues now.
+        this.requeue(job);
+      })
+      .catch(() => {})
+      .finally(() => {
+        if (this.active.get(job.trackId) === entry) this.active.delete(job.trackId);
+        this.schedule();
+      });
   }
 
   private requeue(job: SchedulerJob): void {
@@ -298,6 +309,7 @@ export class Scheduler {
         },
         onCommitted: (chunks, bytes) => {
           committed += chunks;
+          entry.committed += chunks;
           this.spaceLeft -= bytes;
         },
         onUnstored: (chunks) => this.held.add(job.trackId, job.contentId, chunks),

@@ -36,6 +36,12 @@ export interface SchedulerHooks {
   onComplete(job: SchedulerJob, downloaded: boolean): void;
   onFailed(job: SchedulerJob, error: RepriseError): void;
   /**
+   * A download the plan dropped or replaced (released, re-published) committed chunks and has
+   * ended: its content may be needed by nothing now. The download's place is given back once
+   * the returned promise settles, so `idle()` comes after it.
+   */
+  onLeftPlan?(job: SchedulerJob): Promise<void>;
+  /**
    * A track `origin` serves (its URL), other than those refused there (`aside`): asked for one byte
    * when no download is left to say whether a refusal is the session's or the track's. Default: none (the queue pauses).
    */

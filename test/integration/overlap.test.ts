@@ -7,6 +7,7 @@ import type { CacheEngine, EngineState } from '../../src/engine/index.js';
 import { ERROR_CODES } from '../../src/errors/codes.js';
 import { CHUNK, bytesOf, chunkDigests, openEngine, publish, record } from '../helpers/catalog.js';
 import { corruptChunks, countChunkHashes } from '../helpers/damage.js';
+import { auditChunks } from '../helpers/storeAudit.js';
 import { TestOrigin } from '../helpers/origin.js';
 import { until } from '../helpers/wait.js';
 
@@ -44,6 +45,29 @@ describe('overlapping calls', () => {
     expect(media('/media/t1-v2.mp3').length).toBeGreaterThan(0);
     expect((await e.status()).queue).toEqual([]);
     expect(completed.at(-1)).toEqual({ trackId: 't1' });
+    // The old content's chunks, also those its stopped download wrote after the new manifest, are freed.
+    const oldChunks = new Set(chunkDigests(old));
+    expect([...(await auditChunks(e.factory)).present].filter((d) => oldChunks.has(d))).toEqual([]);
+  });
+
+  it('a playlist released while its track downloads keeps none of the chunks that download writes after the release (they were verified, waiting for their batch)', async () => {
+    const body = bytesOf('released', CHUNK * 12);
+    await publish(origin, { tracks: [{ id: 't', body }, { id: 'other', body: bytesOf('other', CHUNK * 2) }], playlists: [{ id: 'p', trackIds: ['t'] }, { id: 'q', trackIds: ['other'] }] });
+    origin.pace = { bytes: 16 * 1024, everyMs: 2 }; // a chunk verifies every ~8 ms; a batch waits up to 200 ms
+    const e = (engine = await openEngine(origin));
+    await e.sync();
+    await e.setOffline('p', true);
+    const digests = new Set(chunkDigests(body));
+    const verified = new Set<string>();
+    // Released once the download has verified chunks that wait for their batch's write.
+    await until(async () => (await e.status()).tracks.find((t) => t.id === 't')!.bytesDone === 0 && media('/media/t.mp3').reduce((n, r) => n + r.bytes, 0) >= 3 * CHUNK, 5000, 'chunks of t verified, not yet written');
+    await e.setOffline('p', false);
+    await e.setOffline('q', true); // the queue goes on with another playlist
+    await e.idle();
+    const stored = await auditChunks(e.factory);
+    for (const d of stored.present) if (digests.has(d)) verified.add(d);
+    expect(verified.size, 'chunks of the released track still stored').toBe(0);
+    expect((await e.status()).tracks.find((t) => t.id === 't')).toMatchObject({ state: 'online-only', bytesDone: 0 });
   });
 
   it('finding 2: verify() and sync() run one at a time; the sync never shows idle while it runs and its audit stays in force', async () => {
