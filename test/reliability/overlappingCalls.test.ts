@@ -39,7 +39,10 @@ type Op =
   | { op: 'getTrack'; track: string }
   | { op: 'status' }
   | { op: 'idle' }
-  | { op: 'setThrottle'; maxConcurrent: number };
+  | { op: 'setThrottle'; maxConcurrent: number }
+  | { op: 'clear' }
+  /** Not a call: the service re-publishes a track with new content at a new URL (same epoch). */
+  | { op: 'republish'; track: string };
 type Step = Op & { awaited: boolean };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -54,10 +57,12 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ op: 'status' as const }) },
   { weight: 1, arbitrary: fc.constant({ op: 'idle' as const }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('setThrottle' as const), maxConcurrent: fc.integer({ min: 1, max: 3 }) }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'clear' as const }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('republish' as const), track: fc.constantFrom(...trackIds) }) },
 );
 const programArb = fc.array(fc.tuple(opArb, fc.boolean()).map(([op, awaited]) => ({ ...op, awaited }) as Step), { minLength: 3, maxLength: 14 });
 
-function call(engine: CacheEngine, step: Op): Promise<unknown> {
+function call(engine: CacheEngine, step: Exclude<Op, { op: 'republish' }>): Promise<unknown> {
   switch (step.op) {
     case 'setOffline':
       return engine.setOffline(step.playlist, step.offline);
@@ -81,6 +86,8 @@ function call(engine: CacheEngine, step: Op): Promise<unknown> {
       return engine.idle();
     case 'setThrottle':
       return engine.setThrottle({ maxConcurrent: step.maxConcurrent });
+    case 'clear':
+      return engine.clear();
   }
 }
 
@@ -94,14 +101,18 @@ function allowedFailure(step: Op, code: string): boolean {
 let origin: TestOrigin;
 beforeAll(async () => {
   origin = await TestOrigin.start();
-  await publish(origin, { tracks: TRACKS, playlists: PLAYLISTS });
   // Bodies paced so that downloads are still running when the next calls come.
   origin.pace = { bytes: 16 * 1024, everyMs: 1 };
 });
+let published = 0;
 afterAll(() => origin.close());
 
 async function runProgram(program: Step[]): Promise<string[]> {
   const violations: string[] = [];
+  // Each program starts from the first catalog; a re-publish gives a track new bytes at a new URL.
+  const current = new Map(TRACKS.map((t) => [t.id, { id: t.id, body: t.body, path: `/media/${t.id}.mp3` }]));
+  const republish = () => publish(origin, { tracks: [...current.values()], playlists: PLAYLISTS });
+  await republish();
   const engine = await openEngine(origin, { throttle: { maxConcurrent: 2 } });
   try {
     await engine.sync();
@@ -109,8 +120,16 @@ async function runProgram(program: Step[]): Promise<string[]> {
     const asked = new Set<string>(); // tracks a getTrack() or prioritize() may have stored as played
     const pending: { step: Op; index: number; done: Promise<{ ok: true } | { ok: false; error: unknown }> }[] = [];
     for (const [index, step] of program.entries()) {
+      if (step.op === 'republish') {
+        const n = ++published;
+        const old = current.get(step.track)!;
+        current.set(step.track, { id: step.track, body: bytesOf(`overlap-${step.track}-v${n}`, old.body.length + 1000), path: `/media/${step.track}-v${n}.mp3` });
+        await republish();
+        continue;
+      }
       if (step.op === 'setOffline') offline.set(step.playlist, step.offline);
       if (step.op === 'remove') offline.set(step.playlist, false);
+      if (step.op === 'clear') for (const id of playlistIds) offline.set(id, false);
       if (step.op === 'getTrack' || step.op === 'prioritize') asked.add(step.track);
       const done = call(engine, step).then(
         () => ({ ok: true as const }),
@@ -132,6 +151,7 @@ async function runProgram(program: Step[]): Promise<string[]> {
     }
     if (violations.length) return violations;
 
+    await engine.sync(); // the latest catalog in force
     await engine.resume();
     await engine.idle();
     const status = await engine.status();
@@ -148,18 +168,18 @@ async function runProgram(program: Step[]): Promise<string[]> {
         continue;
       }
       const bytes = Buffer.from(await (await engine.getTrack(id)).arrayBuffer());
-      if (!bytes.equals(TRACKS.find((t) => t.id === id)!.body)) violations.push(`getTrack(${id}) differs from the origin's bytes`);
+      if (!bytes.equals(current.get(id)!.body)) violations.push(`getTrack(${id}) differs from the origin's latest bytes`);
     }
     const stored = await auditChunks(engine.factory);
     if (stored.bad.length) violations.push(`${stored.bad.length} stored chunks do not match their digest`);
-    const keep = new Set(TRACKS.filter((t) => neededTracks.has(t.id) || asked.has(t.id)).flatMap((t) => chunkDigests(t.body)));
+    const keep = new Set([...current.values()].filter((t) => neededTracks.has(t.id) || asked.has(t.id)).flatMap((t) => chunkDigests(t.body)));
     const extra = [...stored.present].filter((d) => !keep.has(d));
     if (extra.length) {
-      const owners = [...new Set(extra.map((d) => TRACKS.find((t) => chunkDigests(t.body).includes(d))!.id))];
+      const owners = [...new Set(extra.map((d) => ([...current.values()].find((t) => chunkDigests(t.body).includes(d))?.id ?? 'an older content')))];
       const states = owners.map((id) => `${id}: ${JSON.stringify(status.tracks.find((t) => t.id === id))}`);
       violations.push(`${extra.length} chunks stored that no offline playlist, and no track asked for, needs (of ${states.join('; ')})`);
     }
-    for (const d of TRACKS.filter((t) => neededTracks.has(t.id)).flatMap((t) => chunkDigests(t.body))) {
+    for (const d of [...current.values()].filter((t) => neededTracks.has(t.id)).flatMap((t) => chunkDigests(t.body))) {
       if (!stored.verified.has(d)) violations.push(`chunk ${d} of an offline track is not stored`);
     }
   } finally {
