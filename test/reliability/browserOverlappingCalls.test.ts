@@ -1,0 +1,136 @@
+// Overlapping calls, at random, in Chromium: the programs of overlapPrograms.ts run in a page
+// against the real client (comlink to the cache worker, real IndexedDB, chunks stored as Blobs,
+// the service worker registered). A call not awaited is really in flight while the next one is
+// made: the page makes them all and keeps their promises. The same checks as in Node.
+import type { Page } from 'playwright-core';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '../../src/errors/codes.js';
+import { openChromiumCache, openChromiumPage } from '../browser/chromiumPage.js';
+import { launch, startSite } from '../browser/harness.js';
+import { auditPageChunks } from '../browser/pageStoreAudit.js';
+import { CHUNK } from '../helpers/catalog.js';
+import { Expected, FOUND, PLAYLISTS, type Step, TRACKS, allowedFailure, callOf, programArb } from './overlapPrograms.js';
+import { figure, SOAK } from './scale.js';
+
+const RUNS = Number(process.env.RELIABILITY_BROWSER_OVERLAP_RUNS ?? (SOAK ? 200 : 8));
+const SETTLE_MS = 20_000;
+
+let browser: Awaited<ReturnType<typeof launch>>;
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => browser?.close());
+
+type Outcome = { index: number; ok: boolean; name?: string; message?: string; hung?: boolean };
+
+/** Starts `calls` in the page, awaiting those marked so; the others stay in flight (window.pending). */
+function startCalls(page: Page, calls: { index: number; method: string; args: unknown[]; awaited: boolean }[]): Promise<void> {
+  return page.evaluate(async (calls) => {
+    const w = window as never as { cache: Record<string, (...a: unknown[]) => Promise<unknown>>; pending?: Promise<unknown>[] };
+    w.pending ??= [];
+    for (const c of calls) {
+      const done = w.cache[c.method]!(...c.args).then(
+        async (value) => {
+          if (value instanceof Blob) await value.arrayBuffer();
+          return { index: c.index, ok: true };
+        },
+        (e: Error) => ({ index: c.index, ok: false, name: e.name, message: e.message }),
+      );
+      w.pending.push(done);
+      if (c.awaited) await done;
+    }
+  }, calls);
+}
+
+/** Every call's outcome, or `hung` for one that did not settle within `ms`. */
+function outcomes(page: Page, ms: number): Promise<Outcome[]> {
+  return page.evaluate(async (ms) => {
+    const w = window as never as { pending: Promise<Outcome>[] };
+    return Promise.all(w.pending.map((p) => Promise.race([p, new Promise<Outcome>((r) => setTimeout(() => r({ index: -1, ok: false, hung: true }), ms))])));
+  }, ms);
+}
+
+async function runProgram(program: Step[]): Promise<string[]> {
+  const expected = new Expected();
+  // A site of its own per program: storage is per origin.
+  const site = await startSite(TRACKS, PLAYLISTS, CHUNK);
+  site.origin.pace = { bytes: 16 * 1024, everyMs: 5 }; // downloads run while the page makes its calls (each a hop to the worker)
+  const violations: string[] = [];
+  let page: Page | undefined;
+  try {
+    page = await openChromiumPage(browser.context, site.url);
+    await openChromiumCache(page, { ...site.options, throttle: { maxConcurrent: 2 }, openTimeoutMs: 60_000 });
+    await page.evaluate(() => (window as never as { cache: { sync(): Promise<unknown> } }).cache.sync());
+    let batch: { index: number; method: string; args: unknown[]; awaited: boolean }[] = [];
+    for (const [index, step] of program.entries()) {
+      expected.apply(step);
+      if (step.op === 'republish') {
+        await startCalls(page, batch);
+        batch = [];
+        await site.publish(TRACKS.map((t) => ({ id: t.id, body: expected.current.get(t.id)! })), 1);
+        continue;
+      }
+      const [method, args] = callOf(step);
+      batch.push({ index, method, args, awaited: step.awaited });
+    }
+    await startCalls(page, batch);
+    for (const o of await outcomes(page, SETTLE_MS)) {
+      if (o.hung) {
+        violations.push(`a call did not settle within ${SETTLE_MS} ms`);
+        continue;
+      }
+      if (o.ok) continue;
+      const step = program[o.index]!;
+      const name = `call ${o.index} ${JSON.stringify(step)}`;
+      if (!(ERROR_CODES as readonly string[]).includes(o.name!)) violations.push(`${name} threw without a documented code: ${o.name}: ${o.message}`);
+      else if (!allowedFailure(step, o.name!)) violations.push(`${name} rejected ${o.name}: ${o.message}`);
+    }
+    if (violations.length) return violations;
+
+    const status = await page.evaluate(async () => {
+      const { cache } = window as never as { cache: { sync(): Promise<unknown>; resume(): Promise<void>; idle(): Promise<void>; status(): Promise<never> } };
+      await cache.sync(); // the latest catalog in force
+      await cache.resume();
+      await cache.idle();
+      return cache.status();
+    });
+    const p = page;
+    return await expected.check(
+      status,
+      async (id) =>
+        Buffer.from(
+          await p.evaluate(async (id) => {
+            const blob: Blob = await (window as never as { cache: { getTrack(id: string): Promise<Blob> } }).cache.getTrack(id);
+            return [...new Uint8Array(await blob.arrayBuffer())];
+          }, id),
+        ),
+      async () => {
+        await p.evaluate(() => (window as never as { cache: { close(): Promise<void> } }).cache.close());
+        const { verified, bad } = await auditPageChunks(p);
+        return { present: new Set([...verified, ...bad]), bad };
+      },
+    );
+  } finally {
+    await page?.close();
+    await site.origin.close();
+  }
+}
+
+describe('overlapping calls at random, in Chromium', () => {
+  it(`${RUNS} programs of up to 14 calls (first the ${FOUND.length} that found bugs in Node, then at random), made in the page: every call settles with a result or a documented code; choices as called; offline tracks complete and byte-identical; only needed, verified chunks stored`, async () => {
+    let programs = 0;
+    let calls = 0;
+    let concurrent = 0;
+    await fc.assert(
+      fc.asyncProperty(programArb, async (program) => {
+        programs++;
+        calls += program.length;
+        concurrent += program.filter((s) => !s.awaited).length;
+        expect(await runProgram(program)).toEqual([]);
+      }),
+      { numRuns: RUNS, examples: FOUND.map((p) => [p] as [Step[]]), seed: Number(process.env.RELIABILITY_SEED ?? 15), endOnFailure: true, ...(process.env.RELIABILITY_OVERLAP_PATH ? { path: process.env.RELIABILITY_OVERLAP_PATH } : {}) },
+    );
+    figure(`overlapping calls in Chromium: ${programs} programs, ${calls} calls (${concurrent} not awaited before the next), 0 violations`);
+  }, SOAK ? 3_600_000 : 180_000);
+});
