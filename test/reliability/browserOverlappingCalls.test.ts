@@ -3,15 +3,13 @@
 // the service worker registered). A call not awaited is really in flight while the next one is
 // made: the page makes them all and keeps their promises. The same checks as in Node.
 import type { Page } from 'playwright-core';
-import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../src/errors/codes.js';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { openChromiumCache, openChromiumPage } from '../browser/chromiumPage.js';
 import { launch, startSite } from '../browser/harness.js';
 import { auditPageChunks } from '../browser/pageStoreAudit.js';
 import { CHUNK } from '../helpers/catalog.js';
-import { Expected, FOUND, PLAYLISTS, type Step, TRACKS, allowedFailure, callOf, programArb } from './overlapPrograms.js';
-import { figure, SOAK } from './scale.js';
+import { Expected, FOUND, PLAYLISTS, type Step, TRACKS, callOf, judgeRejection, runPrograms } from './overlapPrograms.js';
+import { SOAK } from './scale.js';
 
 const RUNS = Number(process.env.RELIABILITY_BROWSER_OVERLAP_RUNS ?? (SOAK ? 200 : 8));
 const SETTLE_MS = 20_000;
@@ -81,10 +79,8 @@ async function runProgram(program: Step[]): Promise<string[]> {
         continue;
       }
       if (o.ok) continue;
-      const step = program[o.index]!;
-      const name = `call ${o.index} ${JSON.stringify(step)}`;
-      if (!(ERROR_CODES as readonly string[]).includes(o.name!)) violations.push(`${name} threw without a documented code: ${o.name}: ${o.message}`);
-      else if (!allowedFailure(step, o.name!)) violations.push(`${name} rejected ${o.name}: ${o.message}`);
+      const v = judgeRejection(program[o.index]!, o.index, { name: o.name!, message: o.message! }, true);
+      if (v) violations.push(v);
     }
     if (violations.length) return violations;
 
@@ -119,18 +115,6 @@ async function runProgram(program: Step[]): Promise<string[]> {
 
 describe('overlapping calls at random, in Chromium', () => {
   it(`${RUNS} programs of up to 14 calls (first the ${FOUND.length} that found bugs in Node, then at random), made in the page: every call settles with a result or a documented code; choices as called; offline tracks complete and byte-identical; only needed, verified chunks stored`, async () => {
-    let programs = 0;
-    let calls = 0;
-    let concurrent = 0;
-    await fc.assert(
-      fc.asyncProperty(programArb, async (program) => {
-        programs++;
-        calls += program.length;
-        concurrent += program.filter((s) => !s.awaited).length;
-        expect(await runProgram(program)).toEqual([]);
-      }),
-      { numRuns: RUNS, examples: FOUND.map((p) => [p] as [Step[]]), seed: Number(process.env.RELIABILITY_SEED ?? 15), endOnFailure: true, ...(process.env.RELIABILITY_OVERLAP_PATH ? { path: process.env.RELIABILITY_OVERLAP_PATH } : {}) },
-    );
-    figure(`overlapping calls in Chromium: ${programs} programs, ${calls} calls (${concurrent} not awaited before the next), 0 violations`);
+    await runPrograms(' in Chromium', RUNS, runProgram);
   }, SOAK ? 3_600_000 : 180_000);
 });

@@ -2,7 +2,10 @@
 // browserOverlappingCalls.test.ts in Chromium): what an app may call, at random, and what must
 // hold after each program whatever the overlap.
 import fc from 'fast-check';
+import { expect } from 'vitest';
+import { ERROR_CODES } from '../../src/errors/codes.js';
 import { CHUNK, bytesOf, chunkDigests } from '../helpers/catalog.js';
+import { figure } from './scale.js';
 
 export const TRACKS = ['a', 'b', 'c', 'd', 'e', 'f'].map((id, i) => ({ id, body: bytesOf(`overlap-${id}`, CHUNK * (2 + (i % 3)) + 17 * i) }));
 // `c` is in two playlists: equal content is stored once and kept while either needs it.
@@ -66,7 +69,7 @@ export function callOf(step: Exclude<Op, { op: 'republish' }>): [string, unknown
 }
 
 /** Codes a call may end with on a healthy origin, by what it asked. */
-export function allowedFailure(step: Op, code: string): boolean {
+function allowedFailure(step: Op, code: string): boolean {
   // A track not stored yet: getTrack() says so (and queues it first).
   if (step.op === 'getTrack') return code === 'not-cached';
   return false;
@@ -159,4 +162,33 @@ export class Expected {
     for (const d of chunksOf(needed)) if (!present.has(d) || bad.includes(d)) violations.push(`chunk ${d} of an offline track is not stored`);
     return violations;
   }
+}
+
+/** What a call that settled with a rejection says about the engine: nothing, or a violation. */
+export function judgeRejection(step: Step, index: number, error: { name: string; message: string }, coded: boolean): string | undefined {
+  const name = `call ${index} ${JSON.stringify(step)}`;
+  if (!coded || !(ERROR_CODES as readonly string[]).includes(error.name)) return `${name} threw without a documented code: ${error.name}: ${error.message}`;
+  if (!allowedFailure(step, error.name)) return `${name} rejected ${error.name}: ${error.message}`;
+  return undefined;
+}
+
+/**
+ * Runs `runs` programs through `run` (which returns the violations of one), the programs of
+ * {@link FOUND} first, then fast-check's. A failure prints its seed and path:
+ * `RELIABILITY_SEED=<seed> RELIABILITY_OVERLAP_PATH=<path>` replays it.
+ */
+export async function runPrograms(where: string, runs: number, run: (program: Step[]) => Promise<string[]>): Promise<void> {
+  let programs = 0;
+  let calls = 0;
+  let concurrent = 0;
+  await fc.assert(
+    fc.asyncProperty(programArb, async (program) => {
+      programs++;
+      calls += program.length;
+      concurrent += program.filter((s) => !s.awaited).length;
+      expect(await run(program)).toEqual([]);
+    }),
+    { numRuns: runs, examples: FOUND.map((p) => [p] as [Step[]]), seed: Number(process.env.RELIABILITY_SEED ?? 15), endOnFailure: true, ...(process.env.RELIABILITY_OVERLAP_PATH ? { path: process.env.RELIABILITY_OVERLAP_PATH } : {}) },
+  );
+  figure(`overlapping calls${where}: ${programs} programs, ${calls} calls (${concurrent} not awaited before the next), 0 violations`);
 }

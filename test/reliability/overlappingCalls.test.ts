@@ -5,15 +5,13 @@
 // (state-changing operations run one at a time), every offline track ends complete and
 // byte-identical, and the store holds only verified chunks of content something still needs.
 // The programs and the checks: overlapPrograms.ts (also run in Chromium: browserOverlappingCalls.test.ts).
-import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../src/errors/codes.js';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { isRepriseError } from '../../src/errors/isRepriseError.js';
 import { openEngine, publish } from '../helpers/catalog.js';
 import { TestOrigin } from '../helpers/origin.js';
 import { auditChunks } from '../helpers/storeAudit.js';
-import { Expected, FOUND, PLAYLISTS, type Step, allowedFailure, callOf, programArb, trackIds } from './overlapPrograms.js';
-import { figure, SOAK } from './scale.js';
+import { Expected, FOUND, PLAYLISTS, type Step, callOf, judgeRejection, runPrograms, trackIds } from './overlapPrograms.js';
+import { SOAK } from './scale.js';
 
 const RUNS = Number(process.env.RELIABILITY_OVERLAP_RUNS ?? (SOAK ? 1000 : 60));
 /** A call that has not settled this long after the last one was made is a hang. */
@@ -65,8 +63,9 @@ async function runProgram(program: Step[]): Promise<string[]> {
       if (outcome === hung) violations.push(`${name} did not settle within ${SETTLE_MS} ms`);
       else if (!outcome.ok) {
         const { error } = outcome;
-        if (!isRepriseError(error) || !(ERROR_CODES as readonly string[]).includes(error.name)) violations.push(`${name} threw without a documented code: ${String(error)}`);
-        else if (!allowedFailure(step, error.name)) violations.push(`${name} rejected ${error.name}: ${error.message}`);
+        const coded = isRepriseError(error);
+        const v = judgeRejection(step, index, coded ? error : { name: 'Error', message: String(error) }, coded);
+        if (v) violations.push(v);
       }
     }
     if (violations.length) return violations;
@@ -86,20 +85,6 @@ async function runProgram(program: Step[]): Promise<string[]> {
 
 describe('overlapping calls at random', () => {
   it(`${RUNS} programs of up to 14 calls (first the ${FOUND.length} that found bugs, then at random), each awaited or not: every call settles with a result or a documented code; choices as called; offline tracks complete and byte-identical; only needed, verified chunks stored`, async () => {
-    let programs = 0;
-    let calls = 0;
-    let concurrent = 0;
-    await fc.assert(
-      fc.asyncProperty(programArb, async (program) => {
-        programs++;
-        calls += program.length;
-        concurrent += program.filter((s) => !s.awaited).length;
-        const violations = await runProgram(program);
-        expect(violations).toEqual([]);
-      }),
-      // A failure prints its seed and path: RELIABILITY_SEED=<seed> RELIABILITY_OVERLAP_PATH=<path> replays it.
-      { numRuns: RUNS, examples: FOUND.map((p) => [p] as [Step[]]), seed: Number(process.env.RELIABILITY_SEED ?? 15), endOnFailure: true, ...(process.env.RELIABILITY_OVERLAP_PATH ? { path: process.env.RELIABILITY_OVERLAP_PATH } : {}) },
-    );
-    figure(`overlapping calls: ${programs} programs, ${calls} calls (${concurrent} not awaited before the next), 0 violations`);
+    await runPrograms('', RUNS, runProgram);
   }, SOAK ? 3_600_000 : 180_000);
 });
