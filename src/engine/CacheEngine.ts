@@ -23,7 +23,11 @@ export interface CacheEngine {
   resume(): Promise<void>;
   /** Changes the cap within 250 ms, also for requests in flight; the manifest's `resync` hints can only lower it. */
   setThrottle(throttle: ThrottleOptions): Promise<void>;
-  /** Re-hashes every stored chunk now. */
+  /**
+   * Re-hashes every stored chunk of the content the device keeps now (offline playlists, and what
+   * was kept because it was played). A chunk that fails is deleted: an offline track's is fetched
+   * again, a played one's when it is played next.
+   */
   verify(): Promise<AuditReport>;
   /** Releases a playlist and forgets the device's choice for it (the service's record applies from the next sync). */
   remove(playlistId: string): Promise<void>;

@@ -7,6 +7,7 @@ import type { ChunkNews } from '../../src/playback/PlaybackReport.js';
 import { Store } from '../../src/store/Store.js';
 import { CHUNK, bytesOf, chunkDigests, openEngine, publish } from '../helpers/catalog.js';
 import { corruptChunks } from '../helpers/damage.js';
+import { auditChunks } from '../helpers/storeAudit.js';
 import { TestOrigin } from '../helpers/origin.js';
 import { until } from '../helpers/wait.js';
 
@@ -342,6 +343,29 @@ describe('play while missing (engine)', () => {
     expect(failed).toEqual([expect.objectContaining({ trackId: 'x', code: 'unauthorized' })]);
     expect(heard.find((n) => n.type === 'unavailable')).toMatchObject({ trackId: 'x', code: 'unauthorized' });
     expect(media().filter((r) => r.range === 'bytes=0-0').map((r) => r.path)).toHaveLength(1);
+  });
+
+  it('verify() re-hashes content kept because it was played too: a damaged chunk of it is deleted (not fetched again: it was only played)', async () => {
+    const bodies = { a: bytesOf('a', CHUNK * 4), x: bytesOf('x', CHUNK * 4) };
+    await publish(origin, {
+      tracks: Object.entries(bodies).map(([id, body]) => ({ id, body })),
+      playlists: [{ id: 'p', trackIds: ['a'], offline: true }, { id: 'q', trackIds: ['x'] }],
+    });
+    const e = await open();
+    const { factory } = e as unknown as { factory: IDBFactory };
+    await e.sync();
+    await e.playbackReport({ type: 'wanted', trackId: 'x' });
+    await e.idle();
+    await until(async () => (await e.getTrack('x').then(() => true, () => false)), 5000, 'x stored');
+    const bad = chunkDigests(bodies.x)[2]!;
+    await corruptChunks(factory, [bad]);
+    const requests = origin.log.length;
+    const audit = await e.verify();
+    await e.idle();
+    expect(audit.corruptChunks).toBe(1);
+    expect((await auditChunks(factory)).bad, 'no damaged chunk left in the store').toEqual([]);
+    expect((await e.status()).tracks.find((t) => t.id === 'x')).toMatchObject({ bytesDone: CHUNK * 3 });
+    expect(origin.log.length, 'nothing fetched for content that was only played').toBe(requests);
   });
 
   it('maxBytes: content kept because it was played is evicted before any offline playlist', async () => {
