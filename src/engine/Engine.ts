@@ -93,6 +93,7 @@ export class Engine implements LeadingEngine {
       return s.state === 'paused' && s.reason === 'quota-exceeded';
     });
     recorder.onQuota = () => void budget.quotaHit().catch(() => {});
+    recorder.onStaleContent = () => void this.mutate(() => budget.collectGarbage()).catch(() => {});
     const retry = new ManifestRetry(opts.clock, opts.random, () => void this.sync().catch(() => {}));
     const chunkLists = new ChunkListKeeper(opts, store, trust.allowed);
     // The service worker parses the manifest in force when it is saved, not on the next play.

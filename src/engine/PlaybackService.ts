@@ -44,7 +44,12 @@ export class PlaybackService {
     const t = this.servableTrack(trackId);
     this.scheduler.playbackFirst.hold(); // its chunks are read now: background writes hold a moment
     // Composed of the stored (file-backed) chunk values, each verified: memory does not grow with the track.
-    const composed = await composeVerified(this.store, { ...t.track, mimeType: t.entry.mimeType }, (_i, digest) => this.holdBack(digest));
+    // A stored chunk that no longer verifies (a failing disk) is deleted and fetched again first,
+    // as a missing one would be: the caller hears integrity-mismatch now.
+    const composed = await composeVerified(this.store, { ...t.track, mimeType: t.entry.mimeType }, async (index, digest) => {
+      await this.holdBack(digest);
+      void this.want(t, index).catch(() => {});
+    });
     // Where composed Blobs do not seek (Firefox), one part: its bytes are the verified ones.
     const blob = composedBlobsSeek() ? composed : new Blob([await composed.arrayBuffer()], { type: composed.type });
     await this.notePlay(trackId);

@@ -41,10 +41,12 @@ export async function composeVerified(
     for (let k = 0; k < digests.length; k++) {
       if (actual[k] !== digests[k]) {
         await onCorrupt?.(first + k, digests[k]!);
-        throw new RepriseError('integrity-mismatch', `track "${track.id}" chunk ${first + k} no longer matches its digest; it is held back and will be fetched again`, {
-          trackId: track.id,
-          chunkIndex: first + k,
-        });
+        throw new RepriseError(
+          'integrity-mismatch',
+          `track "${track.id}" chunk ${first + k} stored on the device no longer matches its digest (the storage changed it)`,
+          { trackId: track.id, chunkIndex: first + k },
+          { hint: onCorrupt ? 'it was deleted and moved to the front of the download queue: wait for its track-complete event and call getTrack() again.' : null },
+        );
       }
       parts.push(values[k]!);
     }

@@ -63,10 +63,10 @@ async function runProgram(program: Step[]): Promise<string[]> {
     let batch: { index: number; method: string; args: unknown[]; awaited: boolean }[] = [];
     for (const [index, step] of program.entries()) {
       expected.apply(step);
-      if (step.op === 'republish') {
+      if (step.op === 'republish' || step.op === 'reset') {
         await startCalls(page, batch);
         batch = [];
-        await site.publish(TRACKS.map((t) => ({ id: t.id, body: expected.current.get(t.id)! })), 1);
+        await site.publish(TRACKS.map((t) => ({ id: t.id, body: expected.current.get(t.id)! })), expected.epoch);
         continue;
       }
       if (step.op === 'damage') continue; // the Node runner damages its store; the page's is left whole

@@ -32,6 +32,8 @@ export type Op =
   | { op: 'clear' }
   /** Not a call: the service re-publishes a track with new content at a new URL (same epoch). */
   | { op: 'republish'; track: string }
+  /** Not a call: the service raises its security epoch (a security reset: the same content, signed anew). */
+  | { op: 'reset' }
   /** Not a call: a byte of the `nth` stored chunk (modulo how many there are) flips, as a failing disk would do it. */
   | { op: 'damage'; nth: number };
 export type Step = Op & { awaited: boolean };
@@ -50,6 +52,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('setThrottle' as const), maxConcurrent: fc.integer({ min: 1, max: 3 }) }) },
   { weight: 1, arbitrary: fc.constant({ op: 'clear' as const }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('republish' as const), track: fc.constantFrom(...trackIds) }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'reset' as const }) },
 );
 export const programArb = fc.array(fc.tuple(opArb, fc.boolean()).map(([op, awaited]) => ({ ...op, awaited }) as Step), { minLength: 3, maxLength: 14 });
 /** The same, with damage to the store between calls (where the runner can reach the store). */
@@ -59,7 +62,7 @@ export const programWithDamageArb = fc.array(
 );
 
 /** An engine call: `[method, args]` of the API (`getTrack`'s Blob is read to its end by the runner). */
-export function callOf(step: Exclude<Op, { op: 'republish' | 'damage' }>): [string, unknown[]] {
+export function callOf(step: Exclude<Op, { op: 'republish' | 'reset' | 'damage' }>): [string, unknown[]] {
   switch (step.op) {
     case 'setOffline':
       return ['setOffline', [step.playlist, step.offline]];
@@ -78,7 +81,8 @@ export function callOf(step: Exclude<Op, { op: 'republish' | 'damage' }>): [stri
 /** Codes a call may end with on a healthy origin, by what it asked. */
 function allowedFailure(step: Op, code: string): boolean {
   // A track not stored yet: getTrack() says so (and queues it first).
-  if (step.op === 'getTrack') return code === 'not-cached';
+  // A chunk damaged on the device (the Node runner's `damage`): integrity-mismatch, and it is fetched again.
+  if (step.op === 'getTrack') return code === 'not-cached' || code === 'integrity-mismatch';
   return false;
 }
 
@@ -133,6 +137,8 @@ export class Expected {
   readonly asked = new Set<string>();
   /** Each track's bytes on the origin now (a re-publish replaces them). */
   readonly current = new Map(TRACKS.map((t) => [t.id, t.body]));
+  /** The service's security epoch now. */
+  epoch = 1;
   private published = 0;
 
   apply(step: Op): void {
@@ -140,6 +146,7 @@ export class Expected {
     if (step.op === 'remove') this.offline.set(step.playlist, false);
     if (step.op === 'clear') for (const id of playlistIds) this.offline.set(id, false);
     if (step.op === 'getTrack' || step.op === 'prioritize') this.asked.add(step.track);
+    if (step.op === 'reset') this.epoch++;
     if (step.op === 'republish') this.current.set(step.track, bytesOf(`overlap-${step.track}-v${++this.published}`, this.current.get(step.track)!.length + 1000));
   }
 

@@ -32,7 +32,7 @@ async function runProgram(program: Step[]): Promise<string[]> {
   const expected = new Expected();
   // Each program starts from the first catalog; a re-publish gives a track new bytes at a new URL.
   const paths = new Map(trackIds.map((id) => [id, `/media/${id}.mp3`]));
-  const republish = () => publish(origin, { tracks: trackIds.map((id) => ({ id, body: expected.current.get(id)!, path: paths.get(id)! })), playlists: PLAYLISTS });
+  const republish = () => publish(origin, { tracks: trackIds.map((id) => ({ id, body: expected.current.get(id)!, path: paths.get(id)! })), playlists: PLAYLISTS, epoch: expected.epoch });
   await republish();
   const engine = await openEngine(origin, { throttle: { maxConcurrent: 2 } });
   try {
@@ -44,6 +44,10 @@ async function runProgram(program: Step[]): Promise<string[]> {
         const stored = await storedDigests(engine.factory);
         // A chunk freed meanwhile (a clear() in flight) leaves nothing to damage.
         if (stored.length) await corruptChunks(engine.factory, [stored[step.nth % stored.length]!]).catch(() => {});
+        continue;
+      }
+      if (step.op === 'reset') {
+        await republish();
         continue;
       }
       if (step.op === 'republish') {
