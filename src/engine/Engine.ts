@@ -53,6 +53,9 @@ export class Engine implements LeadingEngine {
     this.throttleApp = { ...opts.throttle };
     this.reports = new ReportFilter(() => opts.clock.now());
     const meter = new RateMeter();
+    // What a download wrote after the content was freed (released, replaced): freed in the
+    // operation queue, so that it sees the choices of every operation before it.
+    const freeUnneeded = () => this.mutate(() => budget.collectGarbage()).catch(() => {});
     const progress = new ProgressReporter(opts.clock, meter, this.events, () => ({ catalog: trust.catalog, have: inventory.have }), () => scheduler.throttleSettings.bytesPerSecond);
     const scheduler: Scheduler = new Scheduler(
       {
@@ -72,8 +75,7 @@ export class Engine implements LeadingEngine {
         onComplete: (job, downloaded) => void recorder.complete(job, downloaded).catch(() => {}),
         onFailed: (job, error) => void recorder.failed(job, error).catch(() => {}),
         onRefused: (job, error) => recorder.refused(job, error),
-        // In the operation queue, so that it sees the choices of every operation before it.
-        onLeftPlan: () => this.mutate(() => budget.collectGarbage()).catch(() => {}),
+        onLeftPlan: () => freeUnneeded(),
         probeTarget: (origin, aside) => probeTarget(trust.catalog, inventory, origin, aside),
         onChange: () => state?.emit(),
       },
@@ -93,7 +95,7 @@ export class Engine implements LeadingEngine {
       return s.state === 'paused' && s.reason === 'quota-exceeded';
     });
     recorder.onQuota = () => void budget.quotaHit().catch(() => {});
-    recorder.onStaleContent = () => void this.mutate(() => budget.collectGarbage()).catch(() => {});
+    recorder.onStaleContent = () => void freeUnneeded();
     const retry = new ManifestRetry(opts.clock, opts.random, () => void this.sync().catch(() => {}));
     const chunkLists = new ChunkListKeeper(opts, store, trust.allowed);
     // The service worker parses the manifest in force when it is saved, not on the next play.

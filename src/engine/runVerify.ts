@@ -13,10 +13,11 @@ export async function runVerify({ opts, trust, inventory, audits, planner, sched
   const started = opts.clock.now();
   const id = await audits.begin('verify', 'accepted');
   const needed = inventory.neededTracks(trust.catalog);
+  const neededIds = new Set(needed.map((t) => t.entry.id));
   try {
     const result = await audits.run({
       id,
-      tracks: [...needed, ...inventory.playedTracks(trust.catalog).filter((t) => !needed.includes(t))],
+      tracks: [...needed, ...inventory.playedTracks(trust.catalog).filter((t) => !neededIds.has(t.entry.id))],
       resumable: true,
       replan: () => planner.replan({ windowMs: scheduler.windowRemaining() }),
     });

@@ -57,6 +57,22 @@ export class ActiveDownloads extends Map<string, Active> {
     return n;
   }
 
+  /**
+   * How many more downloads may start: at most `maxConcurrent` with requests open and one more
+   * finishing its last writes (`slots`); a track the listener waits for starts at once (its
+   * requests preempt background ones for their slots), up to `maxConcurrent` urgent downloads.
+   */
+  room(maxConcurrent: number): { slots: number; urgentSlots: number } {
+    return { slots: Math.min(maxConcurrent - this.fetchingCount(), maxConcurrent + 1 - this.size), urgentSlots: maxConcurrent - this.urgentCount() };
+  }
+
+  /** Bytes the running downloads still have to write. */
+  remainingBytes(): number {
+    let n = 0;
+    for (const a of this.values()) n += a.job.remainingBytes();
+    return n;
+  }
+
   /** The `n` least urgent downloads with requests open (those that yield to a more urgent one). */
   leastUrgent(n: number): Active[] {
     if (n <= 0) return [];

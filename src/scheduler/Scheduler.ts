@@ -237,19 +237,13 @@ export class Scheduler {
     if (this.pauses.size === 0) this.verdicts.judgeUnasked();
     if (this.pauses.size === 0) {
       const now = this.hooks.clock.now();
-      let space = this.spaceLeft;
-      for (const a of this.active.values()) space -= a.job.remainingBytes();
+      const space = this.spaceLeft - this.active.remainingBytes();
       // A superseded download may still be settling; a refused track waits aside for its verdict.
       const queued = new Map(this.plan.sorted().filter((j) => !this.active.has(j.trackId) && !this.verdicts.isAside(j.trackId)).map((j) => [j.trackId, j]));
       const candidates = [...queued.values()].map(
         (job): Candidate => ({ id: job.trackId, origin: job.origin, urgent: this.plan.isUrgent(job.trackId), notBefore: this.retries.notBefore(job.trackId), ready: () => job.ready?.() ?? true, need: () => job.remainingBytes() }),
       );
-      const { maxConcurrent } = this.throttle;
-      const slots = Math.min(maxConcurrent - this.active.fetchingCount(), maxConcurrent + 1 - this.active.size);
-      // A track the listener waits for starts at once (its requests preempt background ones for
-      // their slots), up to maxConcurrent urgent downloads.
-      const urgentSlots = maxConcurrent - this.active.urgentCount();
-      const admission = admit({ candidates, now, slots, urgentSlots, windowUntil: this.windowUntil, originUntil: this.retries.originUntil, space });
+      const admission = admit({ candidates, now, ...this.active.room(this.throttle.maxConcurrent), windowUntil: this.windowUntil, originUntil: this.retries.originUntil, space });
       this.spaceBlocked = admission.spaceBlocked;
       for (const id of admission.start) this.start(queued.get(id)!);
       const next = admission.wait;
@@ -267,14 +261,9 @@ export class Scheduler {
     const entry: Active = { job, controller: new AbortController(), fetching: true, superseded: false, leftPlan: false, committed: 0 };
     this.active.set(job.trackId, entry);
     void this.run(entry)
-      // Verified chunks are written even when their download stops; once it has left the plan
-      // they may be content nothing needs, written after the release freed it: freed in turn.
-      .then(async () => {
-        if (!entry.leftPlan || entry.committed === 0 || !this.hooks.onLeftPlan) return;
-        await this.hooks.onLeftPlan(job);
-        // Planned again meanwhile (offline once more): it was taken for running, so it queues now.
-        this.requeue(job);
-      })
+      // A stopped download still writes its verified chunks: once it left the plan they may be
+      // needed by nothing (freed), or planned again meanwhile (taken for running: queued now).
+      .then(() => (entry.leftPlan && entry.committed > 0 ? this.hooks.onLeftPlan?.(job).then(() => this.requeue(job)) : undefined))
       .catch(() => {})
       .finally(() => {
         if (this.active.get(job.trackId) === entry) this.active.delete(job.trackId);
@@ -288,7 +277,6 @@ export class Scheduler {
 
   private async run(entry: Active): Promise<void> {
     const { job, controller } = entry;
-    let committed = 0;
     /** The number of this attempt's latest request (a refusal is judged against later ones). */
     let lastRequest = 0;
     try {
@@ -308,7 +296,6 @@ export class Scheduler {
           this.schedule();
         },
         onCommitted: (chunks, bytes) => {
-          committed += chunks;
           entry.committed += chunks;
           this.spaceLeft -= bytes;
         },
@@ -319,7 +306,7 @@ export class Scheduler {
           return request;
         },
       });
-      if (!fetched) return this.complete(job, committed > 0);
+      if (!fetched) return this.complete(job, entry.committed > 0);
       if (entry.superseded) return;
       if (job.request()) this.requeue(job); // chunks went missing meanwhile (a verify() or a corrupt read)
       else this.complete(job, true);
@@ -328,10 +315,10 @@ export class Scheduler {
       if (controller.signal.aborted) {
         // Stopped (pause, a new plan) after its last chunk was written: the track is complete
         // all the same, and reported so now rather than lost to a stop that came a moment late.
-        if (!this.closed && !job.request()) return this.complete(job, committed > 0);
+        if (!this.closed && !job.request()) return this.complete(job, entry.committed > 0);
         return this.requeue(job);
       }
-      const decision = this.retries.failed(error, job, committed, this.hooks.clock.now());
+      const decision = this.retries.failed(error, job, entry.committed, this.hooks.clock.now());
       if (decision.action === 'fail') return this.fail(job, decision.error);
       if (decision.action === 'quota') {
         this.spaceLeft = 0;
