@@ -1,12 +1,13 @@
 import type { Page } from 'playwright-core';
+import type { EnginePage } from './engines/index.js';
 
 /**
  * What the page's IndexedDB chunk store holds, read on a connection of its own while no cache
  * is open: digests whose bytes match (`verified`) and keys whose bytes do not (`bad`). A store
  * that does not exist yet is empty (and is not created: the engine must find no database).
  */
-export function auditPageChunks(page: Page, dbName = 'reprise'): Promise<{ verified: string[]; bad: string[] }> {
-  return page.evaluate(async (dbName) => {
+export function auditPageChunks(page: Page | EnginePage, dbName = 'reprise'): Promise<{ verified: string[]; bad: string[] }> {
+  return (page as EnginePage).evaluate(async (dbName: string) => {
     if (!(await indexedDB.databases()).some((d) => d.name === dbName)) return { verified: [], bad: [] };
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       const open = indexedDB.open(dbName);
