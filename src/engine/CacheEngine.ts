@@ -19,7 +19,11 @@ export interface CacheEngine {
   prioritize(trackId: string): Promise<boolean>;
   /** The caller's pause: downloads stop (state `paused`, reason `user`); playback from storage goes on. */
   pause(): Promise<void>;
-  /** Ends the caller's pause; other pause reasons (offline, quota) still apply. */
+  /**
+   * Ends the caller's pause, a pause for a refused authorization (`unauthorized`: the app signed
+   * in again) and one for a full quota (`quota-exceeded`: the app freed space); `offline` and
+   * `save-data` still apply. Tracks that gave up on network errors are queued again.
+   */
   resume(): Promise<void>;
   /** Changes the cap within 250 ms, also for requests in flight; the manifest's `resync` hints can only lower it. */
   setThrottle(throttle: ThrottleOptions): Promise<void>;

@@ -122,7 +122,16 @@ export class Engine implements LeadingEngine {
       if (trust.catalog) await engine.parts.chunkLists.attachStored(trust.catalog);
       engine.applyThrottle();
       const { scheduler } = engine.parts;
-      engine.detach.push(watchConnectivity((r) => scheduler.pause(r), (r) => scheduler.resume(r)));
+      engine.detach.push(
+        watchConnectivity(
+          (r) => scheduler.pause(r),
+          (r) => {
+            scheduler.resume(r);
+            // Back online: tracks that gave up on network errors meanwhile are tried again.
+            if (r === 'offline') void engine.retryGaveUp();
+          },
+        ),
+      );
       store.onClosed = (reason) => void engine.closeBecause(reason);
       return engine;
     } catch (error) {
@@ -237,11 +246,27 @@ export class Engine implements LeadingEngine {
     return this.read(async () => this.parts.scheduler.pause('user'));
   }
 
-  /** Resumes the caller's pause, a pause for a refused authorization (the app signed in again) and one for a full quota (the app freed space). */
+  /**
+   * Resumes the caller's pause, a pause for a refused authorization (the app signed in again) and
+   * one for a full quota (the app freed space); tracks that gave up on network errors are tried
+   * again (queued as `resume()` resolves; `idle()` waits for them).
+   */
   resume(): Promise<void> {
     return this.read(async () => {
       for (const reason of ['unauthorized', 'quota-exceeded', 'user'] as const) this.parts.scheduler.resume(reason);
+      void this.retryGaveUp();
     });
+  }
+
+  /**
+   * Tracks that ended `network` (the retries gave up: a dead zone longer than the backoff) get
+   * another chance, in the operation queue: on `resume()` and when the browser is back online.
+   */
+  private retryGaveUp(): Promise<void> {
+    const { inventory, planner, scheduler } = this.parts;
+    return this.mutate(async () => {
+      if (await inventory.forgetFailures((f) => f.code === 'network')) planner.replan({ windowMs: scheduler.windowRemaining() });
+    }).catch(() => {}); // bookkeeping: a store that fails here fails the next operation too, with its code
   }
 
   setThrottle(throttle: ThrottleOptions): Promise<void> {

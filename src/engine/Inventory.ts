@@ -207,13 +207,20 @@ export class Inventory {
     await this.store.deletePlaylist(id);
   }
 
-  /** A new manifest was accepted: failures recorded against the old one get another chance. */
-  async forgetFailures(): Promise<void> {
+  /**
+   * Recorded failures get another chance: all of them when a new manifest was accepted, those
+   * `only` picks otherwise (tracks that gave up on network errors, once the network is back).
+   * Returns how many were forgotten.
+   */
+  async forgetFailures(only: (failure: TrackFailure) => boolean = () => true): Promise<number> {
+    let forgotten = 0;
     for (const record of [...this.trackRecords.values()]) {
-      if (!record.failure) continue;
+      if (!record.failure || !only(record.failure)) continue;
       const { failure: _, ...rest } = record;
       await this.putTrack(rest);
+      forgotten++;
     }
+    return forgotten;
   }
 
   /** A track was served: remembered for download priority and the storage budget's LRU. */

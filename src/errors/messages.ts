@@ -13,7 +13,7 @@ export const HINTS: Record<ErrorCode, string> = {
     'the server sent a manifest older than one already accepted (or than appSecurityEpoch); nothing stored was changed.',
   'manifest-expired': 'the server must publish a freshly signed manifest; nothing stored was changed.',
   'origin-not-allowed': 'serve the track from the manifest origin or add its origin to `allowedOrigins`.',
-  network: 'the request failed or the device is offline; reprise already retried with backoff before reporting it: check the connection, then call sync() again.',
+  network: 'the request failed or the device is offline; reprise already retried with backoff before reporting it, and tries again when the browser is back online or on resume() (or call sync()).',
   unauthorized: 'the origin refused the credentials; sign the user in again, then call sync().',
   'not-found': 'nothing is served at that URL: a track URL is the manifest\'s base URL + the file\'s path, resolved against the manifest\'s URL; publish the file there or rebuild the manifest (`reprise manifest build`) to match the origin.',
   'integrity-mismatch': 'the bytes did not match the signed SHA-256 digests and were not stored.',

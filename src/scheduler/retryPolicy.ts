@@ -1,4 +1,5 @@
 import { RepriseError, isRepriseError } from '../errors/RepriseError.js';
+import { whatOf } from '../errors/whatOf.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 
 /** docs/how-it-works.md: bytes that fail verification three times end the track as integrity-mismatch. */
@@ -59,11 +60,11 @@ export function decideRetry(error: unknown, ctx: RetryContext): RetryDecision {
   const failures = ctx.committed > 0 ? 1 : prev.failures + 1;
   const integrity = prev.integrity + (err.code === 'integrity-mismatch' ? 1 : 0);
   if (integrity >= INTEGRITY_ATTEMPTS) {
-    const what = `track "${ctx.trackId}": the origin served bytes that failed verification ${integrity} times (${err.message})`;
+    const what = `track "${ctx.trackId}": the origin served bytes that failed verification ${integrity} times (${whatOf(err)})`;
     return { action: 'fail', error: new RepriseError('integrity-mismatch', what, { ...err.details, transient: false }) };
   }
   if (failures >= ctx.backoff.attempts) {
-    const what = `${err.message} (gave up after ${failures} attempts)`;
+    const what = `${whatOf(err)} (gave up after ${failures} attempts)`;
     return { action: 'fail', error: new RepriseError(err.code, what, { ...err.details, transient: false }, { cause: err }) };
   }
   const notBefore = ctx.now + backoffDelay(failures, ctx.backoff, ctx.random);

@@ -97,6 +97,53 @@ describe('failures and retries', () => {
     expect((await e.status()).tracks[0]).toMatchObject({ state: 'failed', failure: { code: 'network' } });
   });
 
+  it('a track that gave up on network errors is tried again on resume(), and its message gives the advice once', async () => {
+    let down = true;
+    origin.faults.push((req, res) => (down && req.url!.startsWith('/media/') ? (res.socket!.resetAndDestroy(), true) : false));
+    const e = await setup(['t1', 't2'], { backoff: { baseMs: 1000, capMs: 5000, attempts: 3 } });
+    const failed = record<CacheEvents['track-failed']>(e, 'track-failed');
+    const complete = record<{ trackId: string }>(e, 'track-complete');
+    await e.sync();
+    await advanceUntil(clock, () => failed.length === 2, { stepMs: 100 });
+    // A dead zone longer than the backoff: both gave up. The advice (the code's hint) once, after the cause.
+    expect(failed[0]!.message.split('tries again when the browser is back online').length - 1).toBe(1);
+    expect(failed[0]!.message).toMatch(/\(gave up after 3 attempts\) — the request failed or the device is offline/);
+    expect((await e.status()).tracks.map((t) => t.state)).toEqual(['failed', 'failed']);
+    down = false;
+    await e.resume(); // the listener's "resume downloads" after the connection came back
+    await e.idle();
+    expect(complete.map((c) => c.trackId).sort()).toEqual(['t1', 't2']);
+    expect((await e.status()).tracks.map((t) => [t.state, t.failure])).toEqual([['complete', undefined], ['complete', undefined]]);
+  });
+
+  it('a track that gave up on network errors is tried again when the browser is back online; other failures wait for a new manifest', async () => {
+    const target = new EventTarget();
+    const nav = { onLine: true };
+    vi.stubGlobal('navigator', nav);
+    vi.stubGlobal('addEventListener', target.addEventListener.bind(target));
+    vi.stubGlobal('removeEventListener', target.removeEventListener.bind(target));
+    let down = true;
+    origin.faults.push((req, res) => {
+      if (req.url!.startsWith('/media/t2')) return (res.writeHead(404).end(), true); // gone for good
+      return down && req.url!.startsWith('/media/') ? (res.socket!.resetAndDestroy(), true) : false;
+    });
+    const e = await setup(['t1', 't2'], { backoff: { baseMs: 1000, capMs: 5000, attempts: 3 } });
+    const failed = record<CacheEvents['track-failed']>(e, 'track-failed');
+    await e.sync();
+    await advanceUntil(clock, () => failed.length === 2, { stepMs: 100 });
+    expect(Object.fromEntries(failed.map((f) => [f.trackId, f.code]))).toEqual({ t1: 'network', t2: 'not-found' });
+    // The browser noticed the outage after the retries had given up: offline, then online again.
+    nav.onLine = false;
+    target.dispatchEvent(new Event('offline'));
+    down = false;
+    nav.onLine = true;
+    target.dispatchEvent(new Event('online'));
+    await e.idle();
+    const tracks = Object.fromEntries((await e.status()).tracks.map((t) => [t.id, t.state]));
+    expect(tracks).toEqual({ t1: 'complete', t2: 'failed' });
+    expect(media(origin).filter((r) => r.path === '/media/t2.mp3')).toHaveLength(1); // a 404 is not asked again
+  });
+
   it('a stalled body is aborted after stallTimeoutMs and retried', async () => {
     let stalls = 0;
     origin.faults.push((req, res, file) => {
