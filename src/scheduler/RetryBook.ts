@@ -23,6 +23,13 @@ export class RetryBook {
     if (state) state.notBefore = 0;
   }
 
+  /** The network is back, or the caller resumed: every track's backoff is waived (failure counts stay); true if one was. */
+  waiveAll(): boolean {
+    let waived = false;
+    for (const state of this.attempts.values()) if (state.notBefore > 0) (state.notBefore = 0), (waived = true);
+    return waived;
+  }
+
   /** The track settled (complete or failed): its failures are forgotten. */
   forget(trackId: string): void {
     this.attempts.delete(trackId);

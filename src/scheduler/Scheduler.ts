@@ -134,7 +134,9 @@ export class Scheduler {
   }
 
   resume(reason: PauseReason): void {
-    if (!this.pauses.delete(reason)) return;
+    // Back online, or the caller's "go on": tracks waiting out a backoff try now.
+    const waived = (reason === 'offline' || reason === 'user') && this.retries.waiveAll();
+    if (!this.pauses.delete(reason)) return void (waived && this.schedule());
     if (reason === 'quota-exceeded') this.spaceLeft = Infinity;
     this.schedule();
   }

@@ -144,6 +144,32 @@ describe('failures and retries', () => {
     expect(media(origin).filter((r) => r.path === '/media/t2.mp3')).toHaveLength(1); // a 404 is not asked again
   });
 
+  it('a track waiting out its backoff tries at once when the browser is back online, or on resume()', async () => {
+    const target = new EventTarget();
+    const nav = { onLine: true };
+    vi.stubGlobal('navigator', nav);
+    vi.stubGlobal('addEventListener', target.addEventListener.bind(target));
+    vi.stubGlobal('removeEventListener', target.removeEventListener.bind(target));
+    let resets = 0;
+    origin.faults.push((req, res) => (req.url!.startsWith('/media/') && resets++ < 2 ? (res.socket!.resetAndDestroy(), true) : false));
+    const e = await setup(['t1'], { backoff: { baseMs: 60_000, capMs: 300_000, attempts: 6 } });
+    const seen = states(e);
+    const complete = record(e, 'track-complete');
+    await e.sync();
+    await until(() => seen.some((s) => s.state === 'waiting' && s.reason === 'backoff'));
+    expect(media(origin)).toHaveLength(1);
+    nav.onLine = false;
+    target.dispatchEvent(new Event('offline'));
+    nav.onLine = true;
+    target.dispatchEvent(new Event('online'));
+    await until(() => media(origin).length === 2); // the clock did not move: 30 s of backoff waived
+    await until(() => seen.filter((s) => s.state === 'waiting' && s.reason === 'backoff').length === 2);
+    await e.resume(); // the listener's "go on"
+    await e.idle();
+    expect(complete).toHaveLength(1);
+    expect(media(origin).length).toBeGreaterThanOrEqual(3);
+  });
+
   it('a stalled body is aborted after stallTimeoutMs and retried', async () => {
     let stalls = 0;
     origin.faults.push((req, res, file) => {
