@@ -6,7 +6,7 @@
 import { type EnginePage, eachEngine, openCache, openPage, startSite } from '../browser/harness.js';
 import { auditPageChunks } from '../browser/pageStoreAudit.js';
 import { CHUNK } from '../helpers/catalog.js';
-import { Expected, FOUND, PLAYLISTS, type Step, TRACKS, callOf, judgeRejection, runPrograms } from './overlapPrograms.js';
+import { BACKOFF, Expected, FOUND, PLAYLISTS, type Step, TRACKS, callOf, dropMedia, judgeRejection, runPrograms } from './overlapPrograms.js';
 import { SOAK } from './scale.js';
 
 /** Programs per engine. */
@@ -50,11 +50,13 @@ eachEngine('overlapping calls at random', (suite) => {
     // A site of its own per program: storage is per origin.
     const site = await startSite(TRACKS, PLAYLISTS, CHUNK);
     site.origin.pace = { bytes: 16 * 1024, everyMs: 5 }; // downloads run while the page makes its calls (each a hop to the worker)
+    let outage = false;
+    site.origin.faults.push(dropMedia(() => outage));
     const violations: string[] = [];
     let page: EnginePage | undefined;
     try {
       page = await openPage(suite.browser, site.url);
-      await openCache(page, { ...site.options, throttle: { maxConcurrent: 2 }, openTimeoutMs: 60_000 });
+      await openCache(page, { ...site.options, throttle: { maxConcurrent: 2 }, backoff: BACKOFF, openTimeoutMs: 60_000 });
       await page.evaluate(async () => {
         await (window as never as { cache: { sync(): Promise<unknown> } }).cache.sync();
         return null;
@@ -69,10 +71,18 @@ eachEngine('overlapping calls at random', (suite) => {
           continue;
         }
         if (step.op === 'damage') continue; // the Node runner damages its store; the page's is left whole
+        if (step.op === 'outage') {
+          await startCalls(page, batch); // the calls before it are made before the link drops
+          batch = [];
+          outage = step.on;
+          if (step.on) await new Promise((r) => setTimeout(r, step.ms));
+          continue;
+        }
         const [method, args] = callOf(step);
         batch.push({ index, method, args, awaited: step.awaited });
       }
       await startCalls(page, batch);
+      outage = false; // the link is back before the calls are judged
       for (const o of await outcomes(page, SETTLE_MS)) {
         if (o.hung) {
           violations.push(`a call did not settle within ${SETTLE_MS} ms`);

@@ -1,6 +1,7 @@
 // The programs of overlapping calls (test/reliability/overlappingCalls.test.ts in Node, and
-// browserOverlappingCalls.test.ts in Chromium): what an app may call, at random, and what must
-// hold after each program whatever the overlap.
+// browserOverlappingCalls.test.ts in Chromium, Firefox and WebKit): what an app may call, at
+// random, while the service re-publishes and the link drops, and what must hold after each
+// program whatever the overlap.
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { ERROR_CODES } from '../../src/errors/codes.js';
@@ -15,6 +16,16 @@ export const PLAYLISTS = [
   { id: 'p3', trackIds: ['e', 'f'] },
 ];
 export const playlistIds = PLAYLISTS.map((p) => p.id);
+/**
+ * The retries of the engines under test: short, so that a download the outage failed tries
+ * again within the program (the library's defaults start at 1 s); the count is the default's.
+ */
+export const BACKOFF = { baseMs: 20, capMs: 200, attempts: 6 };
+/** The outage as an origin fault: every media request's connection dropped while `dead()`. */
+export const dropMedia =
+  (dead: () => boolean) =>
+  (req: { url?: string }, res: { socket: { resetAndDestroy(): unknown } | null }): boolean =>
+    dead() && req.url!.startsWith('/media/') ? (res.socket?.resetAndDestroy(), true) : false;
 export const trackIds = TRACKS.map((t) => t.id);
 
 export type Op =
@@ -35,7 +46,13 @@ export type Op =
   /** Not a call: the service raises its security epoch (a security reset: the same content, signed anew). */
   | { op: 'reset' }
   /** Not a call: a byte of the `nth` stored chunk (modulo how many there are) flips, as a failing disk would do it. */
-  | { op: 'damage'; nth: number };
+  | { op: 'damage'; nth: number }
+  /**
+   * Not a call: from now on the origin drops every media connection (`on`: a dead zone, the
+   * manifest still reachable; the next call comes `ms` later, so that retries can give up), or
+   * serves them again; every program ends with the link back.
+   */
+  | { op: 'outage'; on: boolean; ms: number };
 export type Step = Op & { awaited: boolean };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -53,6 +70,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ op: 'clear' as const }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('republish' as const), track: fc.constantFrom(...trackIds) }) },
   { weight: 1, arbitrary: fc.constant({ op: 'reset' as const }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('outage' as const), on: fc.boolean(), ms: fc.integer({ min: 0, max: 500 }) }) },
 );
 export const programArb = fc.array(fc.tuple(opArb, fc.boolean()).map(([op, awaited]) => ({ ...op, awaited }) as Step), { minLength: 3, maxLength: 14 });
 /** The same, with damage to the store between calls (where the runner can reach the store). */
@@ -62,7 +80,7 @@ export const programWithDamageArb = fc.array(
 );
 
 /** An engine call: `[method, args]` of the API (`getTrack`'s Blob is read to its end by the runner). */
-export function callOf(step: Exclude<Op, { op: 'republish' | 'reset' | 'damage' }>): [string, unknown[]] {
+export function callOf(step: Exclude<Op, { op: 'republish' | 'reset' | 'damage' | 'outage' }>): [string, unknown[]] {
   switch (step.op) {
     case 'setOffline':
       return ['setOffline', [step.playlist, step.offline]];
@@ -78,7 +96,7 @@ export function callOf(step: Exclude<Op, { op: 'republish' | 'reset' | 'damage' 
   }
 }
 
-/** Codes a call may end with on a healthy origin, by what it asked. */
+/** Codes a call may end with, by what it asked (an outage ends downloads, never a call). */
 function allowedFailure(step: Op, code: string): boolean {
   // A track not stored yet: getTrack() says so (and queues it first).
   // A chunk damaged on the device (the Node runner's `damage`): integrity-mismatch, and it is fetched again.

@@ -11,7 +11,7 @@ import { openEngine, publish } from '../helpers/catalog.js';
 import { TestOrigin } from '../helpers/origin.js';
 import { auditChunks } from '../helpers/storeAudit.js';
 import { corruptChunks, storedDigests } from '../helpers/damage.js';
-import { Expected, FOUND, PLAYLISTS, type Step, callOf, judgeRejection, programWithDamageArb, runPrograms, trackIds } from './overlapPrograms.js';
+import { BACKOFF, Expected, FOUND, PLAYLISTS, type Step, callOf, dropMedia, judgeRejection, programWithDamageArb, runPrograms, trackIds } from './overlapPrograms.js';
 import { SOAK } from './scale.js';
 
 const RUNS = Number(process.env.RELIABILITY_OVERLAP_RUNS ?? (SOAK ? 1000 : 60));
@@ -19,10 +19,13 @@ const RUNS = Number(process.env.RELIABILITY_OVERLAP_RUNS ?? (SOAK ? 1000 : 60));
 const SETTLE_MS = 20_000;
 
 let origin: TestOrigin;
+/** An `outage` step in force: the origin drops media connections. */
+let outage = false;
 beforeAll(async () => {
   origin = await TestOrigin.start();
   // Bodies paced so that downloads are still running when the next calls come.
   origin.pace = { bytes: 16 * 1024, everyMs: 1 };
+  origin.faults.push(dropMedia(() => outage));
 });
 let published = 0;
 afterAll(() => origin.close());
@@ -34,7 +37,8 @@ async function runProgram(program: Step[]): Promise<string[]> {
   const paths = new Map(trackIds.map((id) => [id, `/media/${id}.mp3`]));
   const republish = () => publish(origin, { tracks: trackIds.map((id) => ({ id, body: expected.current.get(id)!, path: paths.get(id)! })), playlists: PLAYLISTS, epoch: expected.epoch });
   await republish();
-  const engine = await openEngine(origin, { throttle: { maxConcurrent: 2 } });
+  outage = false;
+  const engine = await openEngine(origin, { throttle: { maxConcurrent: 2 }, backoff: BACKOFF });
   try {
     await engine.sync();
     const pending: { step: Step; index: number; done: Promise<{ ok: true } | { ok: false; error: unknown }> }[] = [];
@@ -48,6 +52,11 @@ async function runProgram(program: Step[]): Promise<string[]> {
       }
       if (step.op === 'reset') {
         await republish();
+        continue;
+      }
+      if (step.op === 'outage') {
+        outage = step.on;
+        if (step.on) await new Promise((r) => setTimeout(r, step.ms));
         continue;
       }
       if (step.op === 'republish') {
@@ -67,6 +76,7 @@ async function runProgram(program: Step[]): Promise<string[]> {
       pending.push({ step, index, done });
       if (step.awaited) await done;
     }
+    outage = false; // the link is back before the calls are judged
     const hung = Symbol('hung');
     for (const { step, index, done } of pending) {
       const outcome = await Promise.race([done, new Promise<typeof hung>((r) => setTimeout(() => r(hung), SETTLE_MS).unref())]);
