@@ -1,6 +1,7 @@
 import { importJWK } from 'jose';
 import * as z from 'zod/mini';
 import { RepriseError } from '../errors/RepriseError.js';
+import { p256PointProblem } from './p256PointProblem.js';
 
 /** An ES256 public key as a JWK with its `kid` (RFC 7517 §4.5, RFC 7518 §6.2). */
 export const publicJwkSchema = z.looseObject({
@@ -26,6 +27,8 @@ export async function importTrustedKeys(jwks: readonly PublicJwk[]): Promise<Key
     if (ring.has(jwk.kid)) {
       throw new RepriseError('invalid-argument', `trustedKeys.${i}.kid: "${jwk.kid}" appears twice`, { path: `trustedKeys.${i}.kid` });
     }
+    const problem = p256PointProblem(jwk.x, jwk.y);
+    if (problem) throw new RepriseError('invalid-argument', `trustedKeys.${i}: not a usable ES256 public key (${problem})`, { path: `trustedKeys.${i}` });
     try {
       const { kty, crv, x, y } = jwk;
       ring.set(jwk.kid, (await importJWK({ kty, crv, x, y }, 'ES256')) as CryptoKey);

@@ -32,13 +32,18 @@ eachEngine('pages: options, storage, app updates, two tabs', (suite) => {
         await attempt({ ...options, throttle: { bytesPerSecond: -1 } }),
         await attempt({ ...options, serviceWorker: 'yes' }),
         await attempt({ ...options, manifestUrl: '' }),
+        // Not a point of P-256 ((x, x)), and a coordinate one byte short: WebKit's importKey takes the first.
+        await attempt({ ...options, trustedKeys: [{ ...options.trustedKeys[0]!, y: options.trustedKeys[0]!.x }] }),
+        await attempt({ ...options, trustedKeys: [{ ...options.trustedKeys[0]!, y: options.trustedKeys[0]!.y.slice(0, -2) }] }),
       ];
-    }, site.options);
+    }, site.options as typeof site.options & { trustedKeys: { x: string; y: string }[] });
     expect(errors).toEqual([
       { name: 'invalid-argument', message: expect.stringContaining('options.trustedKeys'), path: 'options.trustedKeys' },
       { name: 'invalid-argument', message: expect.stringContaining('options.throttle.bytesPerSecond'), path: 'options.throttle.bytesPerSecond' },
       { name: 'invalid-argument', message: expect.stringContaining('options.serviceWorker'), path: 'options.serviceWorker' },
       { name: 'invalid-argument', message: expect.stringContaining('options.manifestUrl'), path: 'options.manifestUrl' },
+      { name: 'invalid-argument', message: expect.stringContaining('trustedKeys.0'), path: 'trustedKeys.0' },
+      { name: 'invalid-argument', message: expect.stringContaining('trustedKeys.0'), path: 'trustedKeys.0' },
     ]);
     expect(site.origin.log.filter((r) => r.path === '/manifest.jws')).toHaveLength(0);
   });
