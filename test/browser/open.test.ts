@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callCache, must, openChromiumCache } from './chromiumPage.js';
-import { launch } from './harness.js';
+import { type EngineBrowser, assertInstalled, engines, launch } from './harness.js';
 import { openPage, startLifecycleSite } from './lifecycleSite.js';
 
 /** The bound these tests give openOfflineCache() (docs/lifecycle.md: `openTimeoutMs`). */
@@ -29,24 +29,23 @@ interface Attempt {
   next?: string;
 }
 
-/** Opens with `options` in the page, then opens again without a service worker to see who leads. */
-async function attempt(page: Page, options: unknown, base: Options): Promise<Attempt> {
-  return page.evaluate(
-    async ([options, base]) => {
-      const w = window as never as { openOfflineCache: (o: unknown) => Promise<{ role: string; close(): Promise<void> }> };
-      const t0 = performance.now();
-      const failure = await w.openOfflineCache(options).then(
-        () => ({ name: 'resolved' }),
-        (e: Error & { details?: Attempt['details'] }) => ({ name: e.name, message: e.message, details: e.details }),
-      );
-      const elapsed = performance.now() - t0;
-      const second = await w.openOfflineCache({ ...base, serviceWorker: false, openTimeoutMs: 10_000 });
-      const next = second.role;
-      await second.close();
-      return { ...failure, elapsed, next };
-    },
-    [options, base] as const,
+/** In the page: opens with `options`, then opens again without a service worker to see who leads. */
+async function attemptInPage([options, base]: [unknown, unknown]): Promise<Attempt> {
+  const w = window as never as { openOfflineCache: (o: unknown) => Promise<{ role: string; close(): Promise<void> }> };
+  const t0 = performance.now();
+  const failure = await w.openOfflineCache(options).then(
+    () => ({ name: 'resolved' }),
+    (e: Error & { details?: Attempt['details'] }) => ({ name: e.name, message: e.message, details: e.details }),
   );
+  const elapsed = performance.now() - t0;
+  const second = await w.openOfflineCache({ ...(base as object), serviceWorker: false, openTimeoutMs: 10_000 });
+  const next = second.role;
+  await second.close();
+  return { ...failure, elapsed, next };
+}
+
+function attempt(page: Page, options: unknown, base: Options): Promise<Attempt> {
+  return page.evaluate(attemptInPage, [options, base] as [unknown, unknown]);
 }
 
 const offCurve = (jwk: Record<string, string>) => ({ ...jwk, y: jwk.x }); // (x, x) is not a point of P-256
@@ -159,6 +158,41 @@ describe('openOfflineCache() never hangs (Chromium)', () => {
       await site.origin.close();
     }
   });
+});
+
+// The same setups in Firefox and WebKit (Chromium above, where Playwright also counts the page's
+// workers): each engine reports a broken setup its own way, reprise must turn each into the same
+// code. Running them here found WebKit importing a trusted key off the P-256 curve.
+describe.each(engines.filter((e) => e.name !== 'chromium').map((e) => [e.name, e] as const))('[%s] openOfflineCache() never hangs', (_name, engine) => {
+  let other: EngineBrowser | undefined;
+  beforeAll(async () => {
+    assertInstalled(engine);
+    other = await engine.launch();
+  }, 90_000);
+  afterAll(async () => other?.close());
+
+  it(`rejects each broken setup with its code and option, within the bound, and leaves the lock free [${engine.name}]`, async () => {
+    const seen: string[] = [];
+    for (const c of cases) {
+      const site = await startLifecycleSite();
+      try {
+        c.site?.(site);
+        const page = await other!.newPage();
+        await page.goto(site.url);
+        await page.waitForFunction(() => document.title === 'ready');
+        const result = await page.evaluate(attemptInPage, [{ ...(c.options(site.options) as object), openTimeoutMs: BOUND_MS }, site.options] as [unknown, unknown]);
+        seen.push(`${c.name} → ${result.name} in ${Math.round(result.elapsed)} ms`);
+        expect({ case: c.name, name: result.name, path: result.details?.path, next: result.next }).toEqual({ case: c.name, name: c.code, path: c.path, next: 'leader' });
+        expect(result.message).toMatch(c.message!);
+        if (c.url) expect(result.details?.url).toBe(`${site.origin.url}${c.url}`);
+        expect(result.elapsed).toBeLessThan(BOUND_MS + SLACK_MS);
+        await page.close();
+      } finally {
+        await site.origin.close();
+      }
+    }
+    console.info(`[${engine.name}] open: ${seen.join('; ')}`);
+  }, 120_000);
 });
 
 describe('openOfflineCache() resolves only once the service worker answers trackUrl() (Chromium)', () => {
