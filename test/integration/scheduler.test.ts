@@ -38,6 +38,21 @@ async function setup(ids: string[], options: Parameters<typeof openEngine>[1] = 
 
 const states = (e: CacheEngine) => record<EngineState>(e, 'state');
 
+/** `navigator.onLine` and the global online/offline events, as a browser's worker has them; `set` flips the link and fires the event. */
+function stubConnectivity(onLine: boolean) {
+  const target = new EventTarget();
+  const nav = { onLine };
+  vi.stubGlobal('navigator', nav);
+  vi.stubGlobal('addEventListener', target.addEventListener.bind(target));
+  vi.stubGlobal('removeEventListener', target.removeEventListener.bind(target));
+  return {
+    set(up: boolean) {
+      nav.onLine = up;
+      target.dispatchEvent(new Event(up ? 'online' : 'offline'));
+    },
+  };
+}
+
 describe('failures and retries', () => {
   it('429 with Retry-After in seconds pauses that origin for that long', async () => {
     let refused = 0;
@@ -117,11 +132,7 @@ describe('failures and retries', () => {
   });
 
   it('a track that gave up on network errors is tried again when the browser is back online; other failures wait for a new manifest', async () => {
-    const target = new EventTarget();
-    const nav = { onLine: true };
-    vi.stubGlobal('navigator', nav);
-    vi.stubGlobal('addEventListener', target.addEventListener.bind(target));
-    vi.stubGlobal('removeEventListener', target.removeEventListener.bind(target));
+    const link = stubConnectivity(true);
     let down = true;
     origin.faults.push((req, res) => {
       if (req.url!.startsWith('/media/t2')) return (res.writeHead(404).end(), true); // gone for good
@@ -133,11 +144,9 @@ describe('failures and retries', () => {
     await advanceUntil(clock, () => failed.length === 2, { stepMs: 100 });
     expect(Object.fromEntries(failed.map((f) => [f.trackId, f.code]))).toEqual({ t1: 'network', t2: 'not-found' });
     // The browser noticed the outage after the retries had given up: offline, then online again.
-    nav.onLine = false;
-    target.dispatchEvent(new Event('offline'));
+    link.set(false);
     down = false;
-    nav.onLine = true;
-    target.dispatchEvent(new Event('online'));
+    link.set(true);
     await e.idle();
     const tracks = Object.fromEntries((await e.status()).tracks.map((t) => [t.id, t.state]));
     expect(tracks).toEqual({ t1: 'complete', t2: 'failed' });
@@ -145,11 +154,7 @@ describe('failures and retries', () => {
   });
 
   it('a track waiting out its backoff tries at once when the browser is back online, or on resume()', async () => {
-    const target = new EventTarget();
-    const nav = { onLine: true };
-    vi.stubGlobal('navigator', nav);
-    vi.stubGlobal('addEventListener', target.addEventListener.bind(target));
-    vi.stubGlobal('removeEventListener', target.removeEventListener.bind(target));
+    const link = stubConnectivity(true);
     let resets = 0;
     origin.faults.push((req, res) => (req.url!.startsWith('/media/') && resets++ < 2 ? (res.socket!.resetAndDestroy(), true) : false));
     const e = await setup(['t1'], { backoff: { baseMs: 60_000, capMs: 300_000, attempts: 6 } });
@@ -158,10 +163,8 @@ describe('failures and retries', () => {
     await e.sync();
     await until(() => seen.some((s) => s.state === 'waiting' && s.reason === 'backoff'));
     expect(media(origin)).toHaveLength(1);
-    nav.onLine = false;
-    target.dispatchEvent(new Event('offline'));
-    nav.onLine = true;
-    target.dispatchEvent(new Event('online'));
+    link.set(false);
+    link.set(true);
     await until(() => media(origin).length === 2); // the clock did not move: 30 s of backoff waived
     await until(() => seen.filter((s) => s.state === 'waiting' && s.reason === 'backoff').length === 2);
     await e.resume(); // the listener's "go on"
@@ -522,18 +525,13 @@ describe('pausing', () => {
   });
 
   it('offline pauses by itself and online resumes', async () => {
-    const target = new EventTarget();
-    const nav = { onLine: false };
-    vi.stubGlobal('navigator', nav);
-    vi.stubGlobal('addEventListener', target.addEventListener.bind(target));
-    vi.stubGlobal('removeEventListener', target.removeEventListener.bind(target));
+    const link = stubConnectivity(false);
     const e = await setup(['t1'], { clock: undefined });
     await e.sync();
     expect((await e.status()).state).toEqual({ state: 'paused', reason: 'offline' });
     await new Promise((r) => setTimeout(r, 50));
     expect(media(origin)).toHaveLength(0);
-    nav.onLine = true;
-    target.dispatchEvent(new Event('online'));
+    link.set(true);
     await e.idle();
     expect((await e.status()).tracks[0]!.state).toBe('complete');
   });
