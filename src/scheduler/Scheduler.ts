@@ -263,9 +263,10 @@ export class Scheduler {
     const entry: Active = { job, controller: new AbortController(), fetching: true, superseded: false, leftPlan: false, committed: 0 };
     this.active.set(job.trackId, entry);
     void this.run(entry)
-      // A stopped download still writes its verified chunks: once it left the plan they may be
-      // needed by nothing (freed), or planned again meanwhile (taken for running: queued now).
-      .then(() => (entry.leftPlan && entry.committed > 0 ? this.hooks.onLeftPlan?.(job).then(() => this.requeue(job)) : undefined))
+      // A stopped download still writes its verified chunks: once it left the plan (or its content
+      // was replaced before the new plan reached it) they may be needed by nothing: freed; planned
+      // again meanwhile (taken for running), it is queued now.
+      .then(() => (entry.committed > 0 && (entry.leftPlan || this.hooks.isReplaced?.(job)) ? this.hooks.onLeftPlan?.(job).then(() => this.requeue(job)) : undefined))
       .catch(() => {})
       .finally(() => {
         if (this.active.get(job.trackId) === entry) this.active.delete(job.trackId);

@@ -42,6 +42,12 @@ export interface SchedulerHooks {
    */
   onLeftPlan?(job: SchedulerJob): Promise<void>;
   /**
+   * The manifest in force lists other content for the job's track, or no such track (a sync
+   * accepted it and its new plan has not reached this job yet): what the job committed may be
+   * needed by nothing, and is handed to {@link onLeftPlan} when it ends. Default: never.
+   */
+  isReplaced?(job: SchedulerJob): boolean;
+  /**
    * A track `origin` serves (its URL), other than those refused there (`aside`): asked for one byte
    * when no download is left to say whether a refusal is the session's or the track's. Default: none (the queue pauses).
    */

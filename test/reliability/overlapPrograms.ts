@@ -146,6 +146,20 @@ export const FOUND: Step[][] = [
     step({ op: 'setOffline', playlist: 'p1', offline: false }, true),
     step({ op: 'damage', nth: 3 }, true),
   ],
+  // CI, 2026-12-01 (seed 15, path 39): a played track's download of content a reset re-published
+  // committed a chunk after the final sync freed the old content and ended (queued again) before
+  // that sync's plan reached it; the attempt the plan then stopped had written nothing, so no one
+  // freed the chunk. Timing: 5 of 320 runs of this program with two busy loops beside it on
+  // 62efc46, 0 of 400 after.
+  [
+    step({ op: 'getTrack', track: 'c' }, false),
+    step({ op: 'reset' }, false),
+    step({ op: 'getTrack', track: 'e' }, false),
+    step({ op: 'republish', track: 'e' }, true),
+    step({ op: 'reset' }, true),
+    step({ op: 'getTrack', track: 'a' }, false),
+    step({ op: 'setOffline', playlist: 'p2', offline: true }, true),
+  ],
 ];
 
 
