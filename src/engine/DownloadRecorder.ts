@@ -52,9 +52,6 @@ export class DownloadRecorder {
   /** Set by the storage budget: a write hit the quota. */
   onQuota: ((error: RepriseError) => void) | undefined;
 
-  /** Set by the engine: a download of content the manifest in force no longer lists has ended. */
-  onStaleContent: (() => void) | undefined;
-
   private stored(trackId: string, chunks: VerifiedChunk[]): void {
     this.inventory.commits++;
     this.news.stored(chunks.map((c) => c.digest));
@@ -77,8 +74,8 @@ export class DownloadRecorder {
     const { trackId } = job;
     const t = this.trust.catalog?.tracks.get(trackId);
     // A job for content the manifest no longer lists for this track completes nothing; what it
-    // wrote may be needed by nothing now (it ended between a sync's freeing and its new plan).
-    if (!t || t.contentId !== job.contentId) return this.onStaleContent?.();
+    // wrote is freed when its run ends (the scheduler's isReplaced hook).
+    if (!t || t.contentId !== job.contentId) return;
     if (!this.inventory.isComplete(t)) return;
     if (downloaded) this.progress.schedule(trackId);
     const same = [...this.planner.tracksWithContent(t.contentId)];

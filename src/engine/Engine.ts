@@ -96,7 +96,6 @@ export class Engine implements LeadingEngine {
       return s.state === 'paused' && s.reason === 'quota-exceeded';
     });
     recorder.onQuota = () => void budget.quotaHit().catch(() => {});
-    recorder.onStaleContent = () => void freeUnneeded();
     const retry = new ManifestRetry(opts.clock, opts.random, () => void this.sync().catch(() => {}));
     const chunkLists = new ChunkListKeeper(opts, store, trust.allowed);
     // The service worker parses the manifest in force when it is saved, not on the next play.
