@@ -10,7 +10,7 @@ import { BACKOFF, Expected, FOUND, PLAYLISTS, type Step, TRACKS, callOf, dropMed
 import { SOAK } from './scale.js';
 
 /** Programs per engine. */
-const RUNS = Number(process.env.RELIABILITY_BROWSER_OVERLAP_RUNS ?? (SOAK ? 200 : 5));
+const RUNS = Number(process.env.RELIABILITY_BROWSER_OVERLAP_RUNS ?? (SOAK ? 200 : 6));
 const SETTLE_MS = 20_000;
 
 type Call = { index: number; method: string; args: unknown[]; awaited: boolean };
