@@ -2,6 +2,9 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import rangeParser from 'range-parser';
 
+/** Ports the origins of this process had (see TestOrigin.start). */
+const usedPorts = new Set<number>();
+
 export interface OriginRequest {
   path: string;
   range: string | undefined;
@@ -44,15 +47,33 @@ export class TestOrigin {
   private server!: Server;
   url = '';
 
+  /**
+   * A new origin on a port this process has not used before: a browser keeps each origin's
+   * storage and service worker for its whole run, so a port the system gives again (likely over
+   * a few hundred origins) would bring the storage of an earlier test's origin along.
+   */
   static async start(): Promise<TestOrigin> {
-    const origin = new TestOrigin();
-    origin.server = createServer((req, res) => void origin.handle(req, res));
-    // Connections stay open between requests, as at a CDN (Node's fetch closes a connection
-    // after each response when the keep-alive timeout is 2 s or less); close() ends them all.
-    origin.server.keepAliveTimeout = 5000;
-    await new Promise<void>((resolve) => origin.server.listen(0, '127.0.0.1', resolve));
-    origin.url = `http://127.0.0.1:${(origin.server.address() as AddressInfo).port}`;
-    return origin;
+    const taken: TestOrigin[] = [];
+    try {
+      for (;;) {
+        const origin = new TestOrigin();
+        origin.server = createServer((req, res) => void origin.handle(req, res));
+        // Connections stay open between requests, as at a CDN (Node's fetch closes a connection
+        // after each response when the keep-alive timeout is 2 s or less); close() ends them all.
+        origin.server.keepAliveTimeout = 5000;
+        await new Promise<void>((resolve) => origin.server.listen(0, '127.0.0.1', resolve));
+        const { port } = origin.server.address() as AddressInfo;
+        origin.url = `http://127.0.0.1:${port}`;
+        if (!usedPorts.has(port)) {
+          usedPorts.add(port);
+          return origin;
+        }
+        console.info(`test origin: port ${port} came again; another is taken (a browser keeps that origin's storage)`);
+        taken.push(origin); // held open meanwhile, so that the system gives another port
+      }
+    } finally {
+      await Promise.all(taken.map((o) => o.close()));
+    }
   }
 
   put(path: string, body: Buffer | Uint8Array | string, type = 'audio/mpeg'): void {
