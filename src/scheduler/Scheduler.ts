@@ -134,8 +134,7 @@ export class Scheduler {
   }
 
   resume(reason: PauseReason): void {
-    // Back online, or the caller's "go on": tracks waiting out a backoff try now.
-    const waived = (reason === 'offline' || reason === 'user') && this.retries.waiveAll();
+    const waived = (reason === 'offline' || reason === 'user') && this.retries.waiveAll(); // back online, or "go on": backoffs end
     if (!this.pauses.delete(reason)) return void (waived && this.schedule());
     if (reason === 'quota-exceeded') this.spaceLeft = Infinity;
     this.schedule();
