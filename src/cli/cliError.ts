@@ -1,6 +1,5 @@
 import { RepriseError } from '../errors/RepriseError.js';
-import type { ErrorCode } from '../errors/codes.js';
-import { HINTS } from '../errors/messages.js';
+import { whatOf } from '../errors/whatOf.js';
 
 /**
  * The text the manifest tool prints for an error: the code and what was wrong. The library's
@@ -8,9 +7,7 @@ import { HINTS } from '../errors/messages.js';
  * which flag or file to change.
  */
 export function cliErrorText(error: Error & { name: string }): string {
-  const hint = HINTS[error.name as ErrorCode];
-  const message = hint && error.message.endsWith(` — ${hint}`) ? error.message.slice(0, -(hint.length + 3)) : error.message;
-  return `reprise: ${error.name}: ${message}`;
+  return `reprise: ${error.name}: ${whatOf(error)}`;
 }
 
 /** A file-system failure as an `invalid-argument` naming the path, the flag and what to do. */

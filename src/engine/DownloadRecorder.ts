@@ -1,6 +1,7 @@
 import type { VerifiedChunk } from '../downloader/ChunkSink.js';
 import type { ErrorCode } from '../errors/codes.js';
 import type { RepriseError } from '../errors/RepriseError.js';
+import type { CatalogTrack } from '../manifest/Catalog.js';
 import type { SchedulerJob } from '../scheduler/SchedulerJob.js';
 import type { Store } from '../store/Store.js';
 import type { Clock } from '../util/clock.js';
@@ -49,6 +50,17 @@ export class DownloadRecorder {
     this.stored(trackId, chunks);
   }
 
+  /** The job's track as the manifest in force lists it, if with the content the job fetches. */
+  private current(job: SchedulerJob): CatalogTrack | undefined {
+    const t = this.trust.catalog?.tracks.get(job.trackId);
+    return t?.contentId === job.contentId ? t : undefined;
+  }
+
+  /** The manifest in force lists other content for the job's track, or no such track. */
+  isReplaced(job: SchedulerJob): boolean {
+    return this.current(job) === undefined;
+  }
+
   /** Set by the storage budget: a write hit the quota. */
   onQuota: ((error: RepriseError) => void) | undefined;
 
@@ -72,10 +84,10 @@ export class DownloadRecorder {
    */
   async complete(job: SchedulerJob, downloaded: boolean): Promise<void> {
     const { trackId } = job;
-    const t = this.trust.catalog?.tracks.get(trackId);
     // A job for content the manifest no longer lists for this track completes nothing; what it
     // wrote is freed when its run ends (the scheduler's isReplaced hook).
-    if (!t || t.contentId !== job.contentId) return;
+    const t = this.current(job);
+    if (!t) return;
     if (!this.inventory.isComplete(t)) return;
     if (downloaded) this.progress.schedule(trackId);
     const same = [...this.planner.tracksWithContent(t.contentId)];
@@ -98,16 +110,16 @@ export class DownloadRecorder {
    * queue pauses: a refusal forgotten by the next plan would have no verdict.
    */
   refused(job: SchedulerJob, error: RepriseError): void {
-    const t = this.trust.catalog?.tracks.get(job.trackId);
-    if (!t || t.contentId !== job.contentId) return;
+    const t = this.current(job);
+    if (!t) return;
     const ids = new Set([job.trackId, ...this.planner.tracksWithContent(t.contentId).map((s) => s.entry.id)]);
     for (const id of ids) if (this.inventory.streaming.has(id)) this.news.unavailable(id, error.code, error.message);
   }
 
   async failed(job: SchedulerJob, error: RepriseError): Promise<void> {
     const { trackId } = job;
-    const t = this.trust.catalog?.tracks.get(trackId);
-    if (!t || t.contentId !== job.contentId) return;
+    const t = this.current(job);
+    if (!t) return;
     const same = [...this.planner.tracksWithContent(t.contentId)];
     if (!same.some((s) => s.entry.id === trackId)) same.unshift(t);
     for (const s of same) {

@@ -76,7 +76,7 @@ export class Engine implements LeadingEngine {
         onFailed: (job, error) => void recorder.failed(job, error).catch(() => {}),
         onRefused: (job, error) => recorder.refused(job, error),
         onLeftPlan: () => freeUnneeded(),
-        isReplaced: (job) => trust.catalog?.tracks.get(job.trackId)?.contentId !== job.contentId,
+        isReplaced: (job) => recorder.isReplaced(job),
         probeTarget: (origin, aside) => probeTarget(trust.catalog, inventory, origin, aside),
         onChange: () => state?.emit(),
       },
