@@ -57,8 +57,12 @@ export interface DownloadHooks {
   onVerified?(chunk: VerifiedChunk): void;
   /** Verified chunks a failed write (a full quota) did not store: the caller keeps them to write later. */
   onUnstored?(chunks: VerifiedChunk[]): void;
-  /** Waits for a request slot (requests open at the origin are bounded); returns its release. Default: no limit. */
-  slot?(signal: AbortSignal): Promise<() => void>;
+  /**
+   * Waits for a request slot (requests open at the origin are bounded); returns its release.
+   * `eta`: milliseconds until the request's body should end (undefined until some of it came).
+   * Default: no limit.
+   */
+  slot?(signal: AbortSignal, eta?: () => number | undefined): Promise<() => void>;
   /** Origins a response's final URL (after redirects) may be on. Default: the request URL's origin. */
   allowedOrigins?: ReadonlySet<string>;
   /** The app's hook (bounded): headers to add or a URL to use for each request; on 401/403 asked again once. */

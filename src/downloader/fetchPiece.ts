@@ -6,6 +6,7 @@ import { checkResponse } from './checkResponse.js';
 import type { ChunkSink } from './ChunkSink.js';
 import type { DownloadHooks, DownloadRequest, RequestWatch } from './downloadTrack.js';
 import { parseContentRange } from './parseContentRange.js';
+import { RequestProgress } from './RequestProgress.js';
 import { stallWatchdog } from './stallWatchdog.js';
 import { transient } from './transient.js';
 import { settledWithin } from '../util/settledWithin.js';
@@ -39,7 +40,8 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
   const headers: Record<string, string> = {};
   if (!(start === 0 && end === size - 1)) headers.Range = `bytes=${start}-${end}`;
 
-  const release = await playbackFirstSlot(req, hooks, piece);
+  const progress = new RequestProgress(end - start + 1);
+  const release = await playbackFirstSlot(req, hooks, piece, progress);
   // The request's own signal: the download's, or the answer's timeout (a stall before the headers).
   const request = new AbortController();
   const abortRequest = () => request.abort(hooks.signal.reason);
@@ -60,6 +62,7 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
     for (let attempt = 0; ; attempt++) {
       const target = await authorizedRequest(req, hooks, attempt, headers);
       sent = true;
+      progress.sent();
       // no-store: the verified chunks are the copy; the HTTP cache would keep a second one.
       response = await fetchWithin(hooks, request, target.url, { headers: target.headers, credentials: hooks.credentials ?? 'same-origin', redirect: 'follow', cache: 'no-store' }, req);
       if (attempt > 0 || !hooks.authorize || (response.status !== 401 && response.status !== 403)) break;
@@ -93,8 +96,9 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
       stopAt = Math.min(size, (Math.max(...chunks.wanted) + 1) * chunkSize);
     }
     onHeaders(response.status);
+    progress.expect(stopAt - bodyStart);
     const declared = Number(response.headers.get('content-length') ?? NaN);
-    const read = await readBody(response, req, hooks, bodyStart, stopAt, chunks, sink, end - start + 1, closing);
+    const read = await readBody(response, req, hooks, bodyStart, stopAt, chunks, sink, end - start + 1, closing, progress);
     // All that was asked is read, but the body goes on (a 200 to a Range, trailing bytes): cut short.
     const more = Number.isFinite(declared) ? read < declared : response.status === 200 && stopAt < size;
     if (more) cutShort = closing.cancel;
@@ -120,12 +124,12 @@ export async function fetchPiece(req: DownloadRequest, hooks: DownloadHooks, pie
  * new request starts while a listener starts another track — also one that was already waiting
  * for a slot when the hold began (the slot goes back and the piece waits for the hold to end).
  */
-async function playbackFirstSlot(req: DownloadRequest, hooks: DownloadHooks, piece: Piece): Promise<() => void> {
+async function playbackFirstSlot(req: DownloadRequest, hooks: DownloadHooks, piece: Piece, progress: RequestProgress): Promise<() => void> {
   const digests = req.digests.slice(Math.floor(piece.start / req.chunkSize), Math.floor(piece.end / req.chunkSize) + 1);
   for (;;) {
     const held = hooks.yieldToPlayback?.(digests);
     if (held) await held;
-    const release = (await hooks.slot?.(hooks.signal)) ?? (() => {});
+    const release = (await hooks.slot?.(hooks.signal, progress.eta)) ?? (() => {});
     if (!hooks.holdsFor?.(digests)) return release;
     release();
   }
@@ -213,6 +217,7 @@ async function readBody(
   /** Bytes already paid for (the request). */
   paid: number,
   closing: Closing,
+  progress: RequestProgress,
 ): Promise<number> {
   const { digests, trackId } = req;
   let read = 0;
@@ -232,6 +237,7 @@ async function readBody(
       }
       hooks.onBody?.(value.byteLength);
       const take = Math.min(value.byteLength, stopAt - pos);
+      progress.add(take);
       const complete = chunks.write(pos, value.subarray(0, take));
       pos += take;
       for (const c of complete) await sink.add(c.index, digests[c.index]!, c.bytes);

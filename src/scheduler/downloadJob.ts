@@ -101,7 +101,7 @@ export function downloadJob(trackId: string, request: DownloadRequest, ctx: JobC
     // Two requests' worth asked and not yet received (two buckets while capped): what an
     // abandoned attempt costs at most.
     maxOpenBytes: () => 2 * Math.max(bucket.burst, requestSize(bucket.burst, bucket.bytesPerSecond)),
-    slot: (signal) => ctx.slots.acquire(signal, ctx.priority, claim),
+    slot: (signal, eta) => ctx.slots.acquire(signal, ctx.priority, claim, eta),
     batchAgeMs: () => (ctx.urgent() ? 0 : BATCH_MAX_AGE_MS),
     onSink: ctx.onSink,
     prepareWrite: hooks.prepareWrite,

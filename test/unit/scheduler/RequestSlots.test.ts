@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RequestSlots } from '../../../src/scheduler/RequestSlots.js';
-import { settle } from '../../helpers/ManualClock.js';
+import { CLOSE_GRACE_MS } from '../../../src/downloader/fetchPiece.js';
+import { ENDING_MARGIN_MS } from '../../../src/scheduler/RequestSlots.js';
+import { ManualClock, settle } from '../../helpers/ManualClock.js';
 
 describe('RequestSlots', () => {
   it('never more than the limit open; waiters served by priority, then arrival; a release is counted once', async () => {
@@ -94,5 +96,47 @@ describe('RequestSlots', () => {
     held();
     await settle();
     expect(granted).toBe(true);
+  });
+
+  it('a background request about to end is let end for an urgent one, and cut if it has not ended past its estimate; one far from its end or not answered yet is cut at once', async () => {
+    const clock = new ManualClock();
+    const slots = new RequestSlots(1, clock);
+    const signal = new AbortController().signal;
+    const stopped: string[] = [];
+    const background = (name: string) => ({ urgent: () => false, preempt: () => void stopped.push(name) });
+    const urgent = { urgent: () => true, preempt: () => {} };
+    const granted: number[] = [];
+
+    // Ends within the close grace: let end; its release hands the slot over, nobody was stopped.
+    const ending = await slots.acquire(signal, () => 1, background('ending'), () => CLOSE_GRACE_MS - 10);
+    void slots.acquire(signal, () => -1, urgent).then((release) => (granted.push(clock.now()), release));
+    await settle();
+    expect([stopped, granted]).toEqual([[], []]);
+    await clock.advance(CLOSE_GRACE_MS - 20);
+    expect(stopped).toEqual([]);
+    ending();
+    await settle();
+    expect([stopped, granted.length, slots.preemptions]).toEqual([[], 1, 0]);
+
+    // Said it would end and did not: cut once its estimate and the margin have passed.
+    const b = new RequestSlots(1, clock);
+    let late = 0;
+    const lateRelease = await b.acquire(signal, () => 1, { urgent: () => false, preempt: () => void late++ }, () => 20);
+    void b.acquire(signal, () => -1, urgent);
+    await clock.advance(20 + ENDING_MARGIN_MS - 1);
+    expect(late).toBe(0);
+    await clock.advance(1);
+    expect([late, b.preemptions]).toEqual([1, 1]);
+    lateRelease();
+
+    // Far from its end, or no byte of its answer yet: cut at once, as before.
+    for (const eta of [() => CLOSE_GRACE_MS + 1, () => undefined]) {
+      const c = new RequestSlots(1, clock);
+      let cut = 0;
+      await c.acquire(signal, () => 1, { urgent: () => false, preempt: () => void cut++ }, eta);
+      void c.acquire(signal, () => -1, urgent);
+      await settle();
+      expect(cut).toBe(1);
+    }
   });
 });

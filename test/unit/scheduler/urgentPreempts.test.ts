@@ -48,6 +48,25 @@ describe('an urgent track pre-empts background requests', () => {
     scheduler.close();
   });
 
+  it('a background request about to end is not cut: the urgent request takes its slot when it ends, and no byte of it is fetched twice', async () => {
+    // 0.8 MB/s: a's one request (4 chunks, 256 KiB) takes ~320 ms; cut short, its slot would be
+    // kept 50 ms (CLOSE_GRACE_MS) and its last chunk asked for again.
+    origin.pace = { bytes: 8 * 1024, everyMs: 10 };
+    const { scheduler, stored, completed, job } = harness(1);
+    scheduler.setPlan([job('a', 4), job('u', 2)]);
+    // Two pieces (16 KiB, ~20 ms at this pace) from its end.
+    await until(() => (origin.requestsFor('/media/a.mp3')[0]?.bytes ?? 0) >= 4 * CHUNK - 16 * 1024, 5000, 'a nearly done');
+    scheduler.prioritize('u');
+    await until(() => origin.requestsFor('/media/u.mp3').length > 0, 5000, 'the urgent request');
+    expect(stored.get('a')!.size).toBe(4); // a ended before u went out
+    origin.pace = undefined;
+    await scheduler.idle();
+    expect(completed).toEqual(['a', 'u']);
+    expect(origin.requestsFor('/media/a.mp3').map((r) => r.bytes)).toEqual([4 * CHUNK]); // one request, read to its end
+    expect(scheduler.stats.requests).toBe(2);
+    scheduler.close();
+  });
+
   it('a running download that becomes urgent writes the chunks it holds for a batch at once (a reader waits for them)', async () => {
     // The batch timer never fires on this clock: without prioritize() chunk 0 would wait for more chunks.
     const clock = new ManualClock();
