@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import { RepriseError } from '../errors/RepriseError.js';
-import { ID_PATTERN } from '../manifest/schema.js';
+import { ID_PATTERN, ID_RULE } from '../manifest/schema.js';
 
 export interface KeyPairJwks {
   kid: string;
@@ -11,7 +11,7 @@ export interface KeyPairJwks {
 /** Refuses a key id outside the manifest's id rule (1–128 of `A-Z a-z 0-9 . _ : -`). */
 export function checkKid(kid: string): string {
   if (!ID_PATTERN.test(kid)) {
-    throw new RepriseError('invalid-argument', `--kid "${kid}" must be 1–128 characters of A-Z a-z 0-9 . _ : - (e.g. k-2026-11)`, { path: 'kid' });
+    throw new RepriseError('invalid-argument', `--kid "${kid}" ${ID_RULE}, e.g. k-2026-11`, { path: 'kid' });
   }
   return kid;
 }

@@ -2,7 +2,8 @@
  * The manifest tool's id rule, documented in docs/how-it-works.md and stable across versions:
  * lower case, accents dropped, every run of characters outside `a-z 0-9 . _ : -` becomes one
  * `-`, no `-` at either end, at most 128 characters (`"Road trip"` → `road-trip`,
- * `road/Été.mp3` → `road-ete` once the extension is dropped). Empty → `x`.
+ * `road/Été.mp3` → `road-ete` once the extension is dropped). Empty, `.` or `..` → `x` (a URL
+ * path drops those two: see ID_PATTERN).
  */
 export function toId(text: string): string {
   const id = text
@@ -13,5 +14,5 @@ export function toId(text: string): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, 128)
     .replace(/-+$/, '');
-  return id || 'x';
+  return id === '' || id === '.' || id === '..' ? 'x' : id;
 }

@@ -3,12 +3,18 @@ import { DEFAULT_LIMITS, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type ManifestLimits } f
 
 export const MANIFEST_FORMAT = 'reprise-manifest/1';
 
-/** docs/how-it-works.md: ids are 1–128 characters of `A-Z a-z 0-9 . _ : -`. */
-export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/**
+ * docs/how-it-works.md: ids are 1–128 characters of `A-Z a-z 0-9 . _ : -`, other than `.` and
+ * `..`: a track's id is the last segment of its `trackUrl()`, and a URL's path drops those two
+ * (as it does `%2E` and `%2E%2E`), so the service worker could never be asked for them.
+ */
+export const ID_PATTERN = /^(?!\.\.?$)[A-Za-z0-9._:-]{1,128}$/;
+/** What an id must be, for error messages. */
+export const ID_RULE = 'must be 1–128 characters of A-Z a-z 0-9 . _ : - (not "." or "..")';
 /** An unpadded base64url SHA-256: 32 bytes → 43 characters. */
 export const DIGEST_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
-export const idSchema = z.string().check(z.regex(ID_PATTERN, 'must be 1–128 characters of A-Z a-z 0-9 . _ : -'));
+export const idSchema = z.string().check(z.regex(ID_PATTERN, ID_RULE));
 export const digestSchema = z.string().check(z.regex(DIGEST_PATTERN, 'must be an unpadded base64url SHA-256 (43 characters)'));
 export const timestamp = z.iso.datetime({ offset: true });
 

@@ -1,6 +1,6 @@
 import { RepriseError } from '../errors/RepriseError.js';
 import { DEFAULT_LIMITS } from '../manifest/limits.js';
-import { ID_PATTERN } from '../manifest/schema.js';
+import { ID_PATTERN, ID_RULE } from '../manifest/schema.js';
 import { type ManifestTrackV2, trackV2Schema } from '../manifest/v2/partSchema.js';
 import { describeZodError } from '../util/describeZodError.js';
 import type { TrackDigest } from './digestFile.js';
@@ -62,7 +62,7 @@ export class DigestIndex {
   track(id: string, key: string): ManifestTrackV2 {
     const m = this.media.get(key);
     if (!m) throw new RepriseError('invalid-argument', `no media "${key}" in the digest index`, { path: 'key' });
-    if (!ID_PATTERN.test(id)) throw new RepriseError('invalid-argument', `track id "${id}" must be 1–128 characters of A-Z a-z 0-9 . _ : -`, { path: 'id' });
+    if (!ID_PATTERN.test(id)) throw new RepriseError('invalid-argument', `track id "${id}" ${ID_RULE}`, { path: 'id' });
     const entry: ManifestTrackV2 = { id, url: m.url, mimeType: m.mimeType, size: m.size, chunkSize: m.chunkSize, contentId: m.contentId };
     if (m.title !== undefined) entry.title = m.title;
     if (m.artist !== undefined) entry.artist = m.artist;

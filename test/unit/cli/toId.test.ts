@@ -10,6 +10,9 @@ describe('toId (the manifest tool\'s documented id rule)', () => {
     ['  --Intro!!  ', 'intro'],
     ['v1.2_mix:live', 'v1.2_mix:live'],
     ['日本', 'x'],
+    ['.', 'x'], // a file named "..mp3": "." and ".." are no ids (a URL path drops them)
+    ['..', 'x'],
+    ['...', '...'],
   ])('%j → %j', (name, id) => expect(toId(name)).toBe(id));
 
   it('always yields a valid manifest id, and is stable (the same name, the same id)', () => {

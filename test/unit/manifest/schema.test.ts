@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { contentIdOf } from '../../../src/manifest/contentId.js';
-import { manifestSchema } from '../../../src/manifest/schema.js';
+import { ID_PATTERN, manifestSchema } from '../../../src/manifest/schema.js';
 import { importTrustedKeys } from '../../../src/manifest/trustedKeys.js';
 import { allowedOriginSet, resolveTrackUrl } from '../../../src/manifest/trackOrigins.js';
 import { key } from '../../helpers/catalog.js';
@@ -34,12 +34,22 @@ describe('manifest schema', () => {
     ['issuedAt that is not a date', (m: ReturnType<typeof valid>) => (m.issuedAt = 'yesterday'), 'issuedAt'],
     ['a missing playlists field', (m: ReturnType<typeof valid>) => delete (m as Partial<typeof m>).playlists, 'playlists'],
     ['a negative epoch', (m: ReturnType<typeof valid>) => (m.securityEpoch = -1), 'securityEpoch'],
+    ['the track id "."', (m: ReturnType<typeof valid>) => (m.tracks[0]!.id = m.playlists[0]!.trackIds[0] = '.'), 'tracks.0.id'],
+    ['the track id ".."', (m: ReturnType<typeof valid>) => (m.tracks[0]!.id = m.playlists[0]!.trackIds[0] = '..'), 'tracks.0.id'],
   ])('refuses %s, naming %s', (_, breakIt, path) => {
     const m = valid();
     breakIt(m);
     const result = manifestSchema().safeParse(m);
     expect(result.success).toBe(false);
     expect(result.error!.issues.map((i) => i.path.join('.'))).toContain(path);
+  });
+
+  it('every id it accepts reaches the service worker whole in trackUrl() (a URL path drops the segments "." and "..")', () => {
+    const scope = 'https://app.example/player/__reprise__/track/';
+    const served = (id: string) => decodeURIComponent(new URL(scope + encodeURIComponent(id)).pathname.slice(new URL(scope).pathname.length));
+    for (const id of ['...', '.a', 'a.', '.:', '-.']) expect([id, ID_PATTERN.test(id), served(id)]).toEqual([id, true, id]);
+    for (const id of ['.', '..']) expect(ID_PATTERN.test(id)).toBe(false);
+    fc.assert(fc.property(fc.stringMatching(/^[A-Za-z0-9._:-]{1,12}$/), (id) => !ID_PATTERN.test(id) || served(id) === id));
   });
 
   it('applies the track-count and track-size limits', () => {
