@@ -9,6 +9,18 @@ import { sha256Base64Url } from '../util/sha256.js';
 import type { ChunkReader } from './readVerified.js';
 
 /** A track the route can serve: its manifest entry, its content id and where its chunks are. */
+/**
+ * Why a track cannot be served now: `wanted` (format 2: its chunk list is not on the device yet;
+ * `contentId` is the content the manifest in force lists), or `unreadable` (the store could not
+ * be read: nothing is known about the track).
+ */
+export interface Unavailable {
+  unavailable: string;
+  wanted?: boolean;
+  contentId?: string;
+  unreadable?: boolean;
+}
+
 export interface ServableTrack {
   track: ManifestTrack;
   /** docs/how-it-works.md's content id; the answer's `ETag` is it, quoted. */
@@ -19,7 +31,7 @@ export interface ServableTrack {
 /** Where the route finds tracks: the offline store by default, a fake one in unit tests. */
 export interface TrackSource {
   /** The track in the manifest in force, or a sentence saying why it cannot be served (404). */
-  lookup(trackId: string): Promise<ServableTrack | { unavailable: string; wanted?: boolean }>;
+  lookup(trackId: string): Promise<ServableTrack | Unavailable>;
   /** The track as the engine that writes lists it (its `track` news), read from this source's chunks. */
   fromEngine?(track: ManifestTrack, contentId: string): Promise<ServableTrack>;
   /** The engine saved a manifest (its `manifest` news): the next look-up reads the one in force again. */
@@ -79,14 +91,14 @@ export function storeTrackSource(factory: IDBFactory, dbName: string, now: () =>
       } catch {
         parsed = undefined;
         inForce = undefined;
-        return { unavailable: 'the offline store cannot be read' };
+        return { unavailable: 'the offline store cannot be read', unreadable: true };
       }
       if (!catalog) return { unavailable: 'no trusted manifest on this device' };
       const entry = catalog.tracks.get(trackId);
       if (!entry) return { unavailable: `no track "${trackId}" in the manifest in force` };
       const chunks = entry.chunks ?? (await storedChunkList(s, entry.contentId));
       // Format 2 without the chunk list yet: the engine fetches it when asked (play while missing).
-      if (!chunks) return { unavailable: `the chunk list of track "${trackId}" is not on the device yet`, wanted: true };
+      if (!chunks) return { unavailable: `the chunk list of track "${trackId}" is not on the device yet`, wanted: true, contentId: entry.contentId };
       entry.chunks = chunks;
       return { track: { ...entry, chunks }, contentId: entry.contentId, reader: s };
     },

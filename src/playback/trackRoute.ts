@@ -5,6 +5,7 @@ import { chunkNewsChannel } from './PlaybackReport.js';
 import { readVerified } from './readVerified.js';
 import { type ChunkNewsSource, broadcastChunkNews, statusForUnavailable, waitForChunk } from './waitForChunk.js';
 import { type TrackSource, storeTrackSource } from './storeTrackSource.js';
+import { waitForChunkList } from './waitForChunkList.js';
 import type { ChunkReader } from './readVerified.js';
 import { TRACK_PATH } from './trackPath.js';
 import { sha256Base64Url } from '../util/sha256.js';
@@ -52,6 +53,16 @@ const PLAY_REPORT_INTERVAL_MS = 60_000;
 
 const plain = (status: number, text: string) =>
   new Response(`reprise: ${text}`, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } });
+
+/** The answer when what it needs first cannot be had (docs/how-it-works.md "Playback URL" table). */
+function failed(error: unknown): Response {
+  if (!isRepriseError(error)) return plain(500, 'the track cannot be read');
+  const e = error as RepriseError;
+  return plain(e.name === 'integrity-mismatch' ? 502 : statusForUnavailable(e), e.message);
+}
+
+/** The content being served was re-published before the status line: answer again. */
+const REPLACED = Symbol('replaced');
 
 /**
  * Serves `trackUrl(id)` as an HTTP server would (RFC 9110; the table is docs/playback-url.md):
@@ -108,14 +119,20 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
     const from = firstByte(request);
     const handovers = from !== undefined && news ? listenForHandovers(news, verified) : undefined;
     if (from !== undefined) report({ type: 'wanted', trackId, byte: from, request: asking });
+    // The player gave the answer up (the request's signal, or the body cancelled): its waits end.
+    const gone = new AbortController();
+    request.signal?.addEventListener('abort', () => gone.abort(), { once: true });
     try {
-      return await answer(request, trackId, handovers, asking);
+      // A re-publish before the status line: answered again, with the content now in force.
+      let answered = await answer(request, trackId, handovers, asking, gone);
+      if (answered === REPLACED) answered = await answer(request, trackId, handovers, asking, gone);
+      return answered === REPLACED ? plain(503, `track "${trackId}" was re-published twice while it was being answered; ask again`) : answered;
     } finally {
       handovers?.stop();
     }
   }
 
-  async function answer(request: Request, trackId: string, handovers: Handovers | undefined, asking: string): Promise<Response> {
+  async function answer(request: Request, trackId: string, handovers: Handovers | undefined, asking: string, gone: AbortController): Promise<Response | typeof REPLACED> {
     const source = theSource();
     // The store is read, and the engine told of the request lists the track meanwhile: whichever
     // answers first (the store waits behind the resync's writes; no engine alive: only the store).
@@ -125,15 +142,20 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
     if ('unavailable' in found && found.wanted) {
       // Format 2: the track's chunk list is not on the device yet; the engine fetches it first.
       report({ type: 'wanted', trackId, chunk: 0, request: asking });
-      const until = Date.now() + timeoutMs;
-      while ('unavailable' in found && found.wanted && Date.now() < until) {
-        await new Promise((r) => setTimeout(r, 100));
-        found = await source.lookup(trackId);
+      try {
+        found = await waitForChunkList(trackId, { source, news, timeoutMs, pollMs: 100, signal: gone.signal });
+      } catch (error) {
+        return failed(error);
       }
-      if ('unavailable' in found && found.wanted) return plain(504, `${found.unavailable} (it did not arrive within ${timeoutMs} ms)`);
     }
     if ('unavailable' in found) return plain(404, found.unavailable);
-    const { track } = found;
+    const { track, contentId } = found;
+    // The engine put a new manifest in force: is this content still the track's? (A store that
+    // cannot be read says nothing: the wait goes on.)
+    const replaced = async () => {
+      const now = await theSource().lookup(trackId);
+      return !('unreadable' in now && now.unreadable) && now.contentId !== contentId;
+    };
     const reader = stallGuardedReader(found.reader);
     const etag = `"${found.contentId}"`;
     const plan = planAnswer(request, { size: track.size, etag });
@@ -148,16 +170,13 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
     // Play while missing (docs/playback-url.md): a chunk not stored is asked of the engine, which
     // fetches it first and hands it over as it verifies; the answer goes on with it.
     const onMissing = (index: number, digest: string) =>
-      waitForChunk(trackId, index, digest, { reader, news, timeoutMs, pollMs: 100, ask: () => report({ type: 'wanted', trackId, chunk: index, request: asking }), handed: handovers?.arrival(digest) });
+      waitForChunk(trackId, index, digest, { reader, news, timeoutMs, pollMs: 100, ask: () => report({ type: 'wanted', trackId, chunk: index, request: asking }), handed: handovers?.arrival(digest), signal: gone.signal, replaced });
     const chunks = readVerified(handovers ? handovers.racing(reader) : reader, track, plan.start, plan.end, (_index, digest) => report({ type: 'corrupt', trackId, digest }), verified, onMissing);
     let first: IteratorResult<Uint8Array>;
     try {
       first = await chunks.next();
     } catch (error) {
-      if (!isRepriseError(error)) return plain(500, 'the track cannot be read');
-      const e = error as RepriseError;
-      if (e.name === 'integrity-mismatch') return plain(502, e.message);
-      return plain(statusForUnavailable(e), e.message);
+      return isRepriseError(error) && (error as RepriseError).details.replaced ? REPLACED : failed(error);
     }
     const at = now();
     if (at - (lastPlayReport.get(trackId) ?? -Infinity) > PLAY_REPORT_INTERVAL_MS) {
@@ -171,7 +190,7 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
       void chunks.return(undefined);
       return new Response(null, { status: plan.status, headers });
     }
-    return new Response(streamOf(first.done ? undefined : first.value, chunks), { status: plan.status, headers });
+    return new Response(streamOf(first.done ? undefined : first.value, chunks, () => gone.abort()), { status: plan.status, headers });
   }
 
   return {
@@ -261,7 +280,7 @@ function firstByte(request: Request): number | undefined {
  * (highWaterMark 0: nothing is read or hashed ahead). A later chunk that is missing or fails
  * ends the body with an error; none of its bytes are sent.
  */
-function streamOf(first: Uint8Array | undefined, chunks: AsyncGenerator<Uint8Array>): ReadableStream<Uint8Array> {
+function streamOf(first: Uint8Array | undefined, chunks: AsyncGenerator<Uint8Array>, onCancel: () => void): ReadableStream<Uint8Array> {
   let pending = first;
   return new ReadableStream<Uint8Array>(
     {
@@ -280,6 +299,7 @@ function streamOf(first: Uint8Array | undefined, chunks: AsyncGenerator<Uint8Arr
         }
       },
       cancel() {
+        onCancel(); // a wait for a missing chunk ends now, not at the stall bound
         void chunks.return(undefined);
       },
     },

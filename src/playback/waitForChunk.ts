@@ -22,6 +22,14 @@ export interface WaitOptions {
   ask(): void;
   /** The chunk's bytes, already checked against its digest, if they come another way (handed over earlier). */
   handed?: Promise<ArrayBuffer>;
+  /** The answer waiting is given up (the player cancelled it): the wait ends at once, rejecting `aborted`. */
+  signal?: AbortSignal;
+  /**
+   * Asked when the engine puts a new manifest in force: true if the track's content changed (a
+   * re-publish; the chunk waited for will not come, its old copies are deleted): the wait ends
+   * at once, rejecting `not-cached` with `details.replaced`.
+   */
+  replaced?(): Promise<boolean>;
 }
 
 /**
@@ -41,9 +49,13 @@ export function waitForChunk(trackId: string, index: number, digest: string, o: 
       clearTimeout(timer);
       clearInterval(poll);
       unsubscribe?.();
+      o.signal?.removeEventListener('abort', onAbort);
       if (error) reject(error);
       else resolve(bytes);
     };
+    const onAbort = () => finish(new RepriseError('aborted', `the answer waiting for track "${trackId}" chunk ${index} was given up`, { trackId, chunkIndex: index }, { hint: null }));
+    if (o.signal?.aborted) return onAbort();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
     const handedOver = async (bytes: ArrayBuffer) => {
       if (settled) return; // the same chunk on another line
       if ((await sha256Base64Url(bytes)) === digest) finish(undefined, bytes);
@@ -62,6 +74,12 @@ export function waitForChunk(trackId: string, index: number, digest: string, o: 
     o.handed?.then((bytes) => finish(undefined, bytes), () => {});
     const unsubscribe = o.news?.subscribe((news) => {
       if (news.type === 'stored' && news.digests.includes(digest)) finish();
+      else if (news.type === 'manifest' && o.replaced) {
+        o.replaced().then(
+          (replaced) => replaced && finish(new RepriseError('not-cached', `track "${trackId}" was re-published while it was being served: chunk ${index} of its old content will not come; ask again`, { trackId, chunkIndex: index, replaced: true, status: 503 }, { hint: null })),
+          () => {},
+        );
+      }
       else if (news.type === 'verified') {
         const handed = news.chunks.find((c) => c.digest === digest);
         if (handed) void handedOver(handed.bytes).catch(() => {});

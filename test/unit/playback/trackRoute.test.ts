@@ -525,3 +525,90 @@ describe('the track route, in Node against a fake store', () => {
     expect(route.matches(new Request(`${SCOPE}media/song.mp3`))).toBe(false);
   });
 });
+
+describe('an answer never outlives what it waits for', () => {
+  const wantedChunk = (s: ReturnType<typeof setup>, chunk: number) => until(() => s.reports.some((r) => r.type === 'wanted' && r.chunk === chunk), 2000, `chunk ${chunk} asked for`);
+
+  it('a body the player cancels while its next chunk is fetched stops waiting at once: no more store reads, no listener left', async () => {
+    const s = setup(0, { stallTimeoutMs: 30_000 });
+    s.chunks.delete(DIGESTS[1]!);
+    const listening = s.engine.listening();
+    const response = await s.route.handle(new Request(URL_));
+    const reader = response.body!.getReader();
+    await reader.read(); // chunk 0
+    const pending = reader.read(); // chunk 1: missing, asked of the engine, the store polled meanwhile
+    await wantedChunk(s, 1);
+    await reader.cancel();
+    await pending;
+    await until(() => s.engine.listening() === listening, 1000, 'the wait unsubscribed');
+    const reads = s.reads.length;
+    await new Promise((r) => setTimeout(r, 350)); // three of the store polls' periods
+    expect(s.reads.length).toBe(reads);
+  });
+
+  it('a request the player aborts before the status line stops waiting for its first chunk', async () => {
+    const s = setup(0, { stallTimeoutMs: 30_000 });
+    s.chunks.delete(DIGESTS[0]!);
+    const listening = s.engine.listening();
+    const abort = new AbortController();
+    const answered = s.route.handle(new Request(URL_, { signal: abort.signal }));
+    await wantedChunk(s, 0);
+    abort.abort();
+    const started = Date.now();
+    await answered;
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(s.engine.listening()).toBe(listening);
+  });
+
+  it.each([
+    ['not-found', 404],
+    ['unauthorized', 401],
+    ['origin-not-allowed', 403],
+  ])('format 2, the chunk list not on the device yet: the engine saying %s answers %i at once, not 504 at the stall bound', async (code, status) => {
+    const s = setup(0, {
+      stallTimeoutMs: 30_000,
+      onReport: (r) => r.type === 'wanted' && r.chunk === 0 && setTimeout(() => s.engine.publish({ type: 'unavailable', trackId: TRACK.id, code, message: `the engine: ${code}` }), 10),
+    });
+    s.source.lookup = async () => ({ unavailable: `the chunk list of track "${TRACK.id}" is not on the device yet`, wanted: true, contentId: ETAG.slice(1, -1) });
+    const started = Date.now();
+    const { response, body } = await ask(s.route);
+    expect([response.status, body.toString()]).toEqual([status, `reprise: the engine: ${code}`]);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  /** The track re-published: other bytes, all stored, under a new content id. */
+  async function republish(s: ReturnType<typeof setup>) {
+    const body = Buffer.from(BODY).reverse();
+    const digests = [0, 1, 2, 3].map((i) => createHash('sha256').update(body.subarray(i * CHUNK, (i + 1) * CHUNK)).digest('base64url'));
+    const contentId = await contentIdOf(digests);
+    const chunks = new Map(digests.map((d, i) => [d, body.buffer.slice(body.byteOffset + i * CHUNK, body.byteOffset + Math.min(SIZE, (i + 1) * CHUNK))]));
+    s.source.lookup = async () => ({ track: { ...TRACK, chunks: digests }, contentId, reader: { getChunks: async (ds) => ds.map((d) => chunks.get(d)) } });
+    s.engine.publish({ type: 'manifest' });
+    return { body, etag: `"${contentId}"` };
+  }
+
+  it('a re-publish while a body waits for a chunk of the old content ends that body at once (the chunk will not come), not at the stall bound', async () => {
+    const s = setup(0, { stallTimeoutMs: 30_000 });
+    s.chunks.delete(DIGESTS[2]!);
+    const response = await s.route.handle(new Request(URL_));
+    const reader = response.body!.getReader();
+    await reader.read();
+    await reader.read(); // chunks 0 and 1
+    const pending = reader.read();
+    await wantedChunk(s, 2);
+    const started = Date.now();
+    await republish(s);
+    await expect(pending).rejects.toMatchObject({ name: 'not-cached', details: { replaced: true } });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('a re-publish before the status line is answered with the content now in force', async () => {
+    let s!: ReturnType<typeof setup>;
+    let now: Promise<{ body: Buffer; etag: string }> | undefined;
+    s = setup(0, { stallTimeoutMs: 30_000, onReport: (r) => void (r.type === 'wanted' && r.chunk === 0 && (now ??= republish(s))) });
+    s.chunks.delete(DIGESTS[0]!);
+    const { response, body, header } = await ask(s.route);
+    const { body: published, etag } = await now!;
+    expect([response.status, header('etag'), body.equals(published)]).toEqual([200, etag, true]);
+  });
+});
