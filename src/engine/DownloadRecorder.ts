@@ -127,7 +127,7 @@ export class DownloadRecorder {
       if (this.inventory.streaming.delete(s.entry.id)) this.news.unavailable(s.entry.id, error.code, error.message);
     }
     if (!TRACK_FAILURE_CODES.has(error.code)) return;
-    const failure = { code: error.code, message: error.message, at: this.clock.now(), contentId: t.contentId };
+    const failure = { code: error.code, message: error.message, at: this.clock.now(), contentId: t.contentId, ...(error.details.gaveUp ? { gaveUp: true } : {}) };
     for (const s of same) await this.inventory.putTrack({ ...(this.inventory.trackRecords.get(s.entry.id) ?? { id: s.entry.id }), failure }).catch(() => {});
   }
 }

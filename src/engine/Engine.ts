@@ -259,13 +259,14 @@ export class Engine implements LeadingEngine {
   }
 
   /**
-   * Tracks that ended `network` (the retries gave up: a dead zone longer than the backoff) get
-   * another chance, in the operation queue: on `resume()` and when the browser is back online.
+   * Tracks that ended `network` because their retries gave up (a dead zone longer than the
+   * backoff; not a status that is no transient failure, such as 400) get another chance, in the
+   * operation queue: on `resume()` and when the browser is back online.
    */
   private retryGaveUp(): Promise<void> {
     const { inventory, planner, scheduler } = this.parts;
     return this.mutate(async () => {
-      if (await inventory.forgetFailures((f) => f.code === 'network')) planner.replan({ windowMs: scheduler.windowRemaining() });
+      if (await inventory.forgetFailures((f) => f.code === 'network' && f.gaveUp === true)) planner.replan({ windowMs: scheduler.windowRemaining() });
     }).catch(() => {}); // bookkeeping: a store that fails here fails the next operation too, with its code
   }
 

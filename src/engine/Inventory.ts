@@ -214,8 +214,10 @@ export class Inventory {
    */
   async forgetFailures(only: (failure: TrackFailure) => boolean = () => true): Promise<number> {
     let forgotten = 0;
-    for (const record of [...this.trackRecords.values()]) {
-      if (!record.failure || !only(record.failure)) continue;
+    for (const id of [...this.trackRecords.keys()]) {
+      // As it is now: a play noted during an earlier write (outside the operation queue) is kept.
+      const record = this.trackRecords.get(id);
+      if (!record?.failure || !only(record.failure)) continue;
       const { failure: _, ...rest } = record;
       await this.putTrack(rest);
       forgotten++;

@@ -109,6 +109,13 @@ export class RequestSlots {
     });
   }
 
+  /** The engine closes: a look at the waiters still due is not taken. */
+  close(): void {
+    this.recheck?.abort();
+    this.recheck = undefined;
+    this.recheckAt = Infinity;
+  }
+
   /** Re-checks the waiters (one became urgent): an urgent one preempts a background holder. */
   poke(): void {
     this.grant();

@@ -43,10 +43,10 @@ export class RetryBook {
   /** An attempt failed: what happens next; a retry is booked (the track's backoff, the origin's Retry-After). */
   failed(error: unknown, job: { trackId: string; origin: string }, committed: number, now: number): RetryDecision {
     const decision = decideRetry(error, { trackId: job.trackId, state: this.attempts.get(job.trackId), committed, backoff: this.options.backoff, now, random: this.options.random });
-    if (decision.action === 'retry') {
-      this.attempts.set(job.trackId, decision.state);
-      if (decision.originUntil !== undefined) this.originUntil.set(job.origin, Math.max(this.originUntil.get(job.origin) ?? 0, decision.originUntil));
-    }
+    if (decision.action === 'retry') this.attempts.set(job.trackId, decision.state);
+    // Also when the track gave up: the origin asked for the pause, for all its tracks.
+    const until = decision.action === 'retry' || decision.action === 'fail' ? decision.originUntil : undefined;
+    if (until !== undefined) this.originUntil.set(job.origin, Math.max(this.originUntil.get(job.origin) ?? 0, until));
     return decision;
   }
 }

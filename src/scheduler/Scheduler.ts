@@ -109,14 +109,13 @@ export class Scheduler {
    * Moves a track to the front and past the reset window and its backoff, and starts it at once:
    * it does not wait for a free download place, and its requests take the request slots of the
    * least urgent downloads, which yield (they stop, keep their committed chunks and are queued
-   * again; {@link RequestSlots}). The cap holds: its request is sent once a slot is given back.
+   * again; {@link RequestSlots}: one about to end is let end). The cap holds.
    */
   prioritize(trackId: string): boolean {
     if (!this.plan.entry(trackId)) return false;
     this.plan.markUrgent(trackId);
     this.retries.waive(trackId);
-    // Already running: the chunks it verified and holds for a batch are written (and so handed
-    // to a waiting reader) now, not when the batch fills or ages.
+    // Running: the chunks it verified and holds for a batch are written (handed to a reader) now.
     this.active.get(trackId)?.sink?.hurry();
     this.playbackFirst.wake(); // held at a pause point: it goes on now
     this.schedule();
@@ -211,6 +210,7 @@ export class Scheduler {
     this.verdicts.clear();
     this.wake.cancel();
     this.playbackFirst.release();
+    this.throttle.slots.close();
     for (const { controller } of this.active.values()) controller.abort(new RepriseError('aborted', 'the cache was closed'));
     this.plan.clear();
     this.held.clear();

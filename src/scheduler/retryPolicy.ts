@@ -27,8 +27,8 @@ export interface RetryContext {
 }
 
 export type RetryDecision =
-  /** The track ends with this error. */
-  | { action: 'fail'; error: RepriseError }
+  /** The track ends with this error; `originUntil`: the origin's Retry-After, held all the same. */
+  | { action: 'fail'; error: RepriseError; originUntil?: number }
   /** The store is full: pause the queue `quota-exceeded`, keep the track queued. */
   | { action: 'quota' }
   /** 401/403 after authorize() was asked again: pause the queue `unauthorized`, keep the track queued. */
@@ -63,11 +63,12 @@ export function decideRetry(error: unknown, ctx: RetryContext): RetryDecision {
     const what = `track "${ctx.trackId}": the origin served bytes that failed verification ${integrity} times (${whatOf(err)})`;
     return { action: 'fail', error: new RepriseError('integrity-mismatch', what, { ...err.details, transient: false }) };
   }
+  const retryAfterMs = err.details.retryAfterMs;
+  const originUntil = typeof retryAfterMs === 'number' ? ctx.now + retryAfterMs : undefined;
   if (failures >= ctx.backoff.attempts) {
     const what = `${whatOf(err)} (gave up after ${failures} attempts)`;
-    return { action: 'fail', error: new RepriseError(err.code, what, { ...err.details, transient: false }, { cause: err }) };
+    return { action: 'fail', error: new RepriseError(err.code, what, { ...err.details, transient: false, gaveUp: true }, { cause: err }), originUntil };
   }
   const notBefore = ctx.now + backoffDelay(failures, ctx.backoff, ctx.random);
-  const retryAfterMs = err.details.retryAfterMs;
-  return { action: 'retry', state: { failures, integrity, notBefore }, originUntil: typeof retryAfterMs === 'number' ? ctx.now + retryAfterMs : undefined };
+  return { action: 'retry', state: { failures, integrity, notBefore }, originUntil };
 }

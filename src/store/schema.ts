@@ -110,6 +110,8 @@ export interface TrackFailure {
   at: number;
   /** The content id that failed: a new manifest with different content clears the failure. */
   contentId: string;
+  /** Transient failures that used up their retries (a dead zone): `resume()` and `online` try again. */
+  gaveUp?: boolean;
 }
 
 export interface TrackRecord {

@@ -173,6 +173,41 @@ describe('failures and retries', () => {
     expect(media(origin).length).toBeGreaterThanOrEqual(3);
   });
 
+  it('a track that gave up on a 429 with Retry-After waits it out on resume(): the origin is not asked before, nor are its other tracks', async () => {
+    let refusing = true;
+    origin.faults.push((req, res) => (refusing && req.url!.startsWith('/media/') ? (res.writeHead(429, { 'retry-after': '600' }).end(), true) : false));
+    const e = await setup(['t1', 't2'], { backoff: { baseMs: 1000, capMs: 5000, attempts: 1 }, throttle: { maxConcurrent: 1 } });
+    const failed = record<CacheEvents['track-failed']>(e, 'track-failed');
+    await e.sync();
+    await until(() => failed.length === 1);
+    const failedAt = clock.now();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(media(origin)).toHaveLength(1); // t2 waits for the origin's 600 s, though t1 gave up
+    await e.resume();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(media(origin)).toHaveLength(1); // nor does t1's retry go before then
+    refusing = false;
+    await advanceUntil(clock, () => paths(origin).length === 2, { stepMs: 30_000, maxMs: 3_600_000 });
+    expect(clock.now() - failedAt).toBeGreaterThanOrEqual(600_000);
+  });
+
+  it('a track that failed at once on a status that is not transient (400, 451) is not asked again on resume() or when the browser is back online', async () => {
+    const link = stubConnectivity(true);
+    origin.faults.push((req, res) => (req.url!.startsWith('/media/') ? (res.writeHead(451).end(), true) : false));
+    const e = await setup(['t1']);
+    const failed = record<CacheEvents['track-failed']>(e, 'track-failed');
+    await e.sync();
+    await until(() => failed.length === 1);
+    expect(failed[0]!.code).toBe('network');
+    await e.resume();
+    await e.idle();
+    link.set(false);
+    link.set(true);
+    await e.idle();
+    await new Promise((r) => setTimeout(r, 50));
+    expect([media(origin).length, failed.length]).toEqual([1, 1]);
+  });
+
   it('a stalled body is aborted after stallTimeoutMs and retried', async () => {
     let stalls = 0;
     origin.faults.push((req, res, file) => {
