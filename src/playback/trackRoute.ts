@@ -179,7 +179,7 @@ export function createTrackRoute(options: TrackRouteOptions = {}) {
       return isRepriseError(error) && (error as RepriseError).details.replaced ? REPLACED : failed(error);
     }
     const at = now();
-    if (at - (lastPlayReport.get(trackId) ?? -Infinity) > PLAY_REPORT_INTERVAL_MS) {
+    if (plan.body && at - (lastPlayReport.get(trackId) ?? -Infinity) > PLAY_REPORT_INTERVAL_MS) {
       lastPlayReport.set(trackId, at);
       report({ type: 'played', trackId });
     }

@@ -145,10 +145,11 @@ describe('the track route, in Node against a fake store', () => {
   });
 
   it('HEAD: the headers of the GET, no body; it checks the head chunk only', async () => {
-    const { route, reads } = setup(0);
+    const { route, reads, reports } = setup(0);
     const { response, body, header } = await ask(route, {}, 'HEAD');
     expect([response.status, header('content-length'), header('content-type'), body.length]).toEqual([200, String(SIZE), 'audio/mpeg', 0]);
     expect(reads).toEqual([0]);
+    expect(reports).toEqual([]); // no play: a HEAD plays nothing (play history orders downloads and eviction)
   });
 
   it('a chunk the range needs is missing: asked for at once, served once the engine stored it (play while missing)', async () => {
