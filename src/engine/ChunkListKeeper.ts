@@ -80,6 +80,7 @@ export class ChunkListKeeper {
               allowed: this.allowed,
               credentials: this.opts.credentials,
               authorize: this.opts.authorize,
+              stall: { ms: this.opts.stallTimeoutMs, clock: this.opts.clock },
             });
             catalog.attachChunkList(t.contentId, digests);
             fetched.set(t.contentId, body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));

@@ -113,6 +113,7 @@ export class TrustState {
       credentials: opts.credentials,
       authorize: opts.authorize,
       allowed: this.allowed,
+      stall: { ms: opts.stallTimeoutMs, clock: opts.clock },
       // A 304 keeps the manifest in force: only ask for one when there is one in force.
       etag: this.servable ? meta.manifest?.etag : undefined,
       heldParts: async (sha) => {

@@ -1,4 +1,5 @@
 import { RepriseError } from '../../errors/RepriseError.js';
+import type { Clock } from '../../util/clock.js';
 
 /** docs/how-it-works.md "Authenticated media": what the app's hook is told before each request. */
 export interface AuthorizeRequest {
@@ -18,6 +19,11 @@ export interface DocumentFetchOptions {
   credentials?: RequestCredentials;
   authorize?: Authorize;
   signal?: AbortSignal;
+  /**
+   * The engine's `stallTimeoutMs` on its clock: an answer that does not come, or a body that stops
+   * coming, for this long fails `network` (details `stalled`): a sync never hangs on its manifest.
+   */
+  stall?: { ms: number; clock: Clock };
 }
 
 export interface DocumentRequest {
@@ -53,21 +59,31 @@ export async function requestDocument(request: DocumentRequest, opts: DocumentFe
     const target = new URL(grant.url ?? request.url, request.url);
     if (grant.url !== undefined) checkOrigin(target, opts.allowed, request.what, 'is authorized at');
     let response: Response;
+    const watch = stallWatch(opts, () => new RepriseError('network', `${request.what} at ${request.url}: nothing came for ${opts.stall!.ms} ms (stalled)`, { ...details, stalled: true }));
     try {
       response = await opts.fetch(target.href, {
         cache: request.cache,
         credentials: opts.credentials ?? 'same-origin',
         redirect: 'follow',
-        signal: opts.signal,
+        signal: watch?.signal ?? opts.signal,
         headers: { ...grant.headers, ...request.headers },
       });
     } catch (cause) {
+      watch?.stop();
       if (opts.signal?.aborted) throw cause;
+      if (watch?.stalled) throw watch.stalled;
       throw new RepriseError('network', `${request.what} at ${request.url} could not be fetched (${(cause as Error)?.message ?? cause})`, details, { cause });
     }
-    if (response.url) checkOrigin(new URL(response.url), opts.allowed, request.what, 'redirects to');
+    try {
+      if (response.url) checkOrigin(new URL(response.url), opts.allowed, request.what, 'redirects to');
+    } catch (error) {
+      watch?.stop();
+      void response.body?.cancel().catch(() => {});
+      throw error;
+    }
     const status = { ...details, status: response.status };
-    if (response.ok || request.pass?.includes(response.status)) return response;
+    if (response.ok || request.pass?.includes(response.status)) return watch ? watch.guard(response) : response;
+    watch?.stop();
     void response.body?.cancel().catch(() => {});
     if (response.status === 401 || response.status === 403) {
       if (opts.authorize && attempt === 0) continue;
@@ -76,4 +92,71 @@ export async function requestDocument(request: DocumentRequest, opts: DocumentFe
     if (response.status === 404 || response.status === 410) throw new RepriseError('not-found', `${request.what} at ${request.url} answered ${response.status}`, status);
     throw new RepriseError('network', `${request.what} at ${request.url} answered ${response.status}`, status);
   }
+}
+
+/**
+ * A request's stall bound: its signal aborts (with the `stalled` error) when neither the answer
+ * nor a piece of its body came for `stall.ms`; `guard` makes every piece of the body re-arm it.
+ */
+function stallWatch(opts: DocumentFetchOptions, error: () => RepriseError) {
+  const { stall } = opts;
+  if (!stall) return undefined;
+  const controller = new AbortController();
+  const follow = () => controller.abort(opts.signal!.reason);
+  if (opts.signal?.aborted) follow();
+  else opts.signal?.addEventListener('abort', follow, { once: true });
+  let timer: AbortController | undefined;
+  let stalled: RepriseError | undefined;
+  const stop = () => {
+    timer?.abort();
+    timer = undefined;
+    opts.signal?.removeEventListener('abort', follow);
+  };
+  const arm = () => {
+    timer?.abort();
+    const t = (timer = new AbortController());
+    stall.clock.sleep(stall.ms, t.signal).then(() => {
+      if (timer !== t) return;
+      stalled = error();
+      controller.abort(stalled);
+    }, () => {});
+  };
+  arm();
+  return {
+    signal: controller.signal,
+    get stalled() {
+      return stalled;
+    },
+    stop,
+    guard(response: Response): Response {
+      if (!response.body || [204, 205, 304].includes(response.status)) {
+        stop();
+        return response;
+      }
+      const reader = response.body.getReader();
+      arm();
+      const body = new ReadableStream<Uint8Array>({
+        async pull(c) {
+          try {
+            const { done, value } = await reader.read();
+            if (done) {
+              stop();
+              c.close();
+            } else {
+              arm();
+              c.enqueue(value);
+            }
+          } catch (cause) {
+            stop();
+            c.error(stalled ?? cause);
+          }
+        },
+        cancel(reason) {
+          stop();
+          return reader.cancel(reason);
+        },
+      });
+      return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    },
+  };
 }
