@@ -49,6 +49,13 @@ export class PlaybackService {
     const composed = await composeVerified(this.store, { ...t.track, mimeType: t.entry.mimeType }, async (index, digest) => {
       await this.holdBack(digest);
       void this.want(t, index).catch(() => {});
+    }).catch((error: unknown) => {
+      const index = isRepriseError(error, 'not-cached') ? (error as RepriseError).details.chunkIndex : undefined;
+      if (index === undefined) throw error;
+      // A chunk the inventory had is gone from the store: missing now, fetched first, and the
+      // caller hears what servableTrack() says of a track not fully stored (with its progress).
+      this.inventory.have.delete(t.track.chunks[index]!);
+      return this.servableTrack(trackId) as never;
     });
     // Where composed Blobs do not seek (Firefox), one part: its bytes are the verified ones.
     const blob = composedBlobsSeek() ? composed : new Blob([await composed.arrayBuffer()], { type: composed.type });
@@ -82,7 +89,8 @@ export class PlaybackService {
     if (missing.length === 0) return t;
     const failure = this.inventory.failureOf(t);
     void this.want(t, 0).catch(() => {});
-    if (failure) throw new RepriseError('not-cached', `track "${trackId}" could not be downloaded: ${failure.message}`, { trackId, failure: failure.code }, { hint: 'it was queued to be tried once more; wait for its track-complete event.' });
+    // DESIGN "Playback URL" table: a track that ended not-found, origin-not-allowed, integrity-mismatch… rejects with that code.
+    if (failure) throw new RepriseError(failure.code, `track "${trackId}" could not be downloaded: ${failure.message}`, { trackId, failure: failure.code }, { hint: 'it was queued to be tried once more; wait for its track-complete event.' });
     const of = `track "${trackId}" has ${missing.length} of ${t.track.chunks.length} chunks still to download`;
     const state = this.scheduler.state();
     const hint =
@@ -98,10 +106,15 @@ export class PlaybackService {
     throw new RepriseError(this.notStoredCode(), of, { trackId, bytesDone: size - bytesMissing, bytesTotal: size }, { hint });
   }
 
-  /** Offline, waiting for a track not fully stored would not end by itself: `network`, as the service worker's 504 (DESIGN "Playback URL"). */
-  private notStoredCode(): 'network' | 'not-cached' {
+  /**
+   * DESIGN "Playback URL" table: offline, waiting for a track not fully stored would not end by
+   * itself — `network`, as the service worker's 504; a queue paused `unauthorized` — `unauthorized`
+   * (401); else `not-cached` with the progress to wait on.
+   */
+  private notStoredCode(): 'network' | 'unauthorized' | 'not-cached' {
     const state = this.scheduler.state();
-    return state.state === 'paused' && state.reason === 'offline' ? 'network' : 'not-cached';
+    if (state.state !== 'paused') return 'not-cached';
+    return state.reason === 'offline' ? 'network' : state.reason === 'unauthorized' ? 'unauthorized' : 'not-cached';
   }
 
   /** A stored chunk failed its digest on a read: remove it and queue the track again. */
