@@ -23,6 +23,7 @@ export async function openStore(factory: IDBFactory, name: string): Promise<Open
     previousVersion = event.oldVersion;
     const db = wrap(request.result) as unknown as RepriseDatabase;
     const tx = wrap(request.transaction!) as unknown as UpgradeTransaction;
+    tx.done.catch(() => {}); // an aborted upgrade fails the open, which says so (not an unhandled rejection too)
     upgrade(db, event.oldVersion, tx);
   });
   let db: RepriseDatabase;
@@ -33,7 +34,10 @@ export async function openStore(factory: IDBFactory, name: string): Promise<Open
     if (name_ === 'VersionError') {
       throw new RepriseError('invalid-argument', `the database "${name}" was written by a newer version of reprise; update the app`, {}, { cause });
     }
-    throw cause;
+    if (cause instanceof RepriseError) throw cause;
+    // The browser's own failure (a broken backing store, an upgrade aborted, no space for it): a stable code.
+    const message = (cause as Error | null)?.message;
+    throw new RepriseError('storage-failed', `IndexedDB could not open the offline store "${name}" (${name_ ?? 'error'}${message ? `: ${message}` : ''})`, {}, { cause });
   }
   return { db, previousVersion: previousVersion === -1 ? SCHEMA_VERSION : previousVersion };
 }

@@ -59,7 +59,7 @@ describe('getTrack() says what the service worker would', () => {
     origin.faults.push((req, res) => (req.url!.startsWith('/media/') ? (res.writeHead(401).end(), true) : false));
     const e = await setup();
     await e.sync();
-    await until(async () => (await e.status()).state.reason === 'unauthorized');
+    await until(async () => { const { state } = await e.status(); return state.state === 'paused' && state.reason === 'unauthorized'; });
     await expect(e.getTrack('x')).rejects.toMatchObject({ name: 'unauthorized', details: { trackId: 'x' } });
   });
 });
