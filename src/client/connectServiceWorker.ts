@@ -33,7 +33,7 @@ export async function connectServiceWorker(options: ServiceWorkerOptions, signal
     throw pageError('invalid-argument', 'options.serviceWorker: this browser (or WebView) has no service workers; pass serviceWorker: false and play with getTrack()', { path: 'options.serviceWorker' });
   }
   const script = new URL(options.url, location.href).href;
-  const scope = new URL(options.scope ?? './', script).href;
+  const scope = serviceWorkerScope(options.scope, script, document.baseURI);
   if (!location.href.startsWith(scope)) {
     const option = options.scope === undefined ? 'options.serviceWorker.url' : 'options.serviceWorker.scope';
     throw pageError('invalid-argument', `${option}: the scope ${scope} does not cover this page (${location.href}); serve the service worker from the page's directory or above, or set options.serviceWorker.scope`, { path: option, url: scope });
@@ -65,4 +65,9 @@ export async function connectServiceWorker(options: ServiceWorkerOptions, signal
     await within(signal, controlled, failed('did not take control of this page', "a custom service worker must call clients.claim() when it activates and on reprise's claim message (docs/lifecycle.md), or "));
   }
   return registration;
+}
+
+/** The scope register() gives a worker: a scope given is relative to the page, the default one (`./`) to the script. */
+export function serviceWorkerScope(scope: string | undefined, script: string, base: string): string {
+  return (scope === undefined ? new URL('./', script) : new URL(scope, base)).href;
 }

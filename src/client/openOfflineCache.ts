@@ -9,6 +9,7 @@ import type { WorkerEngineMethods, WorkerEngineOptions } from '../worker/CacheWo
 import { installErrorTransfer } from '../worker/errorTransfer.js';
 import { connectServiceWorker, nextController, type ServiceWorkerOptions } from './connectServiceWorker.js';
 import { pageError } from './pageError.js';
+import { checkPageOptions } from './checkPageOptions.js';
 import { requireOptions } from './requireOptions.js';
 import { startCacheWorker } from './startCacheWorker.js';
 import { within } from './within.js';
@@ -63,7 +64,7 @@ export async function openOfflineCache(options: OfflineCacheOptions): Promise<Of
   if (serviceWorker !== false && (typeof serviceWorker !== 'object' || typeof serviceWorker.url !== 'string')) {
     throw pageError('invalid-argument', 'options.serviceWorker: give { url } of the service worker, or false to play with getTrack()', { path: 'options.serviceWorker' });
   }
-  if (!(openTimeoutMs > 0)) throw pageError('invalid-argument', `options.openTimeoutMs: ${openTimeoutMs} is not a positive number of milliseconds`, { path: 'options.openTimeoutMs' });
+  checkPageOptions(options as unknown as Record<string, unknown>, document.baseURI);
   if (typeof engineOptions.manifestUrl === 'string' && engineOptions.manifestUrl !== '') {
     // Relative to the page, not to the worker script.
     engineOptions.manifestUrl = new URL(engineOptions.manifestUrl, document.baseURI).href;

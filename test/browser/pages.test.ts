@@ -35,6 +35,12 @@ eachEngine('pages: options, storage, app updates, two tabs', (suite) => {
         // Not a point of P-256 ((x, x)), and a coordinate one byte short: WebKit's importKey takes the first.
         await attempt({ ...options, trustedKeys: [{ ...options.trustedKeys[0]!, y: options.trustedKeys[0]!.x }] }),
         await attempt({ ...options, trustedKeys: [{ ...options.trustedKeys[0]!, y: options.trustedKeys[0]!.y.slice(0, -2) }] }),
+        // Not URLs, no bound, and an option only createCacheEngine() takes (a function cannot cross to the worker).
+        await attempt({ ...options, manifestUrl: 'https://[bad' }),
+        await attempt({ ...options, workerUrl: 'https://[bad' }),
+        await attempt({ ...options, serviceWorker: { ...(options.serviceWorker as object), scope: 'https://[bad' } }),
+        await attempt({ ...options, openTimeoutMs: Infinity }),
+        await attempt({ ...options, fetch: (u: string) => fetch(u) }),
       ];
     }, site.options as typeof site.options & { trustedKeys: { x: string; y: string }[] });
     expect(errors).toEqual([
@@ -44,6 +50,7 @@ eachEngine('pages: options, storage, app updates, two tabs', (suite) => {
       { name: 'invalid-argument', message: expect.stringContaining('options.manifestUrl'), path: 'options.manifestUrl' },
       { name: 'invalid-argument', message: expect.stringContaining('trustedKeys.0'), path: 'trustedKeys.0' },
       { name: 'invalid-argument', message: expect.stringContaining('trustedKeys.0'), path: 'trustedKeys.0' },
+      ...['manifestUrl', 'workerUrl', 'serviceWorker.scope', 'openTimeoutMs', 'fetch'].map((o) => ({ name: 'invalid-argument', message: expect.stringContaining(`options.${o}`), path: `options.${o}` })),
     ]);
     expect(site.origin.log.filter((r) => r.path === '/manifest.jws')).toHaveLength(0);
   });
