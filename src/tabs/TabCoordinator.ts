@@ -47,6 +47,8 @@ export class TabCoordinator {
   private readonly channel: BroadcastChannel | undefined;
   private readonly reports: ReportFilter;
   private settled = false;
+  /** A lock request of this tab is pending or granted. */
+  private queued = false;
   private readonly ready: Promise<void>;
   private settle!: (error?: unknown) => void;
 
@@ -82,6 +84,19 @@ export class TabCoordinator {
       await this.lead();
       return this.ready;
     }
+    this.queue(locks);
+    this.post({ type: 'who' });
+    return this.ready;
+  }
+
+  /**
+   * Asks for the lock (once at a time): granted when no other tab holds it, this tab leads until
+   * close(). One whose engine failed to open lets it go (the next tab tries) and asks again when
+   * another tab leads, so that it is in line when that tab closes (no retry loop of its own).
+   */
+  private queue(locks: LockManager): void {
+    if (this.queued || this.closed) return;
+    this.queued = true;
     void locks
       .request(`reprise:${this.dbName}`, { mode: 'exclusive' }, async () => {
         if (this.closed) return;
@@ -94,9 +109,8 @@ export class TabCoordinator {
         }
         await held;
       })
-      .catch((error: unknown) => this.fail(error));
-    this.post({ type: 'who' });
-    return this.ready;
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => (this.queued = false));
   }
 
   /** Runs an engine operation here when leading, else on the leading tab. */
@@ -191,6 +205,8 @@ export class TabCoordinator {
         // Also the leader's answer to another tab's `who`: only a new leader needs the calls again.
         if (this.engine || m.tab === this.leader) return;
         this.leader = m.tab;
+        // This tab failed to lead (and let the lock go): in line again behind the new leader.
+        if (this.failure !== undefined && this.platform.locks) this.queue(this.platform.locks);
         this.failure = undefined;
         this.settle();
         for (const id of this.pending.keys()) this.send(id);

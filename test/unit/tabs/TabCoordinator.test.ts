@@ -124,6 +124,32 @@ describe('TabCoordinator', () => {
     expect(locks.held.has(LOCK)).toBe(false);
   });
 
+  it('a tab whose take-over failed once is in line again when another tab leads, and leads when that one closes (its calls never wait for a leader gone)', async () => {
+    const { open, locks } = tabs();
+    const a = open();
+    await a.start();
+    let failOnce = true;
+    const b = open(async () => {
+      if (failOnce) {
+        failOnce = false;
+        throw new RepriseError('storage-failed', 'a transient storage error');
+      }
+      return new FakeEngine();
+    });
+    await b.start();
+    await a.close();
+    await settle(); // b's engine failed to open: the lock is let go
+    expect(locks.held.has(LOCK)).toBe(false);
+    const c = open();
+    await c.start(); // c leads
+    await settle();
+    await within(b.call('status', [])); // answered by c
+    await c.close();
+    await settle();
+    await within(b.call('status', [])); // b leads now
+    expect(b.role).toBe('leader');
+  });
+
   it('closes an engine that finished opening after close(), and releases the lock', async () => {
     const { open, locks } = tabs();
     const engine = new FakeEngine();
