@@ -49,6 +49,8 @@ export class TabCoordinator {
   private settled = false;
   /** A lock request of this tab is pending or granted. */
   private queued = false;
+  /** Ask for the lock again once the one held is let go ({@link abdicate}). */
+  private requeue = false;
   private readonly ready: Promise<void>;
   private settle!: (error?: unknown) => void;
 
@@ -110,7 +112,24 @@ export class TabCoordinator {
         await held;
       })
       .catch((error: unknown) => this.fail(error))
-      .finally(() => (this.queued = false));
+      .finally(() => {
+        this.queued = false;
+        if (this.requeue) (this.requeue = false), this.queue(locks);
+      });
+  }
+
+  /**
+   * The browser closed the store under this tab's engine (storage cleared, a newer version of
+   * the app upgrading it): the lock goes, so that a tab that can open it leads — the first in
+   * line, else this one again, with a fresh engine; calls made meanwhile wait for that leader.
+   */
+  private abdicate(): void {
+    this.engine = undefined;
+    this.leader = undefined;
+    this.requeue = true;
+    const release = this.release;
+    this.release = undefined;
+    release?.();
   }
 
   /** Runs an engine operation here when leading, else on the leading tab. */
@@ -157,6 +176,8 @@ export class TabCoordinator {
         this.post({ type: 'event', event: { type, data } as never });
       });
     }
+    // Closed, and not by close(): the store went away under it.
+    engine.on('state', (s) => s.state === 'closed' && this.engine === engine && !this.closed && this.platform.locks && this.abdicate());
     this.post({ type: 'leader', tab: this.tab });
     // A tab that takes over resumes the pending work (docs/how-it-works.md `none`: "resume any pending
     // work") — before the calls it hands itself, so an idle() among them waits for that work.

@@ -150,6 +150,29 @@ describe('TabCoordinator', () => {
     expect(b.role).toBe('leader');
   });
 
+  it('a leader whose engine the browser closed (storage cleared, a newer version upgrading it) lets the lock go: the next tab leads, or this one again with a fresh engine', async () => {
+    const { open, locks } = tabs();
+    const first = new FakeEngine();
+    const a = open(async () => first);
+    await a.start();
+    const b = open();
+    await b.start();
+    first.emit('state', { state: 'closed' });
+    await settle();
+    expect([a.role, b.role]).toEqual(['follower', 'leader']);
+    await within(a.call('status', [])); // answered by b
+    // Alone: the tab leads again with a fresh engine.
+    const { open: openAlone } = tabs();
+    const engines: FakeEngine[] = [];
+    const solo = openAlone(async () => (engines.push(new FakeEngine()), engines.at(-1)!));
+    await solo.start();
+    engines[0]!.emit('state', { state: 'closed' });
+    await settle();
+    await within(solo.call('status', []));
+    expect([solo.role, engines.length, engines[1]!.count('status')]).toEqual(['leader', 2, 1]);
+    expect(locks.held.has(LOCK)).toBe(true);
+  });
+
   it('closes an engine that finished opening after close(), and releases the lock', async () => {
     const { open, locks } = tabs();
     const engine = new FakeEngine();
