@@ -8,7 +8,6 @@ import { fromBase64Url, toBase64Url } from '../util/base64url.js';
 import { sha256Base64Url } from '../util/sha256.js';
 import type { ChunkReader } from './readVerified.js';
 
-/** A track the route can serve: its manifest entry, its content id and where its chunks are. */
 /**
  * Why a track cannot be served now: `wanted` (format 2: its chunk list is not on the device yet;
  * `contentId` is the content the manifest in force lists), or `unreadable` (the store could not
@@ -21,6 +20,7 @@ export interface Unavailable {
   unreadable?: boolean;
 }
 
+/** A track the route can serve: its manifest entry, its content id and where its chunks are. */
 export interface ServableTrack {
   track: ManifestTrack;
   /** docs/how-it-works.md's content id; the answer's `ETag` is it, quoted. */
