@@ -214,9 +214,10 @@ export class Engine implements LeadingEngine {
 
   clear(): Promise<void> {
     return this.mutate(async () => {
-      const { scheduler, store, inventory, budget, planner } = this.parts;
+      const { scheduler, store, inventory, budget, planner, trust } = this.parts;
       scheduler.setPlan([]);
       await store.clearContent();
+      await trust.forgetVersions(); // DESIGN "Manifest format 2": a shared device can switch accounts
       inventory.forgetContent();
       await budget.refreshSpace();
       scheduler.resume('quota-exceeded');

@@ -52,6 +52,13 @@ export class TrustState {
     return this.servable && this.catalog!.epoch >= this.opts.appSecurityEpoch;
   }
 
+  /** The manifest in force passes rule 2 now (its expiry, the app's security epoch): a 304 may keep it. */
+  private stillAcceptable(): boolean {
+    if (!this.servable) return false;
+    const { expiresAt } = this.catalog!.manifest;
+    return this.catalog!.epoch >= this.opts.appSecurityEpoch && (expiresAt === undefined || Date.parse(expiresAt) > this.opts.clock.now());
+  }
+
   revokedKeyIds(): Set<string> {
     return new Set([...this.opts.revokedKeyIds, ...this.meta.revokedKeyIds]);
   }
@@ -114,8 +121,10 @@ export class TrustState {
       authorize: opts.authorize,
       allowed: this.allowed,
       stall: { ms: opts.stallTimeoutMs, clock: opts.clock },
-      // A 304 keeps the manifest in force: only ask for one when there is one in force.
-      etag: this.servable ? meta.manifest?.etag : undefined,
+      // A 304 keeps the manifest in force: only ask for one when there is one in force that would
+      // still be accepted now — not expired, not below the app's security epoch (rule 2) —, else
+      // the server's copy is fetched and judged in full.
+      etag: this.stillAcceptable() ? meta.manifest?.etag : undefined,
       heldParts: async (sha) => {
         const body = await this.store.getPart(sha);
         return body ? new Uint8Array(body) : undefined;
@@ -203,6 +212,14 @@ export class TrustState {
   onServedManifestChanged: (() => void) | undefined;
   /** What readers served from at the last write (or as the store held it when the engine opened). */
   private served: string | undefined;
+
+  /** `clear()`: format 2's root versions are forgotten (not epochs, not revoked keys): another account's lower version is no rollback. */
+  async forgetVersions(): Promise<void> {
+    if (!this.meta.versions) return;
+    const { versions: _, ...rest } = this.meta;
+    this.meta = rest;
+    await this.save();
+  }
 
   async save(): Promise<void> {
     await this.store.writeMeta(this.meta);

@@ -6,6 +6,7 @@ import { CHUNK, bytesOf, openEngine, publish } from '../helpers/catalog.js';
 import { TestOrigin } from '../helpers/origin.js';
 import { publishV2, rootValidators } from '../helpers/publishV2.js';
 import { snapshot } from '../helpers/snapshot.js';
+import { ManualClock } from '../helpers/ManualClock.js';
 
 const bodies = Object.fromEntries(['a', 'b', 'c', 'd', 'e', 'f'].map((id) => [id, bytesOf(id, CHUNK * 3 + 17)]));
 const tracks = () => Object.entries(bodies).map(([id, body]) => ({ id, body }));
@@ -124,5 +125,37 @@ describe('manifest format 2 in the engine', () => {
     for (const id of ['a', 'b', 'c']) await plays(e, id);
     const report = await e.sync();
     expect(report).toMatchObject({ manifest: 'unreachable', kept: { tracks: 3 } });
+  });
+});
+
+describe('a 304 keeps only what rule 2 still accepts', () => {
+  it('an expired manifest in force is fetched and judged again, not kept by its validator: manifest-expired', async () => {
+    const clock = new ManualClock(Date.parse('2026-11-22T08:00:00Z'));
+    await publish(origin, { tracks: [{ id: 'a', body: bodies.a! }], playlists: [{ id: 'p', trackIds: ['a'], offline: true }], patch: (m) => (m.expiresAt = '2026-11-22T08:01:00Z') });
+    const e = (engine = await openEngine(origin, { clock }));
+    await e.sync();
+    await clock.advance(120_000);
+    await expect(e.sync()).rejects.toMatchObject({ name: 'manifest-expired' });
+    expect(kinds().root.at(-1)!.bytes).toBeGreaterThan(0); // asked without If-None-Match: the whole manifest came
+  });
+
+  it('a manifest in force below the app security epoch of an upgraded build is not kept by a 304: manifest-rollback', async () => {
+    await publish(origin, { tracks: [{ id: 'a', body: bodies.a! }], playlists: [{ id: 'p', trackIds: ['a'], offline: true }], epoch: 1 });
+    const first = await openEngine(origin);
+    await first.sync();
+    await first.close();
+    const e = (engine = await openEngine(origin, { indexedDB: first.factory, appSecurityEpoch: 2 }));
+    await expect(e.sync()).rejects.toMatchObject({ name: 'manifest-rollback' });
+  });
+});
+
+describe('clear() and format 2 versions', () => {
+  it('clear() forgets root versions (not epochs): a shared device takes another account\'s root with a lower version', async () => {
+    await publishV2(origin, { tracks: tracks(), playlists, version: 50 });
+    const e = (engine = await openEngine(origin));
+    await e.sync();
+    await e.clear();
+    await publishV2(origin, { tracks: tracks().slice(0, 2), playlists: [{ id: 'p', trackIds: ['a', 'b'], offline: true }], version: 3 });
+    await expect(e.sync()).resolves.toMatchObject({ manifest: 'accepted' });
   });
 });
