@@ -67,6 +67,19 @@ export class Inventory {
     return out;
   }
 
+  /**
+   * Format 2: tracks played and kept whose chunk list the catalog does not have yet (a new root,
+   * the move from v1): without it their chunks would not count as kept (storage invariant 5).
+   */
+  playedAwaitingChunkList(catalog: Catalog): CatalogTrack[] {
+    const out: CatalogTrack[] = [];
+    for (const r of this.trackRecords.values()) {
+      const t = r.cachedByPlay || this.streaming.has(r.id) ? catalog.tracks.get(r.id) : undefined;
+      if (t && !t.refused && t.chunks === undefined) out.push(t);
+    }
+    return out;
+  }
+
   /** Digests to keep: what the offline playlists need, and what was played. */
   keptDigests(catalog: Catalog | undefined): Set<string> {
     const set = this.neededDigests(catalog);

@@ -35,10 +35,11 @@ export async function runSync(parts: EngineParts): Promise<SyncReport> {
     const accepted = loaded?.status === 'accepted' ? loaded : undefined;
     // An unchanged root (304) needs no presence check of the chunk records (docs/how-it-works.md).
     if (loaded?.status !== 'unchanged') await inventory.refreshPresence(slicer);
-    // Format 2: the chunk lists of the offline tracks, before anything is counted — also under an
-    // unchanged root (a playlist made offline since the last sync has none yet).
+    // Format 2: the chunk lists of the offline tracks and of those kept because they were played,
+    // before anything is counted — also under an unchanged root (a playlist made offline since the
+    // last sync has none yet).
     const listed = accepted?.catalog ?? (loaded && trust.servable ? trust.catalog : undefined);
-    if (listed) await parts.chunkLists.ensure(listed, awaitingChunkList(inventory.selection(listed)), accepted ? previous : undefined);
+    if (listed) await parts.chunkLists.ensure(listed, [...awaitingChunkList(inventory.selection(listed)), ...inventory.playedAwaitingChunkList(listed)], accepted ? previous : undefined);
     const inForce: Catalog = accepted?.catalog ?? trust.catalog!;
     const storedKeyDistrusted = trust.storedKeyDistrusted(accepted?.catalog);
     if (loaded) inventory.removed.clear();

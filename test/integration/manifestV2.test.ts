@@ -7,6 +7,7 @@ import { TestOrigin } from '../helpers/origin.js';
 import { publishV2, rootValidators } from '../helpers/publishV2.js';
 import { snapshot } from '../helpers/snapshot.js';
 import { ManualClock } from '../helpers/ManualClock.js';
+import { until } from '../helpers/wait.js';
 
 const bodies = Object.fromEntries(['a', 'b', 'c', 'd', 'e', 'f'].map((id) => [id, bytesOf(id, CHUNK * 3 + 17)]));
 const tracks = () => Object.entries(bodies).map(([id, body]) => ({ id, body }));
@@ -157,5 +158,43 @@ describe('clear() and format 2 versions', () => {
     await e.clear();
     await publishV2(origin, { tracks: tracks().slice(0, 2), playlists: [{ id: 'p', trackIds: ['a', 'b'], offline: true }], version: 3 });
     await expect(e.sync()).resolves.toMatchObject({ manifest: 'accepted' });
+  });
+});
+
+describe('format 2 and content kept because it was played', () => {
+  /** Played before it was stored: fetched first (its chunk list too), and kept because it was played. */
+  async function playedWhole(e: CacheEngine, id: string) {
+    await until(() => e.getTrack(id).then(() => true, () => false), 5000, `${id} stored by its play`);
+    await e.idle();
+    await plays(e, id);
+  }
+
+  it('a new root keeps it (its chunk list from the store; storage invariant 5: played content goes only under maxBytes or a full quota)', async () => {
+    await publishV2(origin, { tracks: tracks(), playlists, version: 1 });
+    const e = (engine = await openEngine(origin));
+    await e.sync();
+    await e.idle();
+    await playedWhole(e, 'd'); // in the online-only playlist q
+    // A new root that only renames playlist p.
+    await publishV2(origin, { tracks: tracks(), playlists: [{ ...playlists[0]!, name: 'Renamed' } as never, playlists[1]!], version: 2 });
+    origin.log.length = 0;
+    await e.sync();
+    await e.idle();
+    await plays(e, 'd');
+    expect(kinds().media).toEqual([]);
+  });
+
+  it('the move from v1 to v2 keeps it too (no media fetched again)', async () => {
+    await publish(origin, { tracks: tracks(), playlists });
+    const e = (engine = await openEngine(origin));
+    await e.sync();
+    await e.idle();
+    await playedWhole(e, 'd');
+    await publishV2(origin, { tracks: tracks(), playlists, version: 1, epoch: 1 } as never);
+    origin.log.length = 0;
+    await e.sync();
+    await e.idle();
+    await plays(e, 'd');
+    expect(kinds().media).toEqual([]);
   });
 });
