@@ -270,6 +270,8 @@ class ContentTotals {
   add(t: CatalogTrack): void {
     const { have } = this.inventory;
     const chunks = t.track.chunks;
+    // A track that failed is not fetched (it waits for a new manifest): neither its count nor its bytes are to fetch.
+    const failed = this.inventory.failureOf(t) !== undefined;
     let complete = true;
     for (let i = 0; i < chunks.length; i++) {
       const digest = chunks[i]!;
@@ -280,14 +282,14 @@ class ContentTotals {
         }
       } else {
         complete = false;
-        if (!this.seenMissing.has(digest)) {
+        if (!failed && !this.seenMissing.has(digest)) {
           this.seenMissing.add(digest);
           this.toFetch.bytes += chunkLength(t.entry, i);
         }
       }
     }
     if (complete) this.kept.tracks++;
-    else if (!this.inventory.failureOf(t)) this.toFetch.tracks++;
+    else if (!failed) this.toFetch.tracks++;
   }
 
   result() {

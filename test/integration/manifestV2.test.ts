@@ -198,3 +198,15 @@ describe('format 2 and content kept because it was played', () => {
     expect(kinds().media).toEqual([]);
   });
 });
+
+describe('the report adds up', () => {
+  it('a track that failed (404) is neither kept nor to fetch, and its bytes are not counted to fetch either', async () => {
+    origin.faults.push((req, res) => (req.url!.startsWith('/media/b') ? (res.writeHead(404).end(), true) : false));
+    await publish(origin, { tracks: tracks().slice(0, 2), playlists: [{ id: 'p', trackIds: ['a', 'b'], offline: true }] });
+    const e = (engine = await openEngine(origin));
+    await e.sync();
+    await e.idle();
+    const report = await e.sync(); // a 304: b stays failed
+    expect([report.kept, report.toFetch]).toEqual([{ tracks: 1, bytes: bodies.a!.length }, { tracks: 0, bytes: 0 }]);
+  });
+});
