@@ -25,7 +25,7 @@ await build({ ...common, platform: 'node', target: 'node20', minifyWhitespace: t
 /** Budgets in brotli bytes. The page client aims at comlink's own size class (issue 5). */
 const browserEntries = [
   { name: 'client', entry: 'src/client/index.ts', budget: 6.5 * 1024, format: 'esm' }, // 6.0 until the service worker's direct line (ReaderPorts, +0.2 kB)
-  { name: 'cache-worker', entry: 'worker/cache-worker.ts', budget: 50 * 1024, format: 'esm' }, // 48.5, then 49 until reprise checked trusted keys for points of P-256 itself (WebKit imports off-curve points; 49.1 kB)
+  { name: 'cache-worker', entry: 'worker/cache-worker.ts', budget: 51 * 1024, format: 'esm' }, // 48.5, then 49 until reprise checked trusted keys for points of P-256 itself (WebKit imports off-curve points; 49.1 kB), then 50 until manifest requests got their stall bound, tabs their hand-over of a closed store and the request slots their estimate of a body's end (50.2 kB)
   { name: 'service-worker', entry: 'worker/service-worker.ts', budget: 20 * 1024, format: 'iife' },
   { name: 'sw-handler', entry: 'src/playback/index.ts', budget: 20 * 1024, format: 'esm' },
 ].filter((e) => existsSync(e.entry));
