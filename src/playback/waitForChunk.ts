@@ -1,7 +1,7 @@
-import { isErrorCode } from '../errors/codes.js';
 import { RepriseError } from '../errors/RepriseError.js';
 import type { ChunkNews } from './PlaybackReport.js';
 import { sha256Base64Url } from '../util/sha256.js';
+import { waitOnEngine } from './waitOnEngine.js';
 import type { ChunkReader } from './readVerified.js';
 
 /** Where a reader hears of chunks being stored (the engine's BroadcastChannel, or a fake in tests). */
@@ -41,56 +41,32 @@ export interface WaitOptions {
  * (offline: no hang).
  */
 export function waitForChunk(trackId: string, index: number, digest: string, o: WaitOptions): Promise<ArrayBuffer | undefined> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const finish = (error?: RepriseError, bytes?: ArrayBuffer) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearInterval(poll);
-      unsubscribe?.();
-      o.signal?.removeEventListener('abort', onAbort);
-      if (error) reject(error);
-      else resolve(bytes);
-    };
-    const onAbort = () => finish(new RepriseError('aborted', `the answer waiting for track "${trackId}" chunk ${index} was given up`, { trackId, chunkIndex: index }, { hint: null }));
-    if (o.signal?.aborted) return onAbort();
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-    const handedOver = async (bytes: ArrayBuffer) => {
-      if (settled) return; // the same chunk on another line
-      if ((await sha256Base64Url(bytes)) === digest) finish(undefined, bytes);
-    };
-    const timer = setTimeout(
-      () => finish(new RepriseError('network', `track "${trackId}" chunk ${index} is not on the device and did not arrive within ${o.timeoutMs} ms (offline, or the origin is unreachable)`, { trackId, chunkIndex: index, status: 504 })),
-      o.timeoutMs,
-    );
+  const verifies = async (bytes: ArrayBuffer) => (await sha256Base64Url(bytes)) === digest;
+  const wait = waitOnEngine<ArrayBuffer | undefined>({
+    trackId,
+    what: `chunk ${index}`,
+    details: { chunkIndex: index },
+    news: o.news,
+    timeoutMs: o.timeoutMs,
+    pollMs: o.pollMs,
+    signal: o.signal,
     // Only bytes that verify count: a held-back copy may still be there until the engine deletes it.
-    const poll = setInterval(() => {
-      o.reader.getChunks([digest]).then(
-        async ([bytes]) => bytes && (await sha256Base64Url(bytes)) === digest && finish(),
-        () => {},
-      );
-    }, o.pollMs);
-    o.handed?.then((bytes) => finish(undefined, bytes), () => {});
-    const unsubscribe = o.news?.subscribe((news) => {
-      if (news.type === 'stored' && news.digests.includes(digest)) finish();
-      else if (news.type === 'manifest' && o.replaced) {
-        o.replaced().then(
-          (replaced) => replaced && finish(new RepriseError('not-cached', `track "${trackId}" was re-published while it was being served: chunk ${index} of its old content will not come; ask again`, { trackId, chunkIndex: index, replaced: true, status: 503 }, { hint: null })),
-          () => {},
-        );
-      }
+    poll: (done) => void o.reader.getChunks([digest]).then(async ([bytes]) => bytes && (await verifies(bytes)) && done(undefined), () => {}),
+    onNews(news, done, fail) {
+      if (news.type === 'stored' && news.digests.includes(digest)) done(undefined);
       else if (news.type === 'verified') {
         const handed = news.chunks.find((c) => c.digest === digest);
-        if (handed) void handedOver(handed.bytes).catch(() => {});
+        // Not hashed again once settled (the same chunk on another line).
+        if (handed && !wait.isSettled()) void verifies(handed.bytes).then((ok) => ok && done(handed.bytes), () => {});
+      } else if (news.type === 'manifest' && o.replaced) {
+        const why = `track "${trackId}" was re-published while it was being served: chunk ${index} of its old content will not come; ask again`;
+        o.replaced().then((replaced) => replaced && fail(new RepriseError('not-cached', why, { trackId, chunkIndex: index, replaced: true, status: 503 }, { hint: null })), () => {});
       }
-      else if (news.type === 'unavailable' && news.trackId === trackId) {
-        const code = isErrorCode(news.code) ? news.code : 'network';
-        finish(new RepriseError(code, news.message, { trackId, chunkIndex: index, reason: news.code }, { hint: null }));
-      }
-    });
-    o.ask();
+    },
   });
+  o.handed?.then((bytes) => wait.done(bytes), () => {});
+  if (!wait.isSettled()) o.ask();
+  return wait.settled;
 }
 
 /** The status a response gets when its first chunk cannot be had (docs/how-it-works.md "Playback URL" table). */
