@@ -7,7 +7,7 @@ import type { ChunkSink } from './ChunkSink.js';
 import type { DownloadHooks, DownloadRequest, RequestWatch } from './downloadTrack.js';
 import { parseContentRange } from './parseContentRange.js';
 import { RequestProgress } from './RequestProgress.js';
-import { stallWatchdog } from './stallWatchdog.js';
+import { stallWatchdog } from '../util/stallWatchdog.js';
 import { transient } from './transient.js';
 import { settledWithin } from '../util/settledWithin.js';
 
@@ -223,7 +223,7 @@ async function readBody(
   let read = 0;
   if (!response.body) throw transient('network', `track "${trackId}": the response has no body`, { trackId });
   const reader = response.body.getReader();
-  const watchdog = stallWatchdog(reader, hooks.clock, hooks.stallMs, trackId);
+  const watchdog = stallWatchdog(reader, hooks.clock, hooks.stallMs, () => transient('network', `track "${trackId}": no bytes for ${hooks.stallMs} ms (stalled)`, { trackId, stalled: true }));
   let pos = bodyStart;
   try {
     while (pos < stopAt) {

@@ -1,5 +1,6 @@
 import { RepriseError } from '../../errors/RepriseError.js';
 import type { Clock } from '../../util/clock.js';
+import { stallWatchdog } from '../../util/stallWatchdog.js';
 
 /** docs/how-it-works.md "Authenticated media": what the app's hook is told before each request. */
 export interface AuthorizeRequest {
@@ -95,8 +96,9 @@ export async function requestDocument(request: DocumentRequest, opts: DocumentFe
 }
 
 /**
- * A request's stall bound: its signal aborts (with the `stalled` error) when neither the answer
- * nor a piece of its body came for `stall.ms`; `guard` makes every piece of the body re-arm it.
+ * A request's stall bound: its signal aborts (with the `stalled` error) when the answer does not
+ * come within `stall.ms`; `guard` hands the body to the downloads' stall watchdog (one timer per
+ * body, reads only note the time).
  */
 function stallWatch(opts: DocumentFetchOptions, error: () => RepriseError) {
   const { stall } = opts;
@@ -105,23 +107,13 @@ function stallWatch(opts: DocumentFetchOptions, error: () => RepriseError) {
   const follow = () => controller.abort(opts.signal!.reason);
   if (opts.signal?.aborted) follow();
   else opts.signal?.addEventListener('abort', follow, { once: true });
-  let timer: AbortController | undefined;
+  const answer = new AbortController();
   let stalled: RepriseError | undefined;
+  stall.clock.sleep(stall.ms, answer.signal).then(() => controller.abort((stalled = error())), () => {});
   const stop = () => {
-    timer?.abort();
-    timer = undefined;
+    answer.abort();
     opts.signal?.removeEventListener('abort', follow);
   };
-  const arm = () => {
-    timer?.abort();
-    const t = (timer = new AbortController());
-    stall.clock.sleep(stall.ms, t.signal).then(() => {
-      if (timer !== t) return;
-      stalled = error();
-      controller.abort(stalled);
-    }, () => {});
-  };
-  arm();
   return {
     signal: controller.signal,
     get stalled() {
@@ -129,30 +121,29 @@ function stallWatch(opts: DocumentFetchOptions, error: () => RepriseError) {
     },
     stop,
     guard(response: Response): Response {
-      if (!response.body || [204, 205, 304].includes(response.status)) {
-        stop();
-        return response;
-      }
+      stop();
+      if (!response.body || [204, 205, 304].includes(response.status)) return response;
       const reader = response.body.getReader();
-      arm();
+      const watchdog = stallWatchdog(reader, stall.clock, stall.ms, error);
       const body = new ReadableStream<Uint8Array>({
         async pull(c) {
           try {
             const { done, value } = await reader.read();
+            if (watchdog.stalled) throw watchdog.stalled; // a cancelled read resolves as done
             if (done) {
-              stop();
+              watchdog.stop();
               c.close();
             } else {
-              arm();
+              watchdog.progress();
               c.enqueue(value);
             }
           } catch (cause) {
-            stop();
-            c.error(stalled ?? cause);
+            watchdog.stop();
+            c.error(watchdog.stalled ?? cause);
           }
         },
         cancel(reason) {
-          stop();
+          watchdog.stop();
           return reader.cancel(reason);
         },
       });

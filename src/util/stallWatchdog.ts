@@ -1,6 +1,5 @@
 import type { RepriseError } from '../errors/RepriseError.js';
-import type { Clock } from '../util/clock.js';
-import { transient } from './transient.js';
+import type { Clock } from './clock.js';
 
 export interface StallWatchdog {
   /** Set once no byte arrived for `stallMs`: the pending read then fails with it. */
@@ -14,10 +13,11 @@ export interface StallWatchdog {
 
 /**
  * One timer per request, not one per read: reads only note the time. When no byte arrived for
- * `stallMs`, the reader is cancelled and the pending read fails with a transient `stalled` error.
+ * `stallMs`, the reader is cancelled and the pending read fails with `stalledError()` (a media
+ * request's transient `network`, a manifest document's `network`; details `stalled`).
  * Time spent waiting for throttle tokens is not a stall (the reader is not reading then).
  */
-export function stallWatchdog(reader: ReadableStreamDefaultReader<Uint8Array>, clock: Clock, stallMs: number, trackId: string): StallWatchdog {
+export function stallWatchdog(reader: ReadableStreamDefaultReader<Uint8Array>, clock: Clock, stallMs: number, stalledError: () => RepriseError): StallWatchdog {
   const timer = new AbortController();
   let last = clock.now();
   const state: StallWatchdog = {
@@ -38,7 +38,7 @@ export function stallWatchdog(reader: ReadableStreamDefaultReader<Uint8Array>, c
         if (idle >= stallMs) break;
         await clock.sleep(stallMs - idle, timer.signal);
       }
-      state.stalled = transient('network', `track "${trackId}": no bytes for ${stallMs} ms (stalled)`, { trackId, stalled: true });
+      state.stalled = stalledError();
       await reader.cancel(state.stalled).catch(() => {});
     } catch {
       // stopped: the request ended first
