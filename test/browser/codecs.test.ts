@@ -56,6 +56,8 @@ function exercise(page: EnginePage, sources: Source[]): Promise<Run[]> {
         const started = performance.now();
         const run: Run = { error: null, stage: 'load', duration: NaN, seeks: [], ms: 0 };
         let url: string | null = null;
+        // `ended` and the buffered ranges: seen once in CI (Firefox, WAV through the service worker,
+        // 2026-12-01), `seeked` for 8.50 s of 10.00 s with the element at 10.00 s and stopped.
         const state = () => `currentTime ${audio.currentTime.toFixed(2)}, readyState ${audio.readyState}, networkState ${audio.networkState}, paused ${audio.paused}, ended ${audio.ended}, buffered ${Array.from({ length: audio.buffered.length }, (_, i) => `${audio.buffered.start(i).toFixed(2)}–${audio.buffered.end(i).toFixed(2)}`).join(' ') || 'none'}`;
         /** Resolves once `done()`, checked on each of `events`; rejects on a media error or after 10 s. */
         const until = (what: string, done: () => boolean, events: string[]) =>
@@ -95,18 +97,12 @@ function exercise(page: EnginePage, sources: Source[]): Promise<Run[]> {
           for (const fraction of seeks) {
             const target = audio.duration * fraction;
             run.stage = `seek to ${target.toFixed(2)} s`;
-            // Where the seek landed is read in the `seeked` event itself. Seen once in CI (Firefox,
-            // WAV through the service worker, 2026-12-01): the time read after `seeked` was the
-            // file's end (10.00 s for 8.50 s asked) and the element had stopped; not seen again in
-            // 10 runs of this file, 6 of them with both cores loaded. The state in a failure names
-            // `ended` and the buffered ranges, so a repeat tells a seek that landed at the end from
-            // a page starved while the element played on.
             let seeked = false;
-            let landed = NaN;
-            audio.addEventListener('seeked', () => ((seeked = true), (landed = audio.currentTime)), { once: true });
+            audio.addEventListener('seeked', () => (seeked = true), { once: true });
             audio.currentTime = target;
             await until('seeked', () => seeked, ['seeked']);
-            if (audio.paused && !audio.ended) await audio.play(); // ended: played on to the end already
+            const landed = audio.currentTime;
+            if (audio.paused) await audio.play();
             run.stage = `play on from ${landed.toFixed(2)} s (asked ${target.toFixed(2)} s of ${audio.duration.toFixed(2)} s)`;
             await until('time advancing', () => audio.currentTime > landed + advance, []);
             run.seeks.push({ target, landed, after: audio.currentTime });
